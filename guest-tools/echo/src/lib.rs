@@ -1,0 +1,83 @@
+//! `echo`: a test-only tool that returns its `message`, exercising arguments, typed errors,
+//! logging and progress. Not shipped in the server binary.
+
+wit_bindgen::generate!({ path: "../../wit", world: "tool" });
+
+use exports::ide_agents::tool::tools::{CallResult, Guest, ToolDescriptor, ToolError};
+use ide_agents::tool::types::Content;
+use ide_agents::tool::types::ToolAnnotations;
+use ide_agents::tool::{log, progress};
+use serde_json::{Value, json};
+
+struct Echo;
+
+impl Guest for Echo {
+    fn describe() -> Vec<ToolDescriptor> {
+        vec![ToolDescriptor {
+            name: "echo".into(),
+            title: Some("Echo".into()),
+            description:
+                "Returns `message` unchanged; reports `steps` progress notifications first.".into(),
+            input_schema: json!({
+                "type": "object",
+                "properties": {
+                    "message": {"type": "string", "description": "Text to echo back."},
+                    "steps": {"type": "integer", "minimum": 0, "maximum": 100,
+                              "description": "Progress notifications to send before answering."}
+                },
+                "required": ["message"]
+            })
+            .to_string(),
+            output_schema: Some(
+                json!({
+                    "type": "object",
+                    "properties": {"message": {"type": "string"}, "length": {"type": "integer"}},
+                    "required": ["message", "length"]
+                })
+                .to_string(),
+            ),
+            annotations: ToolAnnotations {
+                read_only: Some(true),
+                destructive: None,
+                idempotent: Some(true),
+                open_world: Some(false),
+            },
+        }]
+    }
+
+    fn call(name: String, arguments: String) -> Result<CallResult, ToolError> {
+        if name != "echo" {
+            return Err(ToolError::UnknownTool(name));
+        }
+        let args: Value = serde_json::from_str(&arguments)
+            .map_err(|e| ToolError::InvalidArguments(format!("arguments are not JSON: {e}")))?;
+        let message = args.get("message").and_then(Value::as_str).ok_or_else(|| {
+            ToolError::InvalidArguments("`message` is required and must be a string".into())
+        })?;
+        let steps = match args.get("steps") {
+            None => 0,
+            Some(v) => v.as_u64().filter(|n| *n <= 100).ok_or_else(|| {
+                ToolError::InvalidArguments("`steps` must be an integer in 0..=100".into())
+            })?,
+        };
+        for i in 1..=steps {
+            progress::report(
+                i as f64,
+                Some(steps as f64),
+                Some(&format!("step {i} of {steps}")),
+            );
+        }
+        log::log(
+            log::Level::Info,
+            &format!("echoing {} bytes", message.len()),
+        );
+        let structured = json!({"message": message, "length": message.chars().count()}).to_string();
+        Ok(CallResult {
+            content: vec![Content::Text(message.to_string())],
+            structured: Some(structured),
+            is_error: false,
+        })
+    }
+}
+
+export!(Echo);

@@ -1,0 +1,134 @@
+//! Builds the tool components in `../guest-tools` for `wasm32-wasip2` and tells the crate where they are.
+//!
+//! The shipped built-ins (`health`) are embedded with `include_bytes!` through
+//! `$OUT_DIR/builtins.rs`; the test-only components (`echo`, `hostile`) are only built, and their
+//! directory is exported as `IDE_AGENTS_TEST_GUESTS` for the integration tests. Guests are built
+//! once per server build, never inside a test.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const GUEST_TARGET: &str = "wasm32-wasip2";
+/// Components embedded in the server binary, by crate name.
+const BUILTINS: &[&str] = &["health"];
+
+fn main() {
+    let manifest_dir = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").unwrap());
+    let guests = manifest_dir.join("../guest-tools");
+    let wit = manifest_dir.join("../wit");
+    println!(
+        "cargo:rerun-if-changed={}",
+        guests.join("Cargo.toml").display()
+    );
+    println!(
+        "cargo:rerun-if-changed={}",
+        guests.join("Cargo.lock").display()
+    );
+    rerun_if_changed_dir(&guests, &["target"]);
+    rerun_if_changed_dir(&wit, &[]);
+
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    ensure_target_installed();
+
+    let out_dir = PathBuf::from(std::env::var_os("OUT_DIR").unwrap());
+    let target_dir = out_dir.join("guest-target");
+    let mut cmd = Command::new(&cargo);
+    cmd.current_dir(&guests)
+        .args([
+            "build",
+            "--release",
+            "--workspace",
+            "--target",
+            GUEST_TARGET,
+            "--target-dir",
+        ])
+        .arg(&target_dir);
+    // Settings meant for the host build must not leak into the guest build.
+    for var in [
+        "CARGO_ENCODED_RUSTFLAGS",
+        "RUSTFLAGS",
+        "CARGO_BUILD_TARGET",
+        "CARGO_TARGET_DIR",
+        "CARGO_BUILD_RUSTFLAGS",
+        "RUSTC_WORKSPACE_WRAPPER",
+        "CARGO_PROFILE_RELEASE_DEBUG",
+    ] {
+        cmd.env_remove(var);
+    }
+    let status = cmd
+        .status()
+        .unwrap_or_else(|e| panic!("cannot run `{cargo}` to build guest tools: {e}"));
+    assert!(
+        status.success(),
+        "building guest tools in {} failed (see the output above)",
+        guests.display()
+    );
+
+    let built = target_dir.join(GUEST_TARGET).join("release");
+    let mut builtins =
+        String::from("/// Components compiled into the binary: (crate name, component bytes).\n");
+    builtins.push_str("pub static BUILTIN_COMPONENTS: &[(&str, &[u8])] = &[\n");
+    for name in BUILTINS {
+        let path = built.join(format!("{name}.wasm"));
+        assert!(
+            path.exists(),
+            "guest build did not produce {}",
+            path.display()
+        );
+        builtins.push_str(&format!(
+            "    ({name:?}, include_bytes!({:?})),\n",
+            path.display().to_string()
+        ));
+    }
+    builtins.push_str("];\n");
+    std::fs::write(out_dir.join("builtins.rs"), builtins).expect("write builtins.rs");
+    println!("cargo:rustc-env=IDE_AGENTS_TEST_GUESTS={}", built.display());
+}
+
+/// Installs the wasm32-wasip2 standard library with rustup when it is missing, or stops with the
+/// exact command to run.
+fn ensure_target_installed() {
+    let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
+    let sysroot = Command::new(&rustc)
+        .args(["--print", "sysroot"])
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()));
+    let installed = sysroot
+        .as_ref()
+        .is_some_and(|s| s.join("lib/rustlib").join(GUEST_TARGET).exists());
+    if installed {
+        return;
+    }
+    println!(
+        "cargo:warning=the {GUEST_TARGET} target is missing; running `rustup target add {GUEST_TARGET}`"
+    );
+    let ok = Command::new("rustup")
+        .args(["target", "add", GUEST_TARGET])
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(
+        ok,
+        "the Rust target {GUEST_TARGET} is required to build the built-in tools and could not be \
+         installed automatically. Run `rustup target add {GUEST_TARGET}` and build again."
+    );
+}
+
+fn rerun_if_changed_dir(dir: &Path, skip: &[&str]) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let name = entry.file_name();
+        if skip.iter().any(|s| name == *s) {
+            continue;
+        }
+        if path.is_dir() {
+            rerun_if_changed_dir(&path, skip);
+        } else {
+            println!("cargo:rerun-if-changed={}", path.display());
+        }
+    }
+}

@@ -1,0 +1,119 @@
+//! Host side of the WIT imports a tool may use, one module per interface, plus the per-call store
+//! state ([`HostState`]) they share.
+//!
+//! Every store gets a [`HostState`] built from a [`CallEnv`]: the tool's name, its progress token,
+//! and a handle to the server ([`ServerHooks`]) for facts, client logging and progress. WASI is
+//! linked, but with no preopens, no environment, no arguments and no network; guest stdout and
+//! stderr go to our stderr through [`guest_stdio`]. See `runtime/` for how stores are created.
+
+pub mod facts;
+pub mod guest_stdio;
+pub mod log;
+pub mod progress;
+
+use std::sync::Arc;
+
+use serde_json::Value;
+use wasmtime::component::{HasSelf, Linker, ResourceTable};
+use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
+
+use crate::bindings::Tool;
+use crate::bindings::ide_agents::tool::host_facts::Facts;
+use crate::bindings::ide_agents::tool::log::Level;
+use crate::runtime::limits::MemoryLimiter;
+
+/// What the host services need from the server around them. Implemented by the MCP layer;
+/// a no-op implementation ([`Detached`]) serves calls made outside any session (tool discovery).
+pub trait ServerHooks: Send + Sync {
+    /// A snapshot of the server's facts for `host-facts.get`.
+    fn facts(&self) -> Facts;
+    /// Forwards a guest log record to the client, if the client asked for that level.
+    fn log_to_client(&self, tool: &str, level: Level, message: &str);
+    /// Sends `notifications/progress` for `token`.
+    fn progress(&self, token: &Value, progress: f64, total: Option<f64>, message: Option<String>);
+}
+
+/// [`ServerHooks`] for calls that have no client: facts are minimal, logs and progress go nowhere.
+pub struct Detached;
+
+impl ServerHooks for Detached {
+    fn facts(&self) -> Facts {
+        Facts {
+            server_name: crate::SERVER_NAME.into(),
+            server_version: crate::SERVER_VERSION.into(),
+            runtime_version: crate::runtime::WASMTIME_VERSION.into(),
+            protocol_version: None,
+            uptime_ms: 0,
+            registered_tools: Vec::new(),
+            loaded_tools: Vec::new(),
+            calls_served: 0,
+        }
+    }
+    fn log_to_client(&self, _: &str, _: Level, _: &str) {}
+    fn progress(&self, _: &Value, _: f64, _: Option<f64>, _: Option<String>) {}
+}
+
+/// Everything one call's host functions need to know about that call.
+#[derive(Clone)]
+pub struct CallEnv {
+    /// The tool being called (tags logs and guest output).
+    pub tool: Arc<str>,
+    /// The request's `_meta.progressToken`, if the client asked for progress.
+    pub progress_token: Option<Value>,
+    /// The server around the call.
+    pub hooks: Arc<dyn ServerHooks>,
+}
+
+/// The data of one call's `Store`: WASI state with no ambient authority, the memory limiter, and
+/// the call's environment.
+pub struct HostState {
+    wasi: WasiCtx,
+    table: ResourceTable,
+    /// Enforces the call's memory limit and remembers whether it was hit.
+    pub limiter: MemoryLimiter,
+    env: CallEnv,
+    /// Last progress value sent, to keep notifications monotonic.
+    last_progress: Option<f64>,
+}
+
+impl HostState {
+    /// State for one call of `env.tool`, allowed `memory_limit` bytes of linear memory.
+    pub fn new(env: CallEnv, memory_limit: usize) -> Self {
+        let wasi = WasiCtxBuilder::new()
+            .stdout(guest_stdio::TaggedStderr::new(env.tool.clone(), "stdout"))
+            .stderr(guest_stdio::TaggedStderr::new(env.tool.clone(), "stderr"))
+            .allow_tcp(false)
+            .allow_udp(false)
+            .allow_ip_name_lookup(false)
+            .socket_addr_check(|_, _| Box::pin(async { false }))
+            .build();
+        Self {
+            wasi,
+            table: ResourceTable::new(),
+            limiter: MemoryLimiter::new(memory_limit),
+            env,
+            last_progress: None,
+        }
+    }
+}
+
+impl WasiView for HostState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
+
+/// `types` has no functions; its (empty) host trait exists for the linker.
+impl crate::bindings::ide_agents::tool::types::Host for HostState {}
+
+/// A linker with WASI p2 and every `ide-agents:tool` host interface.
+pub fn linker(engine: &wasmtime::Engine) -> anyhow::Result<Linker<HostState>> {
+    let mut linker = Linker::new(engine);
+    wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(anyhow::Error::from)?;
+    Tool::add_to_linker::<HostState, HasSelf<HostState>>(&mut linker, |s| s)
+        .map_err(anyhow::Error::from)?;
+    Ok(linker)
+}

@@ -1,0 +1,364 @@
+//! JSON-RPC 2.0 framing for MCP: classifying one incoming line, and writing responses,
+//! errors and notifications as single lines. Every JSON-RPC error code the server uses is defined
+//! here, and only here.
+//!
+//! Ids are kept as raw JSON text and echoed byte for byte. MCP allows string and integer ids;
+//! anything else (null, fractions, objects) is an invalid request answered with id `null`.
+//! Batches (JSON arrays) are answered with one `-32600` error rather than silence.
+
+use std::borrow::Cow;
+
+use serde::de::IgnoredAny;
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::Value;
+use serde_json::value::RawValue;
+
+/// Invalid JSON was received.
+pub const PARSE_ERROR: i64 = -32700;
+/// The JSON sent is not a valid request object.
+pub const INVALID_REQUEST: i64 = -32600;
+/// The method does not exist or is not available.
+pub const METHOD_NOT_FOUND: i64 = -32601;
+/// Invalid method parameters (also: unknown tool name).
+pub const INVALID_PARAMS: i64 = -32602;
+/// Internal error.
+pub const INTERNAL_ERROR: i64 = -32603;
+
+/// A JSON-RPC error object.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RpcError {
+    /// One of the codes above.
+    pub code: i64,
+    /// A message that says what was wrong.
+    pub message: String,
+    /// Extra detail.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data: Option<Value>,
+}
+
+impl RpcError {
+    /// An error with `code` and `message`.
+    pub fn new(code: i64, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+            data: None,
+        }
+    }
+    /// `-32602`.
+    pub fn invalid_params(message: impl Into<String>) -> Self {
+        Self::new(INVALID_PARAMS, message)
+    }
+    /// `-32601` for `method`.
+    pub fn method_not_found(method: &str) -> Self {
+        Self::new(METHOD_NOT_FOUND, format!("method not found: {method}"))
+    }
+}
+
+/// One classified incoming line.
+#[derive(Debug)]
+pub enum Incoming<'a> {
+    /// A request: must be answered.
+    Request {
+        /// The id, as raw JSON (a string or an integer).
+        id: &'a RawValue,
+        /// The method.
+        method: Cow<'a, str>,
+        /// The params, if any (not `null`).
+        params: Option<&'a RawValue>,
+    },
+    /// A notification: never answered.
+    Notification {
+        /// The method.
+        method: Cow<'a, str>,
+        /// The params, if any.
+        params: Option<&'a RawValue>,
+    },
+    /// A response to a request we sent (we send none yet): ignored.
+    Response,
+    /// Not a valid message: answer `error` with `id` (or `null` when it cannot be known).
+    Invalid {
+        /// The request's id, when it could be read.
+        id: Option<Box<RawValue>>,
+        /// What to answer.
+        error: RpcError,
+    },
+}
+
+#[derive(Deserialize)]
+struct Envelope<'a> {
+    #[serde(borrow, default)]
+    jsonrpc: Option<Cow<'a, str>>,
+    #[serde(borrow, default, deserialize_with = "present")]
+    id: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    method: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    params: Option<&'a RawValue>,
+    #[serde(default)]
+    result: Option<IgnoredAny>,
+    #[serde(default)]
+    error: Option<IgnoredAny>,
+}
+
+/// Keeps an explicit `null` as `Some("null")`, so "id": null is told apart from no id.
+fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<&'de RawValue>, D::Error> {
+    <&RawValue>::deserialize(d).map(Some)
+}
+
+/// Whether a raw id is a string or an integer.
+fn valid_id(id: &RawValue) -> bool {
+    let text = id.get();
+    match text.as_bytes().first() {
+        Some(b'"') => true,
+        Some(b'-' | b'0'..=b'9') => !text.contains(['.', 'e', 'E']),
+        _ => false,
+    }
+}
+
+/// Classifies one line (without its newline).
+pub fn parse(line: &[u8]) -> Incoming<'_> {
+    let env: Envelope = match serde_json::from_slice(line) {
+        Ok(env) => env,
+        Err(e) => return classify_unparsable(line, &e),
+    };
+    if env.jsonrpc.as_deref() != Some("2.0") {
+        return invalid(
+            env.id.filter(|id| valid_id(id)),
+            "\"jsonrpc\" must be \"2.0\"",
+        );
+    }
+    if env
+        .params
+        .is_some_and(|p| !matches!(p.get().as_bytes().first(), Some(b'{' | b'[')))
+    {
+        return invalid(
+            env.id.filter(|id| valid_id(id)),
+            "\"params\" must be an object",
+        );
+    }
+    match (env.id, env.method) {
+        (Some(id), Some(method)) if valid_id(id) => Incoming::Request {
+            id,
+            method,
+            params: env.params,
+        },
+        (Some(_), Some(_)) => invalid(None, "\"id\" must be a string or an integer"),
+        (None, Some(method)) => Incoming::Notification {
+            method,
+            params: env.params,
+        },
+        (Some(_), None) if env.result.is_some() || env.error.is_some() => Incoming::Response,
+        (id, None) => invalid(id.filter(|id| valid_id(id)), "\"method\" is required"),
+    }
+}
+
+fn invalid(id: Option<&RawValue>, message: &str) -> Incoming<'static> {
+    Incoming::Invalid {
+        id: id.map(ToOwned::to_owned),
+        error: RpcError::new(INVALID_REQUEST, format!("invalid request: {message}")),
+    }
+}
+
+/// A line that is not a valid envelope: bad JSON (-32700), a batch, a non-object, or fields of
+/// the wrong type (-32600, with the id when it can still be read).
+fn classify_unparsable(line: &[u8], envelope_error: &serde_json::Error) -> Incoming<'static> {
+    match serde_json::from_slice::<Value>(line) {
+        Err(e) => Incoming::Invalid {
+            id: None,
+            error: RpcError::new(PARSE_ERROR, format!("parse error: {e}")),
+        },
+        Ok(Value::Array(_)) => Incoming::Invalid {
+            id: None,
+            error: RpcError::new(
+                INVALID_REQUEST,
+                "invalid request: JSON-RPC batches are not supported",
+            ),
+        },
+        Ok(Value::Object(obj)) => {
+            let id = obj.get("id").and_then(|id| match id {
+                Value::String(_) => serde_json::value::to_raw_value(id).ok(),
+                Value::Number(n) if n.is_i64() || n.is_u64() => {
+                    serde_json::value::to_raw_value(id).ok()
+                }
+                _ => None,
+            });
+            Incoming::Invalid {
+                id,
+                error: RpcError::new(
+                    INVALID_REQUEST,
+                    format!("invalid request: {envelope_error}"),
+                ),
+            }
+        }
+        Ok(_) => Incoming::Invalid {
+            id: None,
+            error: RpcError::new(
+                INVALID_REQUEST,
+                "invalid request: a message must be a JSON object",
+            ),
+        },
+    }
+}
+
+#[derive(Serialize)]
+struct Success<'a, T: Serialize> {
+    jsonrpc: &'static str,
+    id: &'a RawValue,
+    result: T,
+}
+
+#[derive(Serialize)]
+struct Failure<'a> {
+    jsonrpc: &'static str,
+    id: Option<&'a RawValue>,
+    error: &'a RpcError,
+}
+
+#[derive(Serialize)]
+struct Notification<'a, T: Serialize> {
+    jsonrpc: &'static str,
+    method: &'a str,
+    params: T,
+}
+
+/// Serialises one message followed by `\n`. Serialising our own types cannot fail; if it ever
+/// did, the peer gets an internal error rather than a broken line.
+fn line(message: &impl Serialize) -> Vec<u8> {
+    let mut out = Vec::with_capacity(256);
+    if serde_json::to_writer(&mut out, message).is_err() {
+        out.clear();
+        out.extend_from_slice(
+            br#"{"jsonrpc":"2.0","id":null,"error":{"code":-32603,"message":"internal error: unserialisable response"}}"#,
+        );
+    }
+    out.push(b'\n');
+    out
+}
+
+/// A success response line.
+pub fn success(id: &RawValue, result: &impl Serialize) -> Vec<u8> {
+    line(&Success {
+        jsonrpc: "2.0",
+        id,
+        result,
+    })
+}
+
+/// An error response line (`id` `None` becomes `null`).
+pub fn failure(id: Option<&RawValue>, error: &RpcError) -> Vec<u8> {
+    line(&Failure {
+        jsonrpc: "2.0",
+        id,
+        error,
+    })
+}
+
+/// A notification line.
+pub fn notification(method: &str, params: &impl Serialize) -> Vec<u8> {
+    line(&Notification {
+        jsonrpc: "2.0",
+        method,
+        params,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn code(line: &str) -> i64 {
+        match parse(line.as_bytes()) {
+            Incoming::Invalid { error, .. } => error.code,
+            other => panic!("expected invalid, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn classifies_requests_notifications_and_responses() {
+        match parse(br#"{"jsonrpc":"2.0","id":"a-1","method":"ping"}"#) {
+            Incoming::Request { id, method, params } => {
+                assert_eq!(id.get(), r#""a-1""#);
+                assert_eq!(method, "ping");
+                assert!(params.is_none());
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            parse(br#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#),
+            Incoming::Notification { .. }
+        ));
+        assert!(matches!(
+            parse(br#"{"jsonrpc":"2.0","id":3,"result":{}}"#),
+            Incoming::Response
+        ));
+    }
+
+    #[test]
+    fn rejects_bad_messages_with_the_right_code() {
+        assert_eq!(code("{not json"), PARSE_ERROR);
+        assert_eq!(code("\u{1}"), PARSE_ERROR);
+        assert_eq!(code("[1,2]"), INVALID_REQUEST);
+        assert_eq!(code("42"), INVALID_REQUEST);
+        assert_eq!(
+            code(r#"{"jsonrpc":"1.0","id":1,"method":"ping"}"#),
+            INVALID_REQUEST
+        );
+        assert_eq!(
+            code(r#"{"jsonrpc":"2.0","id":1,"method":7}"#),
+            INVALID_REQUEST
+        );
+        assert_eq!(
+            code(r#"{"jsonrpc":"2.0","id":null,"method":"ping"}"#),
+            INVALID_REQUEST
+        );
+        assert_eq!(
+            code(r#"{"jsonrpc":"2.0","id":1.5,"method":"ping"}"#),
+            INVALID_REQUEST
+        );
+        assert_eq!(
+            code(r#"{"jsonrpc":"2.0","id":{},"method":"ping"}"#),
+            INVALID_REQUEST
+        );
+        assert_eq!(
+            code(r#"{"jsonrpc":"2.0","id":1,"method":"ping","params":3}"#),
+            INVALID_REQUEST
+        );
+        assert_eq!(code(r#"{"jsonrpc":"2.0","id":1}"#), INVALID_REQUEST);
+    }
+
+    #[test]
+    fn keeps_the_id_of_a_malformed_request_when_it_can() {
+        match parse(br#"{"jsonrpc":"2.0","id":"x","method":7}"#) {
+            Incoming::Invalid { id, .. } => assert_eq!(id.unwrap().get(), r#""x""#),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn deep_nesting_is_an_error_not_a_crash() {
+        let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+        assert_eq!(code(&deep), PARSE_ERROR);
+        let deep_params = format!(
+            r#"{{"jsonrpc":"2.0","id":1,"method":"ping","params":{{"a":{}{}}}}}"#,
+            "[".repeat(100_000),
+            "]".repeat(100_000)
+        );
+        assert!(matches!(
+            parse(deep_params.as_bytes()),
+            Incoming::Invalid { .. }
+        ));
+    }
+
+    #[test]
+    fn ids_are_echoed_byte_for_byte() {
+        let id = RawValue::from_string("\"é\\u00e9\"".into()).unwrap();
+        let out = success(&id, &serde_json::json!({}));
+        assert_eq!(
+            std::str::from_utf8(&out).unwrap(),
+            "{\"jsonrpc\":\"2.0\",\"id\":\"é\\u00e9\",\"result\":{}}\n"
+        );
+        let out = failure(None, &RpcError::new(PARSE_ERROR, "x"));
+        assert!(std::str::from_utf8(&out).unwrap().contains("\"id\":null"));
+    }
+}

@@ -1,0 +1,13 @@
+//! The MCP protocol layer, written by us for speed (see `docs/design/0001-own-protocol-layer.md`):
+//!
+//! - `jsonrpc.rs`: framing, classification of incoming lines, error codes, response lines
+//! - `protocol.rs`: version negotiation, `initialize`, `CallToolResult` shaping
+//! - `server.rs`: the session and method dispatch
+//! - `stdio.rs`: the stdio transport (reader, writer, in-flight calls, cancellation, shutdown)
+
+pub mod jsonrpc;
+pub mod protocol;
+pub mod server;
+pub mod stdio;
+
+pub use server::{McpServer, ServerSettings};

@@ -1,0 +1,242 @@
+//! MCP shapes the server produces: protocol version negotiation, the `initialize` result, and
+//! turning a tool call's outcome into a `CallToolResult`.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use serde_json::{Map, Value, json};
+
+use crate::bindings::{CallResult, Content, ToolError};
+use crate::runtime::spec::ToolSpec;
+use crate::runtime::{CallFailure, CallOutcome};
+
+/// Protocol revisions we speak, newest first.
+pub const SUPPORTED_VERSIONS: &[&str] = &["2025-11-25", "2025-06-18", "2025-03-26", "2024-11-05"];
+/// What we answer when the client asks for a version we do not know.
+pub const LATEST_VERSION: &str = SUPPORTED_VERSIONS[0];
+
+/// The version to answer with: the client's if we support it, else our latest.
+pub fn negotiate(requested: Option<&str>) -> &'static str {
+    requested
+        .and_then(|r| SUPPORTED_VERSIONS.iter().copied().find(|v| *v == r))
+        .unwrap_or(LATEST_VERSION)
+}
+
+/// Server instructions sent with `initialize`.
+const INSTRUCTIONS: &str = "Every tool runs in a fresh WebAssembly sandbox with no file, network or \
+environment access unless granted. Call `ide_agents_health` to see the server's state.";
+
+/// The `initialize` result for `version`.
+pub fn initialize_result(version: &str) -> Value {
+    json!({
+        "protocolVersion": version,
+        "capabilities": {
+            "tools": {"listChanged": false},
+            "logging": {},
+        },
+        "serverInfo": {
+            "name": crate::SERVER_NAME,
+            "title": "IDE Agents MCP (sandboxed WebAssembly tools)",
+            "version": crate::SERVER_VERSION,
+        },
+        "instructions": INSTRUCTIONS,
+    })
+}
+
+/// A `CallToolResult` with one text block and `isError: true`.
+pub fn error_result(message: impl Into<String>) -> Value {
+    json!({"content": [{"type": "text", "text": message.into()}], "isError": true})
+}
+
+/// Turns a call outcome into a `CallToolResult`. Tool errors and sandbox failures become
+/// `isError` results whose text names the cause; a tool that declares an output schema must return
+/// structured content that is a JSON object, or the result becomes an error.
+pub fn call_result(spec: &ToolSpec, outcome: CallOutcome) -> Value {
+    match outcome {
+        Ok(Ok(result)) => success(spec, result),
+        Ok(Err(error)) => error_result(tool_error_text(&spec.name, error)),
+        Err(failure) => error_result(failure_text(&failure)),
+    }
+}
+
+fn tool_error_text(tool: &str, error: ToolError) -> String {
+    match error {
+        ToolError::InvalidArguments(m) => format!("invalid arguments for `{tool}`: {m}"),
+        ToolError::UnknownTool(m) => {
+            format!("the component behind `{tool}` does not provide {m:?}")
+        }
+        ToolError::Failed(m) => format!("`{tool}` failed: {m}"),
+    }
+}
+
+fn failure_text(failure: &CallFailure) -> String {
+    failure.to_string()
+}
+
+fn success(spec: &ToolSpec, result: CallResult) -> Value {
+    let structured = match result
+        .structured
+        .as_deref()
+        .map(serde_json::from_str::<Value>)
+    {
+        None => None,
+        Some(Ok(Value::Object(obj))) => Some(obj),
+        Some(Ok(_)) => {
+            return error_result(format!(
+                "`{}` returned structured content that is not a JSON object",
+                spec.name
+            ));
+        }
+        Some(Err(e)) => {
+            return error_result(format!(
+                "`{}` returned structured content that is not valid JSON: {e}",
+                spec.name
+            ));
+        }
+    };
+    if result.is_error {
+        // Structured content is never sent with an error result.
+        return json!({"content": content_blocks(result.content), "isError": true});
+    }
+    if spec.output_schema.is_some() && structured.is_none() {
+        return error_result(format!(
+            "`{}` declares an output schema but returned no structured content",
+            spec.name
+        ));
+    }
+    let mut content = content_blocks(result.content);
+    if content.is_empty()
+        && let Some(obj) = &structured
+    {
+        content.push(json!({"type": "text", "text": Value::Object(obj.clone()).to_string()}));
+    }
+    let mut out = Map::new();
+    out.insert("content".into(), Value::Array(content));
+    if let Some(obj) = structured {
+        out.insert("structuredContent".into(), Value::Object(obj));
+    }
+    out.insert("isError".into(), Value::Bool(false));
+    Value::Object(out)
+}
+
+fn content_blocks(content: Vec<Content>) -> Vec<Value> {
+    content
+        .into_iter()
+        .map(|block| match block {
+            Content::Text(text) => json!({"type": "text", "text": text}),
+            Content::Image(m) => {
+                json!({"type": "image", "data": BASE64.encode(&m.data), "mimeType": m.mime_type})
+            }
+            Content::Audio(m) => {
+                json!({"type": "audio", "data": BASE64.encode(&m.data), "mimeType": m.mime_type})
+            }
+            Content::ResourceLink(link) => {
+                let mut v = json!({"type": "resource_link", "uri": link.uri, "name": link.name});
+                if let Some(d) = link.description {
+                    v["description"] = json!(d);
+                }
+                if let Some(m) = link.mime_type {
+                    v["mimeType"] = json!(m);
+                }
+                v
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bindings::Media;
+
+    fn spec(output_schema: Option<Value>) -> ToolSpec {
+        ToolSpec {
+            name: "t".into(),
+            title: None,
+            description: "d".into(),
+            input_schema: json!({"type": "object", "properties": {}}),
+            output_schema,
+            annotations: Map::new(),
+        }
+    }
+
+    #[test]
+    fn negotiates_known_versions_and_falls_back_to_latest() {
+        assert_eq!(negotiate(Some("2024-11-05")), "2024-11-05");
+        assert_eq!(negotiate(Some("2025-06-18")), "2025-06-18");
+        assert_eq!(negotiate(Some("1999-01-01")), LATEST_VERSION);
+        assert_eq!(negotiate(None), LATEST_VERSION);
+    }
+
+    #[test]
+    fn structured_output_is_required_when_declared() {
+        let declared = spec(Some(json!({"type": "object"})));
+        let bare = CallResult {
+            content: vec![Content::Text("x".into())],
+            structured: None,
+            is_error: false,
+        };
+        assert_eq!(call_result(&declared, Ok(Ok(bare)))["isError"], json!(true));
+
+        let ok = CallResult {
+            content: vec![],
+            structured: Some(r#"{"a":1}"#.into()),
+            is_error: false,
+        };
+        let v = call_result(&declared, Ok(Ok(ok)));
+        assert_eq!(v["isError"], json!(false));
+        assert_eq!(v["structuredContent"], json!({"a": 1}));
+        assert_eq!(v["content"][0]["text"], json!(r#"{"a":1}"#));
+
+        let not_object = CallResult {
+            content: vec![],
+            structured: Some("[1]".into()),
+            is_error: false,
+        };
+        assert_eq!(
+            call_result(&declared, Ok(Ok(not_object)))["isError"],
+            json!(true)
+        );
+    }
+
+    #[test]
+    fn media_is_base64_and_errors_name_the_cause() {
+        let image = CallResult {
+            content: vec![Content::Image(Media {
+                data: vec![1, 2, 3],
+                mime_type: "image/png".into(),
+            })],
+            structured: None,
+            is_error: false,
+        };
+        assert_eq!(
+            call_result(&spec(None), Ok(Ok(image)))["content"][0]["data"],
+            json!("AQID")
+        );
+        let v = call_result(
+            &spec(None),
+            Ok(Err(ToolError::InvalidArguments(
+                "`message` is required".into(),
+            ))),
+        );
+        assert_eq!(v["isError"], json!(true));
+        assert!(
+            v["content"][0]["text"]
+                .as_str()
+                .unwrap()
+                .contains("`message` is required")
+        );
+        let v = call_result(
+            &spec(None),
+            Err(CallFailure::Timeout {
+                tool: "t".into(),
+                limit: std::time::Duration::from_millis(500),
+            }),
+        );
+        assert!(
+            v["content"][0]["text"]
+                .as_str()
+                .unwrap()
+                .contains("time limit of 500 ms")
+        );
+    }
+}

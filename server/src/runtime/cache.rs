@@ -1,0 +1,169 @@
+//! The on-disk cache: tool descriptors and AOT-compiled components, under one directory.
+//!
+//! ```text
+//! <cache-dir>/descriptors/<component-sha256>.json        what `describe` returned, validated
+//! <cache-dir>/aot/<component-sha256>-<engine-key>.cwasm  compiled code + SHA-256 footer
+//! ```
+//!
+//! Files are written to a temporary name and renamed, so readers never see half a file. A file
+//! that fails to parse or whose footer does not match is treated as missing (and rewritten): the
+//! cache can only cost time, never correctness.
+
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+use super::spec::ToolSpec;
+
+/// Version of the descriptor file format; bump when [`ToolSpec`] changes shape.
+const DESCRIPTOR_FORMAT: u32 = 1;
+const FOOTER_LEN: usize = 32;
+
+/// Handle to the cache directory.
+#[derive(Debug, Clone)]
+pub struct Cache {
+    root: PathBuf,
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct DescriptorFile {
+    format: u32,
+    tools: Vec<ToolSpec>,
+}
+
+impl Cache {
+    /// Uses (and creates) `root`.
+    pub fn open(root: PathBuf) -> std::io::Result<Self> {
+        std::fs::create_dir_all(root.join("descriptors"))?;
+        std::fs::create_dir_all(root.join("aot"))?;
+        Ok(Self { root })
+    }
+
+    /// The cache directory.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    fn descriptor_path(&self, component_sha: &str) -> PathBuf {
+        self.root
+            .join("descriptors")
+            .join(format!("{component_sha}.json"))
+    }
+
+    /// Path of the AOT artifact for a component under an engine key.
+    pub fn artifact_path(&self, component_sha: &str, engine_key: &str) -> PathBuf {
+        self.root
+            .join("aot")
+            .join(format!("{component_sha}-{engine_key}.cwasm"))
+    }
+
+    /// The cached descriptors of a component, if present and readable.
+    pub fn read_descriptors(&self, component_sha: &str) -> Option<Vec<ToolSpec>> {
+        let path = self.descriptor_path(component_sha);
+        let bytes = std::fs::read(&path).ok()?;
+        match serde_json::from_slice::<DescriptorFile>(&bytes) {
+            Ok(file) if file.format == DESCRIPTOR_FORMAT => Some(file.tools),
+            Ok(_) => None,
+            Err(e) => {
+                tracing::warn!(path = %path.display(), "ignoring corrupt descriptor cache entry: {e}");
+                None
+            }
+        }
+    }
+
+    /// Stores the descriptors of a component.
+    pub fn write_descriptors(
+        &self,
+        component_sha: &str,
+        tools: &[ToolSpec],
+    ) -> std::io::Result<()> {
+        let file = DescriptorFile {
+            format: DESCRIPTOR_FORMAT,
+            tools: tools.to_vec(),
+        };
+        let bytes = serde_json::to_vec_pretty(&file).map_err(std::io::Error::other)?;
+        write_atomically(&self.descriptor_path(component_sha), &bytes)
+    }
+
+    /// The compiled artifact at `path`, if present and intact (its SHA-256 footer matches).
+    pub fn read_artifact(path: &Path) -> Option<Vec<u8>> {
+        let mut bytes = std::fs::read(path).ok()?;
+        if bytes.len() < FOOTER_LEN {
+            tracing::warn!(path = %path.display(), "ignoring truncated AOT artifact");
+            return None;
+        }
+        let body_len = bytes.len() - FOOTER_LEN;
+        if Sha256::digest(&bytes[..body_len]).as_slice() != &bytes[body_len..] {
+            tracing::warn!(path = %path.display(), "ignoring corrupt AOT artifact (checksum mismatch)");
+            return None;
+        }
+        bytes.truncate(body_len);
+        Some(bytes)
+    }
+
+    /// Stores a compiled artifact with its SHA-256 footer.
+    pub fn write_artifact(path: &Path, compiled: &[u8]) -> std::io::Result<()> {
+        let mut bytes = Vec::with_capacity(compiled.len() + FOOTER_LEN);
+        bytes.extend_from_slice(compiled);
+        bytes.extend_from_slice(&Sha256::digest(compiled));
+        write_atomically(path, &bytes)
+    }
+}
+
+/// Writes `bytes` to a temporary sibling of `path`, then renames it into place.
+fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+    std::fs::write(&tmp, bytes)?;
+    std::fs::rename(&tmp, path).inspect_err(|_| {
+        let _ = std::fs::remove_file(&tmp);
+    })
+}
+
+/// The default cache directory: `$XDG_CACHE_HOME/ide-agents-mcp`, else `~/.cache/ide-agents-mcp`.
+pub fn default_dir() -> Option<PathBuf> {
+    let base = std::env::var_os("XDG_CACHE_HOME")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("HOME")
+                .filter(|v| !v.is_empty())
+                .map(|h| PathBuf::from(h).join(".cache"))
+        })?;
+    Some(base.join("ide-agents-mcp"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn artifact_round_trip_and_corruption_detected() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.cwasm");
+        Cache::write_artifact(&path, b"compiled code").unwrap();
+        assert_eq!(Cache::read_artifact(&path).unwrap(), b"compiled code");
+
+        let mut bytes = std::fs::read(&path).unwrap();
+        bytes[0] ^= 1;
+        std::fs::write(&path, &bytes).unwrap();
+        assert!(
+            Cache::read_artifact(&path).is_none(),
+            "flipped bit must be detected"
+        );
+
+        std::fs::write(&path, b"short").unwrap();
+        assert!(
+            Cache::read_artifact(&path).is_none(),
+            "truncated file must be detected"
+        );
+    }
+
+    #[test]
+    fn corrupt_descriptor_file_is_a_miss() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::open(dir.path().to_path_buf()).unwrap();
+        assert!(cache.read_descriptors("abc").is_none());
+        std::fs::write(dir.path().join("descriptors/abc.json"), b"{not json").unwrap();
+        assert!(cache.read_descriptors("abc").is_none());
+    }
+}

@@ -1,0 +1,83 @@
+//! The one wasmtime [`Engine`] of the server: lean features, pooling allocator sized from the
+//! concurrency limit, epoch interruption for timeouts and cancellation, and the key that ties an
+//! AOT artifact to this exact engine configuration.
+
+use sha2::{Digest, Sha256};
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, OptLevel, PoolingAllocationConfig};
+
+use super::limits::KEEP_RESIDENT_BYTES;
+
+/// Component instances reserved beyond the call limit, for tool discovery at startup.
+const DISCOVERY_SLOTS: u32 = 4;
+/// Core instances a component may hold (a Rust guest uses ~4: module, WASI adapter, shims;
+/// interpreted languages bundle more).
+const MAX_CORE_INSTANCES_PER_COMPONENT: u32 = 32;
+
+/// Settings that shape the engine.
+#[derive(Debug, Clone, Copy)]
+pub struct EngineSettings {
+    /// Calls that may run at once; the pool has a slot for each.
+    pub max_concurrent_calls: usize,
+    /// Largest linear memory any call may have, in bytes.
+    pub max_memory: usize,
+}
+
+/// Builds the engine. Pooling keeps a small resident window per slot so fresh instances avoid
+/// most first-touch page faults (see `limits::KEEP_RESIDENT_BYTES`).
+pub fn build(settings: EngineSettings) -> anyhow::Result<Engine> {
+    let slots = u32::try_from(settings.max_concurrent_calls)
+        .unwrap_or(u32::MAX / 64)
+        .saturating_add(DISCOVERY_SLOTS);
+    let mut pool = PoolingAllocationConfig::default();
+    pool.total_component_instances(slots)
+        .total_core_instances(slots.saturating_mul(8))
+        .max_core_instances_per_component(MAX_CORE_INSTANCES_PER_COMPONENT)
+        .total_memories(slots.saturating_mul(2))
+        .total_tables(slots.saturating_mul(4))
+        .total_stacks(slots)
+        .max_memory_size(settings.max_memory)
+        .linear_memory_keep_resident(KEEP_RESIDENT_BYTES)
+        .table_keep_resident(KEEP_RESIDENT_BYTES);
+
+    let mut config = Config::new();
+    config
+        .allocation_strategy(InstanceAllocationStrategy::Pooling(pool))
+        .epoch_interruption(true)
+        .concurrency_support(false)
+        .cranelift_opt_level(OptLevel::Speed);
+    Engine::new(&config).map_err(anyhow::Error::from)
+}
+
+/// A short hex key for artifacts compiled by `engine`: changes with the wasmtime version, the
+/// compiler settings and the target, so an artifact is only ever loaded by an engine that can run it.
+pub fn artifact_key(engine: &Engine) -> String {
+    use std::hash::Hash;
+    let mut hasher = ShaHasher(Sha256::new());
+    super::WASMTIME_VERSION.hash(&mut hasher);
+    engine.precompile_compatibility_hash().hash(&mut hasher);
+    hex(&hasher.0.finalize()[..8])
+}
+
+/// Lower-case hex of `bytes`.
+pub fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
+}
+
+/// Feeds `Hash` output into SHA-256, which (unlike `DefaultHasher`) is stable across Rust releases.
+struct ShaHasher(Sha256);
+
+impl std::hash::Hasher for ShaHasher {
+    fn finish(&self) -> u64 {
+        let digest = self.0.clone().finalize();
+        u64::from_le_bytes(digest[..8].try_into().unwrap_or_default())
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        self.0.update(bytes);
+    }
+}

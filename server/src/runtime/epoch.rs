@@ -1,0 +1,64 @@
+//! The epoch ticker: a thread that advances the engine's epoch every [`EPOCH_TICK`] while at
+//! least one call is running, and sleeps (parked, no wake-ups) while the server is idle.
+//!
+//! Each store yields to the async runtime at every tick, which is where a timed-out or cancelled
+//! call is dropped. See `invoke.rs`.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::thread::{self, Thread};
+
+use wasmtime::Engine;
+
+use super::limits::EPOCH_TICK;
+
+/// Handle to the ticker thread; calls hold an [`ActiveCall`] while they run.
+pub struct EpochTicker {
+    running: Arc<AtomicUsize>,
+    thread: Thread,
+}
+
+impl EpochTicker {
+    /// Starts the ticker thread for `engine`. The thread lives as long as the process.
+    pub fn start(engine: Engine) -> std::io::Result<Self> {
+        let running = Arc::new(AtomicUsize::new(0));
+        let seen = running.clone();
+        let handle = thread::Builder::new()
+            .name("epoch-ticker".into())
+            .spawn(move || {
+                loop {
+                    if seen.load(Ordering::Acquire) == 0 {
+                        thread::park();
+                        continue;
+                    }
+                    thread::sleep(EPOCH_TICK);
+                    engine.increment_epoch();
+                }
+            })?;
+        Ok(Self {
+            running,
+            thread: handle.thread().clone(),
+        })
+    }
+
+    /// Marks a call as running until the returned guard is dropped.
+    pub fn active(&self) -> ActiveCall {
+        if self.running.fetch_add(1, Ordering::AcqRel) == 0 {
+            self.thread.unpark();
+        }
+        ActiveCall {
+            running: self.running.clone(),
+        }
+    }
+}
+
+/// Keeps the ticker going while alive.
+pub struct ActiveCall {
+    running: Arc<AtomicUsize>,
+}
+
+impl Drop for ActiveCall {
+    fn drop(&mut self) {
+        self.running.fetch_sub(1, Ordering::AcqRel);
+    }
+}

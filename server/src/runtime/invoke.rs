@@ -1,0 +1,225 @@
+//! One call: load the component on first use (AOT cache hit, or compile and store), take a call
+//! slot, create a fresh store and instance from the cached `ToolPre`, run the guest under the
+//! memory limit and the wall-clock timeout, and classify what went wrong.
+//!
+//! Dropping the future returned by [`Runtime::call`] stops the guest at its next epoch yield and
+//! frees its store; that is how `notifications/cancelled` works.
+
+use std::borrow::Cow;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use wasmtime::Store;
+
+use super::Runtime;
+use super::cache::Cache;
+use super::registry::{Component, ComponentSource, RegisteredTool, component_hash};
+use crate::bindings::{CallResult, ToolError, ToolPre};
+use crate::host::{CallEnv, HostState};
+
+/// What a call produced: the guest's own answer (success or typed tool error), or a failure of the
+/// sandbox around it.
+pub type CallOutcome = Result<Result<CallResult, ToolError>, CallFailure>;
+
+/// A call that did not produce a guest answer. Each message names the limit or stage that failed.
+#[derive(Debug, thiserror::Error)]
+pub enum CallFailure {
+    /// The component could not be compiled, loaded or linked.
+    #[error("tool `{tool}` could not be loaded: {reason}")]
+    Load {
+        /// The tool.
+        tool: String,
+        /// Why.
+        reason: String,
+    },
+    /// The call ran past its wall-clock limit and was stopped.
+    #[error("tool `{tool}` exceeded its time limit of {} ms and was stopped", limit.as_millis())]
+    Timeout {
+        /// The tool.
+        tool: String,
+        /// The limit.
+        limit: Duration,
+    },
+    /// The guest trapped after its memory limit refused a growth.
+    #[error("tool `{tool}` exceeded its memory limit of {} MiB and was stopped", limit >> 20)]
+    Memory {
+        /// The tool.
+        tool: String,
+        /// The limit in bytes.
+        limit: usize,
+    },
+    /// The guest trapped (a panic, an unreachable, a bad memory access...).
+    #[error("tool `{tool}` crashed: {reason}")]
+    Trap {
+        /// The tool.
+        tool: String,
+        /// The trap.
+        reason: String,
+    },
+}
+
+impl Runtime {
+    /// Runs `tool` with `arguments` (a JSON object as text) in a fresh instance.
+    pub async fn call(
+        &self,
+        component: &Component,
+        tool: &RegisteredTool,
+        arguments: &str,
+        env: CallEnv,
+    ) -> CallOutcome {
+        let name = tool.spec.name.as_str();
+        let pre = self.load(component).await.map_err(|e| CallFailure::Load {
+            tool: name.into(),
+            reason: format!("{e:#}"),
+        })?;
+        let _slot = self
+            .call_slots
+            .acquire()
+            .await
+            .expect("call slots are never closed");
+        self.guarded(name, env, async |store| {
+            let instance = pre.instantiate_async(&mut *store).await?;
+            instance
+                .ide_agents_tool_tools()
+                .call_call(store, name, arguments)
+                .await
+        })
+        .await
+    }
+
+    /// Runs `run` in a fresh store for `env`, under the memory limit and the call timeout.
+    pub(super) async fn guarded<T>(
+        &self,
+        tool: &str,
+        env: CallEnv,
+        run: impl AsyncFnOnce(&mut Store<HostState>) -> wasmtime::Result<T>,
+    ) -> Result<T, CallFailure> {
+        let mut store = Store::new(
+            &self.engine,
+            HostState::new(env, self.settings.memory_limit),
+        );
+        store.limiter(|state| &mut state.limiter);
+        store.set_epoch_deadline(1);
+        store.epoch_deadline_async_yield_and_update(1);
+        let _ticking = self.ticker.active();
+        let limit = self.settings.call_timeout;
+        match tokio::time::timeout(limit, run(&mut store)).await {
+            Ok(Ok(value)) => Ok(value),
+            Err(_elapsed) => Err(CallFailure::Timeout {
+                tool: tool.into(),
+                limit,
+            }),
+            Ok(Err(_)) if store.data().limiter.hit() => Err(CallFailure::Memory {
+                tool: tool.into(),
+                limit: store.data().limiter.limit(),
+            }),
+            Ok(Err(error)) => Err(CallFailure::Trap {
+                tool: tool.into(),
+                reason: describe_error(&error),
+            }),
+        }
+    }
+
+    /// The component ready to instantiate, loading it on first use. Concurrent first calls share
+    /// one load; a failed load is retried by the next call.
+    pub(super) async fn load(
+        &self,
+        component: &Component,
+    ) -> anyhow::Result<Arc<ToolPre<HostState>>> {
+        component
+            .loaded
+            .get_or_try_init(|| async {
+                self.prepare(&component.sha256, &component.source, None)
+                    .await
+                    .map(Arc::new)
+            })
+            .await
+            .cloned()
+    }
+
+    /// Loads a component from the AOT cache, or compiles it (off the async threads) and stores the
+    /// artifact; then links it. `bytes` saves a read when the caller already has them.
+    pub(super) async fn prepare(
+        &self,
+        sha256: &str,
+        source: &ComponentSource,
+        bytes: Option<&[u8]>,
+    ) -> anyhow::Result<ToolPre<HostState>> {
+        let label = source.label();
+        let artifact_path = self
+            .cache
+            .as_ref()
+            .map(|c| c.artifact_path(sha256, &self.engine_key));
+        let cached = artifact_path.as_deref().and_then(Cache::read_artifact).and_then(|artifact| {
+            self.deserialize(&artifact)
+                .inspect_err(|e| tracing::warn!(component = %label, "AOT artifact unusable, recompiling: {e:#}"))
+                .ok()
+        });
+        let component = match cached {
+            Some(component) => {
+                self.stats.from_aot_cache.fetch_add(1, Ordering::Relaxed);
+                tracing::info!(component = %label, "loaded component from AOT cache");
+                component
+            }
+            None => {
+                let bytes = match bytes {
+                    Some(b) => Cow::Borrowed(b),
+                    None => source
+                        .read()
+                        .with_context(|| format!("cannot read {label}"))?,
+                };
+                anyhow::ensure!(
+                    component_hash(&bytes) == sha256,
+                    "{label} changed on disk since the server started; restart the server to load the new version"
+                );
+                let engine = self.engine.clone();
+                let owned = bytes.into_owned();
+                let started = Instant::now();
+                let compiled =
+                    tokio::task::spawn_blocking(move || engine.precompile_component(&owned))
+                        .await
+                        .context("compiler task failed")?
+                        .map_err(anyhow::Error::from)
+                        .with_context(|| format!("{label} is not a valid WebAssembly component"))?;
+                self.stats.compiled.fetch_add(1, Ordering::Relaxed);
+                tracing::info!(component = %label, ms = started.elapsed().as_millis() as u64, "compiled component");
+                if let Some(path) = &artifact_path
+                    && let Err(e) = Cache::write_artifact(path, &compiled)
+                {
+                    tracing::warn!(path = %path.display(), "cannot store AOT artifact: {e}");
+                }
+                self.deserialize(&compiled)?
+            }
+        };
+        let instance_pre = self
+            .linker
+            .instantiate_pre(&component)
+            .map_err(anyhow::Error::from)
+            .with_context(|| format!("{label} does not fit the ide-agents:tool world"))?;
+        ToolPre::new(instance_pre)
+            .map_err(anyhow::Error::from)
+            .with_context(|| format!("{label} does not export ide-agents:tool/tools"))
+    }
+
+    #[expect(
+        unsafe_code,
+        reason = "wasmtime requires `unsafe` to load precompiled code"
+    )]
+    fn deserialize(&self, artifact: &[u8]) -> anyhow::Result<wasmtime::component::Component> {
+        // SAFETY: `artifact` was produced by `Engine::precompile_component` of an engine with the
+        // same artifact key (wasmtime version and configuration), either just now or earlier by
+        // this server into its own cache directory, and passed its SHA-256 footer check since.
+        unsafe { wasmtime::component::Component::deserialize(&self.engine, artifact) }
+            .map_err(anyhow::Error::from)
+    }
+}
+
+/// The most useful one-line description of a guest failure: the trap code when there is one.
+fn describe_error(error: &wasmtime::Error) -> String {
+    match error.downcast_ref::<wasmtime::Trap>() {
+        Some(trap) => format!("wasm trap: {trap}"),
+        None => error.to_string(),
+    }
+}

@@ -1,0 +1,115 @@
+//! The wasmtime runtime: one [`Engine`], the [`Registry`] of components and tools, the on-disk
+//! descriptor and AOT cache, and the per-call sandbox (fresh store, limits, timeout).
+//!
+//! - `engine.rs`: engine and pooling configuration, AOT artifact key
+//! - `cache.rs`: descriptor and AOT files on disk
+//! - `spec.rs`: validated tool descriptors and their MCP form
+//! - `registry.rs`: components, tools, lazy load state
+//! - `discover.rs`: startup discovery (cache hit: no compile)
+//! - `invoke.rs`: lazy load, fresh instance, the call itself, failures
+//! - `limits.rs`, `epoch.rs`: limits and the epoch ticker behind timeouts and cancellation
+
+pub mod cache;
+pub mod discover;
+pub mod engine;
+pub mod epoch;
+pub mod invoke;
+pub mod limits;
+pub mod registry;
+pub mod spec;
+
+use std::path::PathBuf;
+use std::sync::atomic::AtomicU64;
+use std::time::Duration;
+
+use tokio::sync::Semaphore;
+use wasmtime::Engine;
+use wasmtime::component::Linker;
+
+use crate::host::HostState;
+pub use cache::Cache;
+pub use invoke::{CallFailure, CallOutcome};
+pub use registry::{ComponentSource, Registry};
+
+/// The wasmtime version the server embeds (pinned in the workspace `Cargo.toml`).
+pub const WASMTIME_VERSION: &str = "48.0.8";
+
+/// How the runtime runs calls.
+#[derive(Debug, Clone)]
+pub struct RuntimeSettings {
+    /// Calls that may run at once.
+    pub max_concurrent_calls: usize,
+    /// Wall-clock budget per call.
+    pub call_timeout: Duration,
+    /// Linear memory limit per call, bytes.
+    pub memory_limit: usize,
+    /// Cache directory; `None` disables the disk cache (every start compiles).
+    pub cache_dir: Option<PathBuf>,
+}
+
+impl Default for RuntimeSettings {
+    fn default() -> Self {
+        Self {
+            max_concurrent_calls: limits::DEFAULT_MAX_CONCURRENT_CALLS,
+            call_timeout: limits::DEFAULT_CALL_TIMEOUT,
+            memory_limit: limits::DEFAULT_MEMORY_LIMIT,
+            cache_dir: cache::default_dir(),
+        }
+    }
+}
+
+/// Counters about component loading, for diagnostics and tests.
+#[derive(Debug, Default)]
+pub struct LoadStats {
+    /// Components compiled by Cranelift.
+    pub compiled: AtomicU64,
+    /// Components loaded from the AOT cache.
+    pub from_aot_cache: AtomicU64,
+}
+
+/// The engine, linker, cache and call limits: everything needed to run a tool.
+pub struct Runtime {
+    engine: Engine,
+    linker: Linker<HostState>,
+    engine_key: String,
+    cache: Option<Cache>,
+    ticker: epoch::EpochTicker,
+    call_slots: Semaphore,
+    settings: RuntimeSettings,
+    /// Load counters.
+    pub stats: LoadStats,
+}
+
+impl Runtime {
+    /// Builds the engine and linker and opens the cache directory. A cache directory that cannot
+    /// be created is reported and the server runs without a disk cache.
+    pub fn new(settings: RuntimeSettings) -> anyhow::Result<Self> {
+        let engine = engine::build(engine::EngineSettings {
+            max_concurrent_calls: settings.max_concurrent_calls,
+            max_memory: settings.memory_limit,
+        })?;
+        let linker = crate::host::linker(&engine)?;
+        let cache = settings.cache_dir.clone().and_then(|dir| match Cache::open(dir.clone()) {
+            Ok(cache) => Some(cache),
+            Err(e) => {
+                tracing::warn!(dir = %dir.display(), "cannot use cache directory, compiling without a disk cache: {e}");
+                None
+            }
+        });
+        Ok(Self {
+            engine_key: engine::artifact_key(&engine),
+            ticker: epoch::EpochTicker::start(engine.clone())?,
+            call_slots: Semaphore::new(settings.max_concurrent_calls.max(1)),
+            engine,
+            linker,
+            cache,
+            settings,
+            stats: LoadStats::default(),
+        })
+    }
+
+    /// The runtime's settings.
+    pub fn settings(&self) -> &RuntimeSettings {
+        &self.settings
+    }
+}

@@ -1,0 +1,183 @@
+//! The component registry: which components exist, which tools they provide, and each component's
+//! lazily loaded, ready-to-instantiate form.
+//!
+//! Components come from the binary (built-ins) and from `--tools-dir` directories (`*.wasm`).
+//! Tools are kept sorted by name so `tools/list` is deterministic. Discovery lives in `discover.rs`,
+//! loading and calling in `invoke.rs`.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use tokio::sync::OnceCell;
+
+use super::engine::hex;
+use super::spec::ToolSpec;
+use crate::bindings::ToolPre;
+use crate::host::HostState;
+
+/// Where a component's bytes come from.
+#[derive(Debug, Clone)]
+pub enum ComponentSource {
+    /// Compiled into the server binary.
+    Builtin {
+        /// Crate name of the component.
+        name: &'static str,
+        /// The component.
+        bytes: &'static [u8],
+    },
+    /// A `.wasm` file in a tools directory.
+    File(PathBuf),
+}
+
+impl ComponentSource {
+    /// How logs and errors name this component.
+    pub fn label(&self) -> String {
+        match self {
+            Self::Builtin { name, .. } => format!("builtin:{name}"),
+            Self::File(path) => path.display().to_string(),
+        }
+    }
+
+    /// The component's bytes.
+    pub fn read(&self) -> std::io::Result<Cow<'static, [u8]>> {
+        match self {
+            Self::Builtin { bytes, .. } => Ok(Cow::Borrowed(bytes)),
+            Self::File(path) => std::fs::read(path).map(Cow::Owned),
+        }
+    }
+}
+
+/// The built-in components plus every `*.wasm` file in `tools_dirs` (each directory sorted by name).
+pub fn sources(tools_dirs: &[PathBuf]) -> anyhow::Result<Vec<ComponentSource>> {
+    use anyhow::Context;
+    let mut sources: Vec<ComponentSource> = crate::builtins::BUILTIN_COMPONENTS
+        .iter()
+        .map(|(name, bytes)| ComponentSource::Builtin { name, bytes })
+        .collect();
+    for dir in tools_dirs {
+        let entries = std::fs::read_dir(dir)
+            .with_context(|| format!("cannot read tools directory {}", dir.display()))?;
+        let mut files: Vec<PathBuf> = entries
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|x| x == "wasm") && p.is_file())
+            .collect();
+        files.sort();
+        sources.extend(files.into_iter().map(ComponentSource::File));
+    }
+    Ok(sources)
+}
+
+/// Hex SHA-256 of a component's bytes: the key of its cache entries.
+pub fn component_hash(bytes: &[u8]) -> String {
+    hex(&Sha256::digest(bytes))
+}
+
+/// One component of the registry.
+pub struct Component {
+    /// Where it comes from.
+    pub source: ComponentSource,
+    /// Hex SHA-256 of its bytes at discovery.
+    pub sha256: String,
+    /// Compiled and pre-linked on first call.
+    pub(super) loaded: OnceCell<Arc<ToolPre<HostState>>>,
+}
+
+impl Component {
+    /// A component not loaded yet.
+    pub fn new(source: ComponentSource, sha256: String) -> Self {
+        Self {
+            source,
+            sha256,
+            loaded: OnceCell::new(),
+        }
+    }
+
+    /// Whether the component has been compiled or loaded from the AOT cache.
+    pub fn is_loaded(&self) -> bool {
+        self.loaded.initialized()
+    }
+}
+
+/// One tool and the component that provides it.
+pub struct RegisteredTool {
+    /// The validated descriptor.
+    pub spec: ToolSpec,
+    /// Index of the providing component in [`Registry::components`].
+    pub component: usize,
+    /// The MCP `Tool` object, rendered once.
+    pub mcp: Value,
+}
+
+/// All components and tools known to the server.
+#[derive(Default)]
+pub struct Registry {
+    components: Vec<Component>,
+    tools: Vec<RegisteredTool>,
+    index: HashMap<String, usize>,
+}
+
+impl Registry {
+    /// Adds a component and its tools. A tool whose name is already taken is skipped with a
+    /// warning (first come, first served: built-ins before directories).
+    pub fn add(&mut self, component: Component, specs: Vec<ToolSpec>) {
+        let index = self.components.len();
+        let label = component.source.label();
+        self.components.push(component);
+        for spec in specs {
+            if self.index.contains_key(&spec.name) {
+                tracing::warn!(component = %label, tool = %spec.name, "tool name already registered; skipping");
+                continue;
+            }
+            let mcp = spec.to_mcp();
+            self.index.insert(spec.name.clone(), self.tools.len());
+            self.tools.push(RegisteredTool {
+                spec,
+                component: index,
+                mcp,
+            });
+        }
+        self.tools.sort_by(|a, b| a.spec.name.cmp(&b.spec.name));
+        for (i, tool) in self.tools.iter().enumerate() {
+            self.index.insert(tool.spec.name.clone(), i);
+        }
+    }
+
+    /// The tool called `name`.
+    pub fn tool(&self, name: &str) -> Option<&RegisteredTool> {
+        self.index.get(name).map(|&i| &self.tools[i])
+    }
+
+    /// All tools, sorted by name.
+    pub fn tools(&self) -> &[RegisteredTool] {
+        &self.tools
+    }
+
+    /// The component providing `tool`.
+    pub fn component_of(&self, tool: &RegisteredTool) -> &Component {
+        &self.components[tool.component]
+    }
+
+    /// All components, in discovery order.
+    pub fn components(&self) -> &[Component] {
+        &self.components
+    }
+
+    /// Names of the tools whose component is loaded, sorted.
+    pub fn loaded_tool_names(&self) -> Vec<String> {
+        self.tools
+            .iter()
+            .filter(|t| self.components[t.component].is_loaded())
+            .map(|t| t.spec.name.clone())
+            .collect()
+    }
+
+    /// Names of all tools, sorted.
+    pub fn tool_names(&self) -> Vec<String> {
+        self.tools.iter().map(|t| t.spec.name.clone()).collect()
+    }
+}
