@@ -16,14 +16,8 @@ fn main() {
     let manifest_dir = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").unwrap());
     let guests = manifest_dir.join("../guest-tools");
     let wit = manifest_dir.join("../wit");
-    println!(
-        "cargo:rerun-if-changed={}",
-        guests.join("Cargo.toml").display()
-    );
-    println!(
-        "cargo:rerun-if-changed={}",
-        guests.join("Cargo.lock").display()
-    );
+    println!("cargo:rerun-if-changed={}", guests.join("Cargo.toml").display());
+    println!("cargo:rerun-if-changed={}", guests.join("Cargo.lock").display());
     rerun_if_changed_dir(&guests, &["target"]);
     rerun_if_changed_dir(&wit, &[]);
 
@@ -34,14 +28,7 @@ fn main() {
     let target_dir = out_dir.join("guest-target");
     let mut cmd = Command::new(&cargo);
     cmd.current_dir(&guests)
-        .args([
-            "build",
-            "--release",
-            "--workspace",
-            "--target",
-            GUEST_TARGET,
-            "--target-dir",
-        ])
+        .args(["build", "--release", "--workspace", "--target", GUEST_TARGET, "--target-dir"])
         .arg(&target_dir);
     // Settings meant for the host build must not leak into the guest build.
     for var in [
@@ -55,30 +42,16 @@ fn main() {
     ] {
         cmd.env_remove(var);
     }
-    let status = cmd
-        .status()
-        .unwrap_or_else(|e| panic!("cannot run `{cargo}` to build guest tools: {e}"));
-    assert!(
-        status.success(),
-        "building guest tools in {} failed (see the output above)",
-        guests.display()
-    );
+    let status = cmd.status().unwrap_or_else(|e| panic!("cannot run `{cargo}` to build guest tools: {e}"));
+    assert!(status.success(), "building guest tools in {} failed (see the output above)", guests.display());
 
     let built = target_dir.join(GUEST_TARGET).join("release");
-    let mut builtins =
-        String::from("/// Components compiled into the binary: (crate name, component bytes).\n");
+    let mut builtins = String::from("/// Components compiled into the binary: (crate name, component bytes).\n");
     builtins.push_str("pub static BUILTIN_COMPONENTS: &[(&str, &[u8])] = &[\n");
     for name in BUILTINS {
         let path = built.join(format!("{name}.wasm"));
-        assert!(
-            path.exists(),
-            "guest build did not produce {}",
-            path.display()
-        );
-        builtins.push_str(&format!(
-            "    ({name:?}, include_bytes!({:?})),\n",
-            path.display().to_string()
-        ));
+        assert!(path.exists(), "guest build did not produce {}", path.display());
+        builtins.push_str(&format!("    ({name:?}, include_bytes!({:?})),\n", path.display().to_string()));
     }
     builtins.push_str("];\n");
     std::fs::write(out_dir.join("builtins.rs"), builtins).expect("write builtins.rs");
@@ -95,19 +68,12 @@ fn ensure_target_installed() {
         .ok()
         .filter(|o| o.status.success())
         .map(|o| PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()));
-    let installed = sysroot
-        .as_ref()
-        .is_some_and(|s| s.join("lib/rustlib").join(GUEST_TARGET).exists());
+    let installed = sysroot.as_ref().is_some_and(|s| s.join("lib/rustlib").join(GUEST_TARGET).exists());
     if installed {
         return;
     }
-    println!(
-        "cargo:warning=the {GUEST_TARGET} target is missing; running `rustup target add {GUEST_TARGET}`"
-    );
-    let ok = Command::new("rustup")
-        .args(["target", "add", GUEST_TARGET])
-        .status()
-        .is_ok_and(|s| s.success());
+    println!("cargo:warning=the {GUEST_TARGET} target is missing; running `rustup target add {GUEST_TARGET}`");
+    let ok = Command::new("rustup").args(["target", "add", GUEST_TARGET]).status().is_ok_and(|s| s.success());
     assert!(
         ok,
         "the Rust target {GUEST_TARGET} is required to build the built-in tools and could not be \

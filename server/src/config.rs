@@ -32,12 +32,7 @@ pub enum Command {
 #[derive(Debug, Clone, Args)]
 pub struct ServeArgs {
     /// Directory of extra tool components (`*.wasm`); may be repeated.
-    #[arg(
-        long = "tools-dir",
-        value_name = "DIR",
-        env = "IDE_AGENTS_MCP_TOOLS_DIR",
-        value_delimiter = ':'
-    )]
+    #[arg(long = "tools-dir", value_name = "DIR", env = "IDE_AGENTS_MCP_TOOLS_DIR", value_delimiter = ':')]
     pub tools_dirs: Vec<PathBuf>,
 
     /// Cache directory for tool descriptors and compiled components
@@ -74,12 +69,7 @@ pub struct ServeArgs {
     pub page_size: usize,
 
     /// Log filter for stderr, e.g. `info`, `debug`, `ide_agents_mcp=trace`.
-    #[arg(
-        long,
-        value_name = "FILTER",
-        env = "IDE_AGENTS_MCP_LOG",
-        default_value = "info"
-    )]
+    #[arg(long, value_name = "FILTER", env = "IDE_AGENTS_MCP_LOG", default_value = "info")]
     pub log: String,
 }
 
@@ -93,18 +83,14 @@ impl ServeArgs {
             cache_dir: if self.no_cache {
                 None
             } else {
-                self.cache_dir
-                    .clone()
-                    .or_else(crate::runtime::cache::default_dir)
+                self.cache_dir.clone().or_else(crate::runtime::cache::default_dir)
             },
         }
     }
 
     /// Settings for the MCP session.
     pub fn server_settings(&self) -> ServerSettings {
-        ServerSettings {
-            page_size: self.page_size,
-        }
+        ServerSettings { page_size: self.page_size }
     }
 }
 
@@ -118,22 +104,10 @@ mod tests {
         let s = cli.serve.runtime_settings();
         assert_eq!(s.call_timeout, limits::DEFAULT_CALL_TIMEOUT);
         assert_eq!(s.memory_limit, limits::DEFAULT_MEMORY_LIMIT);
-        assert!(
-            Cli::try_parse_from(["ide-agents-mcp", "serve", "--call-timeout-ms", "0"]).is_err()
-        );
+        assert!(Cli::try_parse_from(["ide-agents-mcp", "serve", "--call-timeout-ms", "0"]).is_err());
         assert!(Cli::try_parse_from(["ide-agents-mcp", "serve", "--page-size", "x"]).is_err());
-        let cli = Cli::try_parse_from([
-            "ide-agents-mcp",
-            "serve",
-            "--tools-dir",
-            "/a",
-            "--tools-dir",
-            "/b",
-        ])
-        .unwrap();
-        let Some(Command::Serve(args)) = cli.command else {
-            panic!()
-        };
+        let cli = Cli::try_parse_from(["ide-agents-mcp", "serve", "--tools-dir", "/a", "--tools-dir", "/b"]).unwrap();
+        let Some(Command::Serve(args)) = cli.command else { panic!() };
         assert_eq!(args.tools_dirs.len(), 2);
     }
 }

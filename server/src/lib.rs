@@ -42,10 +42,6 @@ pub async fn serve(args: config::ServeArgs) -> anyhow::Result<()> {
         ms = started.elapsed().as_secs_f64() * 1e3,
         "serving MCP over stdio"
     );
-    let server = Arc::new(mcp::McpServer::new(
-        runtime,
-        registry,
-        args.server_settings(),
-    ));
+    let server = Arc::new(mcp::McpServer::new(runtime, registry, args.server_settings()));
     mcp::stdio::serve(server).await
 }

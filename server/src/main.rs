@@ -12,20 +12,12 @@ fn main() -> std::process::ExitCode {
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_ansi(false)
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_new(&args.log).unwrap_or_else(|e| {
-                eprintln!(
-                    "ide-agents-mcp: invalid --log filter {:?} ({e}); using `info`",
-                    args.log
-                );
-                tracing_subscriber::EnvFilter::new("info")
-            }),
-        )
+        .with_env_filter(tracing_subscriber::EnvFilter::try_new(&args.log).unwrap_or_else(|e| {
+            eprintln!("ide-agents-mcp: invalid --log filter {:?} ({e}); using `info`", args.log);
+            tracing_subscriber::EnvFilter::new("info")
+        }))
         .init();
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("ide-agents-mcp: cannot start the async runtime: {e}");

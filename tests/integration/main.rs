@@ -1,1 +1,11 @@
-fn main() {}
+//! Integration tests: the real server binary over stdio, real components built from
+//! `guest-tools/`, and the official Python and TypeScript MCP clients.
+//!
+//! One test binary with a module per area (see `support.rs` for the harness).
+
+mod components;
+mod interop;
+mod lazy;
+mod protocol;
+mod sandbox;
+mod support;

@@ -16,14 +16,15 @@ impl Guest for Echo {
         vec![ToolDescriptor {
             name: "echo".into(),
             title: Some("Echo".into()),
-            description:
-                "Returns `message` unchanged; reports `steps` progress notifications first.".into(),
+            description: "Returns `message` unchanged; first reports `steps` progress notifications and sleeps `delay_ms`.".into(),
             input_schema: json!({
                 "type": "object",
                 "properties": {
                     "message": {"type": "string", "description": "Text to echo back."},
                     "steps": {"type": "integer", "minimum": 0, "maximum": 100,
-                              "description": "Progress notifications to send before answering."}
+                              "description": "Progress notifications to send before answering."},
+                    "delay_ms": {"type": "integer", "minimum": 0, "maximum": 60000,
+                                 "description": "Milliseconds to sleep after the progress notifications."}
                 },
                 "required": ["message"]
             })
@@ -51,26 +52,30 @@ impl Guest for Echo {
         }
         let args: Value = serde_json::from_str(&arguments)
             .map_err(|e| ToolError::InvalidArguments(format!("arguments are not JSON: {e}")))?;
-        let message = args.get("message").and_then(Value::as_str).ok_or_else(|| {
-            ToolError::InvalidArguments("`message` is required and must be a string".into())
-        })?;
+        let message = args
+            .get("message")
+            .and_then(Value::as_str)
+            .ok_or_else(|| ToolError::InvalidArguments("`message` is required and must be a string".into()))?;
         let steps = match args.get("steps") {
             None => 0,
-            Some(v) => v.as_u64().filter(|n| *n <= 100).ok_or_else(|| {
-                ToolError::InvalidArguments("`steps` must be an integer in 0..=100".into())
+            Some(v) => v
+                .as_u64()
+                .filter(|n| *n <= 100)
+                .ok_or_else(|| ToolError::InvalidArguments("`steps` must be an integer in 0..=100".into()))?,
+        };
+        let delay_ms = match args.get("delay_ms") {
+            None => 0,
+            Some(v) => v.as_u64().filter(|n| *n <= 60_000).ok_or_else(|| {
+                ToolError::InvalidArguments("`delay_ms` must be an integer in 0..=60000".into())
             })?,
         };
         for i in 1..=steps {
-            progress::report(
-                i as f64,
-                Some(steps as f64),
-                Some(&format!("step {i} of {steps}")),
-            );
+            progress::report(i as f64, Some(steps as f64), Some(&format!("step {i} of {steps}")));
         }
-        log::log(
-            log::Level::Info,
-            &format!("echoing {} bytes", message.len()),
-        );
+        if delay_ms > 0 {
+            std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+        }
+        log::log(log::Level::Info, &format!("echoing {} bytes", message.len()));
         let structured = json!({"message": message, "length": message.chars().count()}).to_string();
         Ok(CallResult {
             content: vec![Content::Text(message.to_string())],

@@ -20,13 +20,10 @@ impl Guest for Health {
         vec![ToolDescriptor {
             name: NAME.into(),
             title: Some("Server health".into()),
-            description:
-                "Reports the server's version, uptime, protocol version, and which tools are \
+            description: "Reports the server's version, uptime, protocol version, and which tools are \
                           registered and loaded. Takes no arguments."
-                    .into(),
-            input_schema:
-                json!({"type": "object", "properties": {}, "additionalProperties": false})
-                    .to_string(),
+                .into(),
+            input_schema: json!({"type": "object", "properties": {}, "additionalProperties": false}).to_string(),
             output_schema: Some(
                 json!({
                     "type": "object",

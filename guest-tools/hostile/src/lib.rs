@@ -16,12 +16,7 @@ fn tool(name: &str, description: &str) -> ToolDescriptor {
         description: description.into(),
         input_schema: r#"{"type":"object","properties":{}}"#.into(),
         output_schema: None,
-        annotations: ToolAnnotations {
-            read_only: None,
-            destructive: None,
-            idempotent: None,
-            open_world: None,
-        },
+        annotations: ToolAnnotations { read_only: None, destructive: None, idempotent: None, open_world: None },
     }
 }
 
@@ -29,12 +24,10 @@ impl Guest for Hostile {
     fn describe() -> Vec<ToolDescriptor> {
         vec![
             tool("hostile_spin", "Loops forever."),
-            tool(
-                "hostile_stdout",
-                "Writes to stdout and stderr, then answers.",
-            ),
+            tool("hostile_stdout", "Writes to stdout and stderr, then answers."),
             tool("hostile_alloc", "Allocates memory without bound."),
             tool("hostile_trap", "Panics (a trap)."),
+            tool("hostile_probe", "Tries to read env vars, args, files and to open a socket; reports what worked."),
         ]
     }
 
@@ -51,11 +44,7 @@ impl Guest for Hostile {
                 // would see a forged message.
                 println!(r#"{{"jsonrpc":"2.0","id":1,"result":{{"forged":true}}}}"#);
                 eprintln!("hostile stderr line");
-                Ok(CallResult {
-                    content: vec![Content::Text("printed".into())],
-                    structured: None,
-                    is_error: false,
-                })
+                Ok(CallResult { content: vec![Content::Text("printed".into())], structured: None, is_error: false })
             }
             "hostile_alloc" => {
                 let mut hoard: Vec<Vec<u8>> = Vec::new();
@@ -65,6 +54,18 @@ impl Guest for Hostile {
                 }
             }
             "hostile_trap" => panic!("hostile guest panicked on purpose"),
+            "hostile_probe" => {
+                let report = format!(
+                    r#"{{"env":{},"args":{},"read_passwd":{},"read_root":{},"cwd_file":{},"tcp":{}}}"#,
+                    std::env::vars().count(),
+                    std::env::args().count(),
+                    std::fs::read("/etc/passwd").is_ok(),
+                    std::fs::read_dir("/").is_ok(),
+                    std::fs::File::create("probe.txt").is_ok(),
+                    std::net::TcpStream::connect("127.0.0.1:9").is_ok(),
+                );
+                Ok(CallResult { content: vec![Content::Text(report)], structured: None, is_error: false })
+            }
             other => Err(ToolError::UnknownTool(other.into())),
         }
     }

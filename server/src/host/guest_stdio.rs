@@ -28,12 +28,7 @@ impl TaggedStderr {
     }
 
     fn writer(&self) -> LineWriter {
-        LineWriter {
-            tool: self.tool.clone(),
-            stream: self.stream,
-            line: Vec::new(),
-            written: 0,
-        }
+        LineWriter { tool: self.tool.clone(), stream: self.stream, line: Vec::new(), written: 0 }
     }
 }
 
@@ -79,9 +74,7 @@ impl LineWriter {
         self.line.extend_from_slice(bytes);
         if truncated {
             self.emit();
-            self.line.extend_from_slice(
-                format!("(output beyond {GUEST_OUTPUT_LIMIT} bytes dropped)").as_bytes(),
-            );
+            self.line.extend_from_slice(format!("(output beyond {GUEST_OUTPUT_LIMIT} bytes dropped)").as_bytes());
             self.emit();
         }
     }
@@ -92,13 +85,7 @@ impl LineWriter {
         }
         let text = String::from_utf8_lossy(&self.line);
         // One write per line so lines from concurrent calls do not interleave mid-line.
-        let _ = writeln!(
-            std::io::stderr().lock(),
-            "[{} {}] {}",
-            self.tool,
-            self.stream,
-            text.trim_end_matches('\r')
-        );
+        let _ = writeln!(std::io::stderr().lock(), "[{} {}] {}", self.tool, self.stream, text.trim_end_matches('\r'));
         self.line.clear();
     }
 }
@@ -128,11 +115,7 @@ impl Pollable for LineWriter {
 }
 
 impl tokio::io::AsyncWrite for LineWriter {
-    fn poll_write(
-        mut self: Pin<&mut Self>,
-        _: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<std::io::Result<usize>> {
+    fn poll_write(mut self: Pin<&mut Self>, _: &mut Context<'_>, buf: &[u8]) -> Poll<std::io::Result<usize>> {
         self.accept(buf);
         Poll::Ready(Ok(buf.len()))
     }

@@ -87,22 +87,13 @@ impl HostState {
             .allow_ip_name_lookup(false)
             .socket_addr_check(|_, _| Box::pin(async { false }))
             .build();
-        Self {
-            wasi,
-            table: ResourceTable::new(),
-            limiter: MemoryLimiter::new(memory_limit),
-            env,
-            last_progress: None,
-        }
+        Self { wasi, table: ResourceTable::new(), limiter: MemoryLimiter::new(memory_limit), env, last_progress: None }
     }
 }
 
 impl WasiView for HostState {
     fn ctx(&mut self) -> WasiCtxView<'_> {
-        WasiCtxView {
-            ctx: &mut self.wasi,
-            table: &mut self.table,
-        }
+        WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
     }
 }
 
@@ -113,7 +104,6 @@ impl crate::bindings::ide_agents::tool::types::Host for HostState {}
 pub fn linker(engine: &wasmtime::Engine) -> anyhow::Result<Linker<HostState>> {
     let mut linker = Linker::new(engine);
     wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(anyhow::Error::from)?;
-    Tool::add_to_linker::<HostState, HasSelf<HostState>>(&mut linker, |s| s)
-        .map_err(anyhow::Error::from)?;
+    Tool::add_to_linker::<HostState, HasSelf<HostState>>(&mut linker, |s| s).map_err(anyhow::Error::from)?;
     Ok(linker)
 }

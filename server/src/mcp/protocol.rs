@@ -16,9 +16,7 @@ pub const LATEST_VERSION: &str = SUPPORTED_VERSIONS[0];
 
 /// The version to answer with: the client's if we support it, else our latest.
 pub fn negotiate(requested: Option<&str>) -> &'static str {
-    requested
-        .and_then(|r| SUPPORTED_VERSIONS.iter().copied().find(|v| *v == r))
-        .unwrap_or(LATEST_VERSION)
+    requested.and_then(|r| SUPPORTED_VERSIONS.iter().copied().find(|v| *v == r)).unwrap_or(LATEST_VERSION)
 }
 
 /// Server instructions sent with `initialize`.
@@ -73,24 +71,14 @@ fn failure_text(failure: &CallFailure) -> String {
 }
 
 fn success(spec: &ToolSpec, result: CallResult) -> Value {
-    let structured = match result
-        .structured
-        .as_deref()
-        .map(serde_json::from_str::<Value>)
-    {
+    let structured = match result.structured.as_deref().map(serde_json::from_str::<Value>) {
         None => None,
         Some(Ok(Value::Object(obj))) => Some(obj),
         Some(Ok(_)) => {
-            return error_result(format!(
-                "`{}` returned structured content that is not a JSON object",
-                spec.name
-            ));
+            return error_result(format!("`{}` returned structured content that is not a JSON object", spec.name));
         }
         Some(Err(e)) => {
-            return error_result(format!(
-                "`{}` returned structured content that is not valid JSON: {e}",
-                spec.name
-            ));
+            return error_result(format!("`{}` returned structured content that is not valid JSON: {e}", spec.name));
         }
     };
     if result.is_error {
@@ -98,10 +86,7 @@ fn success(spec: &ToolSpec, result: CallResult) -> Value {
         return json!({"content": content_blocks(result.content), "isError": true});
     }
     if spec.output_schema.is_some() && structured.is_none() {
-        return error_result(format!(
-            "`{}` declares an output schema but returned no structured content",
-            spec.name
-        ));
+        return error_result(format!("`{}` declares an output schema but returned no structured content", spec.name));
     }
     let mut content = content_blocks(result.content);
     if content.is_empty()
@@ -170,73 +155,34 @@ mod tests {
     #[test]
     fn structured_output_is_required_when_declared() {
         let declared = spec(Some(json!({"type": "object"})));
-        let bare = CallResult {
-            content: vec![Content::Text("x".into())],
-            structured: None,
-            is_error: false,
-        };
+        let bare = CallResult { content: vec![Content::Text("x".into())], structured: None, is_error: false };
         assert_eq!(call_result(&declared, Ok(Ok(bare)))["isError"], json!(true));
 
-        let ok = CallResult {
-            content: vec![],
-            structured: Some(r#"{"a":1}"#.into()),
-            is_error: false,
-        };
+        let ok = CallResult { content: vec![], structured: Some(r#"{"a":1}"#.into()), is_error: false };
         let v = call_result(&declared, Ok(Ok(ok)));
         assert_eq!(v["isError"], json!(false));
         assert_eq!(v["structuredContent"], json!({"a": 1}));
         assert_eq!(v["content"][0]["text"], json!(r#"{"a":1}"#));
 
-        let not_object = CallResult {
-            content: vec![],
-            structured: Some("[1]".into()),
-            is_error: false,
-        };
-        assert_eq!(
-            call_result(&declared, Ok(Ok(not_object)))["isError"],
-            json!(true)
-        );
+        let not_object = CallResult { content: vec![], structured: Some("[1]".into()), is_error: false };
+        assert_eq!(call_result(&declared, Ok(Ok(not_object)))["isError"], json!(true));
     }
 
     #[test]
     fn media_is_base64_and_errors_name_the_cause() {
         let image = CallResult {
-            content: vec![Content::Image(Media {
-                data: vec![1, 2, 3],
-                mime_type: "image/png".into(),
-            })],
+            content: vec![Content::Image(Media { data: vec![1, 2, 3], mime_type: "image/png".into() })],
             structured: None,
             is_error: false,
         };
-        assert_eq!(
-            call_result(&spec(None), Ok(Ok(image)))["content"][0]["data"],
-            json!("AQID")
-        );
-        let v = call_result(
-            &spec(None),
-            Ok(Err(ToolError::InvalidArguments(
-                "`message` is required".into(),
-            ))),
-        );
+        assert_eq!(call_result(&spec(None), Ok(Ok(image)))["content"][0]["data"], json!("AQID"));
+        let v = call_result(&spec(None), Ok(Err(ToolError::InvalidArguments("`message` is required".into()))));
         assert_eq!(v["isError"], json!(true));
-        assert!(
-            v["content"][0]["text"]
-                .as_str()
-                .unwrap()
-                .contains("`message` is required")
-        );
+        assert!(v["content"][0]["text"].as_str().unwrap().contains("`message` is required"));
         let v = call_result(
             &spec(None),
-            Err(CallFailure::Timeout {
-                tool: "t".into(),
-                limit: std::time::Duration::from_millis(500),
-            }),
+            Err(CallFailure::Timeout { tool: "t".into(), limit: std::time::Duration::from_millis(500) }),
         );
-        assert!(
-            v["content"][0]["text"]
-                .as_str()
-                .unwrap()
-                .contains("time limit of 500 ms")
-        );
+        assert!(v["content"][0]["text"].as_str().unwrap().contains("time limit of 500 ms"));
     }
 }

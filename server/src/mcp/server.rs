@@ -30,16 +30,7 @@ pub const DEFAULT_PAGE_SIZE: usize = 100;
 pub type Outbox = mpsc::Sender<Vec<u8>>;
 
 /// MCP log levels, least severe first (RFC 5424 order).
-const LOG_LEVELS: [&str; 8] = [
-    "debug",
-    "info",
-    "notice",
-    "warning",
-    "error",
-    "critical",
-    "alert",
-    "emergency",
-];
+const LOG_LEVELS: [&str; 8] = ["debug", "info", "notice", "warning", "error", "critical", "alert", "emergency"];
 /// Client log level before `logging/setLevel`: send nothing.
 const LOG_OFF: u8 = u8::MAX;
 
@@ -52,9 +43,7 @@ pub struct ServerSettings {
 
 impl Default for ServerSettings {
     fn default() -> Self {
-        Self {
-            page_size: DEFAULT_PAGE_SIZE,
-        }
+        Self { page_size: DEFAULT_PAGE_SIZE }
     }
 }
 
@@ -127,10 +116,7 @@ impl McpServer {
                 }
                 let init: Init = params(raw_params)?;
                 let version = protocol::negotiate(init.protocol_version.as_deref());
-                *self
-                    .protocol_version
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner()) = Some(version);
+                *self.protocol_version.lock().unwrap_or_else(|p| p.into_inner()) = Some(version);
                 Ok(protocol::initialize_result(version))
             }
             "ping" => Ok(json!({})),
@@ -142,16 +128,14 @@ impl McpServer {
                     level: Cow<'a, str>,
                 }
                 let SetLevel { level } = params(raw_params)?;
-                let index = LOG_LEVELS.iter().position(|l| *l == level).ok_or_else(|| {
-                    RpcError::invalid_params(format!("unknown log level {level:?}"))
-                })?;
+                let index = LOG_LEVELS
+                    .iter()
+                    .position(|l| *l == level)
+                    .ok_or_else(|| RpcError::invalid_params(format!("unknown log level {level:?}")))?;
                 self.client_log_level.store(index as u8, Ordering::Relaxed);
                 Ok(json!({}))
             }
-            "tools/call" => Err(RpcError::new(
-                jsonrpc::INTERNAL_ERROR,
-                "tools/call must go through prepare_call",
-            )),
+            "tools/call" => Err(RpcError::new(jsonrpc::INTERNAL_ERROR, "tools/call must go through prepare_call")),
             _ => Err(RpcError::method_not_found(method)),
         }
     }
@@ -198,20 +182,11 @@ impl McpServer {
             None => Ok("{}".to_owned()),
             Some(raw) if raw.get() == "null" => Ok("{}".to_owned()),
             Some(raw) if raw.get().starts_with('{') => Ok(raw.get().to_owned()),
-            Some(_) => Err(format!(
-                "invalid arguments for `{}`: `arguments` must be a JSON object",
-                p.name
-            )),
+            Some(_) => Err(format!("invalid arguments for `{}`: `arguments` must be a JSON object", p.name)),
         };
-        let progress_token = p
-            .meta
-            .and_then(|m| m.progress_token)
-            .filter(|t| t.is_string() || t.is_i64() || t.is_u64());
-        Ok(PreparedCall {
-            tool,
-            arguments,
-            progress_token,
-        })
+        let progress_token =
+            p.meta.and_then(|m| m.progress_token).filter(|t| t.is_string() || t.is_i64() || t.is_u64());
+        Ok(PreparedCall { tool, arguments, progress_token })
     }
 
     /// Runs a prepared call and returns its `CallToolResult`.
@@ -225,15 +200,9 @@ impl McpServer {
         let env = CallEnv {
             tool: Arc::from(tool.spec.name.as_str()),
             progress_token: call.progress_token,
-            hooks: Arc::new(CallHooks {
-                server: self.clone(),
-                out,
-            }),
+            hooks: Arc::new(CallHooks { server: self.clone(), out }),
         };
-        let outcome = self
-            .runtime
-            .call(self.registry.component_of(tool), tool, &arguments, env)
-            .await;
+        let outcome = self.runtime.call(self.registry.component_of(tool), tool, &arguments, env).await;
         if let Err(failure) = &outcome {
             tracing::warn!(tool = %tool.spec.name, "{failure}");
         }
@@ -262,11 +231,7 @@ impl ServerHooks for CallHooks {
             server_name: crate::SERVER_NAME.into(),
             server_version: crate::SERVER_VERSION.into(),
             runtime_version: crate::runtime::WASMTIME_VERSION.into(),
-            protocol_version: s
-                .protocol_version
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .map(Into::into),
+            protocol_version: s.protocol_version.lock().unwrap_or_else(|p| p.into_inner()).map(Into::into),
             uptime_ms: s.started.elapsed().as_millis() as u64,
             registered_tools: s.registry.tool_names(),
             loaded_tools: s.registry.loaded_tool_names(),

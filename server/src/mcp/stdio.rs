@@ -77,45 +77,30 @@ fn id_key(id: &str) -> String {
 /// Serves MCP on stdin/stdout until EOF or a termination signal.
 pub async fn serve(server: Arc<McpServer>) -> anyhow::Result<()> {
     let (out, queue) = mpsc::channel::<Vec<u8>>(OUTBOX_CAPACITY);
-    let writer = std::thread::Builder::new()
-        .name("stdout-writer".into())
-        .spawn(move || write_loop(queue))?;
+    let writer = std::thread::Builder::new().name("stdout-writer".into()).spawn(move || write_loop(queue))?;
     let in_flight = Arc::new(InFlight::default());
     let slots = Arc::new(Semaphore::new(MAX_IN_FLIGHT));
     let (eof_tx, eof_rx) = oneshot::channel::<()>();
-    let reader = Reader {
-        server,
-        out: out.clone(),
-        rt: Handle::current(),
-        in_flight: in_flight.clone(),
-        slots: slots.clone(),
-    };
-    std::thread::Builder::new()
-        .name("stdin-reader".into())
-        .spawn(move || {
-            reader.run();
-            let _ = eof_tx.send(());
-        })?;
+    let reader =
+        Reader { server, out: out.clone(), rt: Handle::current(), in_flight: in_flight.clone(), slots: slots.clone() };
+    std::thread::Builder::new().name("stdin-reader".into()).spawn(move || {
+        reader.run();
+        let _ = eof_tx.send(());
+    })?;
 
     let signalled = tokio::select! {
         _ = eof_rx => false,
         signal = termination_signal() => { tracing::info!("received {signal}; shutting down"); true }
     };
     let all = MAX_IN_FLIGHT as u32;
-    if signalled
-        && tokio::time::timeout(SIGNAL_GRACE, slots.acquire_many(all))
-            .await
-            .is_err()
-    {
+    if signalled && tokio::time::timeout(SIGNAL_GRACE, slots.acquire_many(all)).await.is_err() {
         tracing::info!("cancelling calls still in flight");
         in_flight.cancel_all();
     }
     let _drained = slots.acquire_many(all).await;
     // An empty line tells the writer to flush and stop.
     let _ = out.send(Vec::new()).await;
-    tokio::task::spawn_blocking(move || writer.join())
-        .await
-        .ok();
+    tokio::task::spawn_blocking(move || writer.join()).await.ok();
     Ok(())
 }
 
@@ -123,10 +108,7 @@ async fn termination_signal() -> &'static str {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
-        match (
-            signal(SignalKind::terminate()),
-            signal(SignalKind::interrupt()),
-        ) {
+        match (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) {
             (Ok(mut term), Ok(mut int)) => tokio::select! {
                 _ = term.recv() => "SIGTERM",
                 _ = int.recv() => "SIGINT",
@@ -207,11 +189,7 @@ fn read_line(input: &mut impl BufRead, buf: &mut Vec<u8>, max: usize) -> std::io
             if buf.last() == Some(&b'\r') {
                 buf.pop();
             }
-            return Ok(if too_long {
-                LineRead::TooLong
-            } else {
-                LineRead::Line
-            });
+            return Ok(if too_long { LineRead::TooLong } else { LineRead::Line });
         }
     }
 }
@@ -256,9 +234,7 @@ impl Reader {
 
     fn dispatch(&self, line: &[u8]) {
         match jsonrpc::parse(line) {
-            Incoming::Request { id, method, params } if method == "tools/call" => {
-                self.start_call(id, params)
-            }
+            Incoming::Request { id, method, params } if method == "tools/call" => self.start_call(id, params),
             Incoming::Request { id, method, params } => {
                 let reply = match self.server.handle(&method, params) {
                     Ok(result) => jsonrpc::success(id, &result),
@@ -291,21 +267,15 @@ impl Reader {
         };
         let key = id_key(id.get());
         let Some(cancelled) = self.in_flight.start(key.clone()) else {
-            let error = RpcError::new(
-                jsonrpc::INVALID_REQUEST,
-                "invalid request: a request with this id is already in flight",
-            );
+            let error =
+                RpcError::new(jsonrpc::INVALID_REQUEST, "invalid request: a request with this id is already in flight");
             return self.send(jsonrpc::failure(Some(id), &error));
         };
         let Ok(slot) = self.rt.block_on(self.slots.clone().acquire_owned()) else {
             return;
         };
-        let (server, out, in_flight, id) = (
-            self.server.clone(),
-            self.out.clone(),
-            self.in_flight.clone(),
-            id.to_owned(),
-        );
+        let (server, out, in_flight, id) =
+            (self.server.clone(), self.out.clone(), self.in_flight.clone(), id.to_owned());
         self.rt.spawn(async move {
             let _slot = slot;
             tokio::select! {
@@ -342,11 +312,7 @@ mod tests {
         let got = lines(b"abcdefgh\r\n\nxy", 100);
         assert_eq!(
             got,
-            vec![
-                (LineRead::Line, b"abcdefgh".to_vec()),
-                (LineRead::Line, vec![]),
-                (LineRead::Line, b"xy".to_vec())
-            ]
+            vec![(LineRead::Line, b"abcdefgh".to_vec()), (LineRead::Line, vec![]), (LineRead::Line, b"xy".to_vec())]
         );
     }
 
@@ -355,11 +321,7 @@ mod tests {
         let got = lines(b"0123456789\nok\n0123456789", 5);
         assert_eq!(
             got,
-            vec![
-                (LineRead::TooLong, vec![]),
-                (LineRead::Line, b"ok".to_vec()),
-                (LineRead::TooLong, vec![])
-            ]
+            vec![(LineRead::TooLong, vec![]), (LineRead::Line, b"ok".to_vec()), (LineRead::TooLong, vec![])]
         );
     }
 

@@ -45,16 +45,12 @@ impl Cache {
     }
 
     fn descriptor_path(&self, component_sha: &str) -> PathBuf {
-        self.root
-            .join("descriptors")
-            .join(format!("{component_sha}.json"))
+        self.root.join("descriptors").join(format!("{component_sha}.json"))
     }
 
     /// Path of the AOT artifact for a component under an engine key.
     pub fn artifact_path(&self, component_sha: &str, engine_key: &str) -> PathBuf {
-        self.root
-            .join("aot")
-            .join(format!("{component_sha}-{engine_key}.cwasm"))
+        self.root.join("aot").join(format!("{component_sha}-{engine_key}.cwasm"))
     }
 
     /// The cached descriptors of a component, if present and readable.
@@ -72,15 +68,8 @@ impl Cache {
     }
 
     /// Stores the descriptors of a component.
-    pub fn write_descriptors(
-        &self,
-        component_sha: &str,
-        tools: &[ToolSpec],
-    ) -> std::io::Result<()> {
-        let file = DescriptorFile {
-            format: DESCRIPTOR_FORMAT,
-            tools: tools.to_vec(),
-        };
+    pub fn write_descriptors(&self, component_sha: &str, tools: &[ToolSpec]) -> std::io::Result<()> {
+        let file = DescriptorFile { format: DESCRIPTOR_FORMAT, tools: tools.to_vec() };
         let bytes = serde_json::to_vec_pretty(&file).map_err(std::io::Error::other)?;
         write_atomically(&self.descriptor_path(component_sha), &bytes)
     }
@@ -124,11 +113,7 @@ pub fn default_dir() -> Option<PathBuf> {
     let base = std::env::var_os("XDG_CACHE_HOME")
         .filter(|v| !v.is_empty())
         .map(PathBuf::from)
-        .or_else(|| {
-            std::env::var_os("HOME")
-                .filter(|v| !v.is_empty())
-                .map(|h| PathBuf::from(h).join(".cache"))
-        })?;
+        .or_else(|| std::env::var_os("HOME").filter(|v| !v.is_empty()).map(|h| PathBuf::from(h).join(".cache")))?;
     Some(base.join("ide-agents-mcp"))
 }
 
@@ -146,16 +131,10 @@ mod tests {
         let mut bytes = std::fs::read(&path).unwrap();
         bytes[0] ^= 1;
         std::fs::write(&path, &bytes).unwrap();
-        assert!(
-            Cache::read_artifact(&path).is_none(),
-            "flipped bit must be detected"
-        );
+        assert!(Cache::read_artifact(&path).is_none(), "flipped bit must be detected");
 
         std::fs::write(&path, b"short").unwrap();
-        assert!(
-            Cache::read_artifact(&path).is_none(),
-            "truncated file must be detected"
-        );
+        assert!(Cache::read_artifact(&path).is_none(), "truncated file must be detected");
     }
 
     #[test]

@@ -27,24 +27,14 @@ impl Runtime {
 
     async fn describe(&self, source: &ComponentSource) -> anyhow::Result<(String, Vec<ToolSpec>)> {
         let label = source.label();
-        let bytes = source
-            .read()
-            .with_context(|| format!("cannot read {label}"))?;
+        let bytes = source.read().with_context(|| format!("cannot read {label}"))?;
         let sha256 = component_hash(&bytes);
-        if let Some(specs) = self
-            .cache
-            .as_ref()
-            .and_then(|c| c.read_descriptors(&sha256))
-        {
+        if let Some(specs) = self.cache.as_ref().and_then(|c| c.read_descriptors(&sha256)) {
             tracing::debug!(component = %label, tools = specs.len(), "descriptors from cache");
             return Ok((sha256, specs));
         }
         let pre = self.prepare(&sha256, source, Some(&bytes)).await?;
-        let env = CallEnv {
-            tool: label.as_str().into(),
-            progress_token: None,
-            hooks: std::sync::Arc::new(Detached),
-        };
+        let env = CallEnv { tool: label.as_str().into(), progress_token: None, hooks: std::sync::Arc::new(Detached) };
         let descriptors = self
             .guarded(&label, env, async |store| {
                 let instance = pre.instantiate_async(&mut *store).await?;
@@ -55,9 +45,7 @@ impl Runtime {
         let specs: Vec<ToolSpec> = descriptors
             .into_iter()
             .filter_map(|d| {
-                ToolSpec::try_from(d)
-                    .inspect_err(|e| tracing::error!(component = %label, "rejecting tool: {e}"))
-                    .ok()
+                ToolSpec::try_from(d).inspect_err(|e| tracing::error!(component = %label, "rejecting tool: {e}")).ok()
             })
             .collect();
         anyhow::ensure!(!specs.is_empty(), "the component describes no valid tools");

@@ -25,9 +25,7 @@ pub struct EngineSettings {
 /// Builds the engine. Pooling keeps a small resident window per slot so fresh instances avoid
 /// most first-touch page faults (see `limits::KEEP_RESIDENT_BYTES`).
 pub fn build(settings: EngineSettings) -> anyhow::Result<Engine> {
-    let slots = u32::try_from(settings.max_concurrent_calls)
-        .unwrap_or(u32::MAX / 64)
-        .saturating_add(DISCOVERY_SLOTS);
+    let slots = u32::try_from(settings.max_concurrent_calls).unwrap_or(u32::MAX / 64).saturating_add(DISCOVERY_SLOTS);
     let mut pool = PoolingAllocationConfig::default();
     pool.total_component_instances(slots)
         .total_core_instances(slots.saturating_mul(8))
@@ -61,12 +59,10 @@ pub fn artifact_key(engine: &Engine) -> String {
 /// Lower-case hex of `bytes`.
 pub fn hex(bytes: &[u8]) -> String {
     use std::fmt::Write;
-    bytes
-        .iter()
-        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-            let _ = write!(s, "{b:02x}");
-            s
-        })
+    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+        let _ = write!(s, "{b:02x}");
+        s
+    })
 }
 
 /// Feeds `Hash` output into SHA-256, which (unlike `DefaultHasher`) is stable across Rust releases.

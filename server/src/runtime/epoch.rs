@@ -23,22 +23,17 @@ impl EpochTicker {
     pub fn start(engine: Engine) -> std::io::Result<Self> {
         let running = Arc::new(AtomicUsize::new(0));
         let seen = running.clone();
-        let handle = thread::Builder::new()
-            .name("epoch-ticker".into())
-            .spawn(move || {
-                loop {
-                    if seen.load(Ordering::Acquire) == 0 {
-                        thread::park();
-                        continue;
-                    }
-                    thread::sleep(EPOCH_TICK);
-                    engine.increment_epoch();
+        let handle = thread::Builder::new().name("epoch-ticker".into()).spawn(move || {
+            loop {
+                if seen.load(Ordering::Acquire) == 0 {
+                    thread::park();
+                    continue;
                 }
-            })?;
-        Ok(Self {
-            running,
-            thread: handle.thread().clone(),
-        })
+                thread::sleep(EPOCH_TICK);
+                engine.increment_epoch();
+            }
+        })?;
+        Ok(Self { running, thread: handle.thread().clone() })
     }
 
     /// Marks a call as running until the returned guard is dropped.
@@ -46,9 +41,7 @@ impl EpochTicker {
         if self.running.fetch_add(1, Ordering::AcqRel) == 0 {
             self.thread.unpark();
         }
-        ActiveCall {
-            running: self.running.clone(),
-        }
+        ActiveCall { running: self.running.clone() }
     }
 }
 

@@ -70,21 +70,14 @@ impl Runtime {
         env: CallEnv,
     ) -> CallOutcome {
         let name = tool.spec.name.as_str();
-        let pre = self.load(component).await.map_err(|e| CallFailure::Load {
-            tool: name.into(),
-            reason: format!("{e:#}"),
-        })?;
-        let _slot = self
-            .call_slots
-            .acquire()
+        let pre = self
+            .load(component)
             .await
-            .expect("call slots are never closed");
+            .map_err(|e| CallFailure::Load { tool: name.into(), reason: format!("{e:#}") })?;
+        let _slot = self.call_slots.acquire().await.expect("call slots are never closed");
         self.guarded(name, env, async |store| {
             let instance = pre.instantiate_async(&mut *store).await?;
-            instance
-                .ide_agents_tool_tools()
-                .call_call(store, name, arguments)
-                .await
+            instance.ide_agents_tool_tools().call_call(store, name, arguments).await
         })
         .await
     }
@@ -96,10 +89,7 @@ impl Runtime {
         env: CallEnv,
         run: impl AsyncFnOnce(&mut Store<HostState>) -> wasmtime::Result<T>,
     ) -> Result<T, CallFailure> {
-        let mut store = Store::new(
-            &self.engine,
-            HostState::new(env, self.settings.memory_limit),
-        );
+        let mut store = Store::new(&self.engine, HostState::new(env, self.settings.memory_limit));
         store.limiter(|state| &mut state.limiter);
         store.set_epoch_deadline(1);
         store.epoch_deadline_async_yield_and_update(1);
@@ -107,34 +97,20 @@ impl Runtime {
         let limit = self.settings.call_timeout;
         match tokio::time::timeout(limit, run(&mut store)).await {
             Ok(Ok(value)) => Ok(value),
-            Err(_elapsed) => Err(CallFailure::Timeout {
-                tool: tool.into(),
-                limit,
-            }),
-            Ok(Err(_)) if store.data().limiter.hit() => Err(CallFailure::Memory {
-                tool: tool.into(),
-                limit: store.data().limiter.limit(),
-            }),
-            Ok(Err(error)) => Err(CallFailure::Trap {
-                tool: tool.into(),
-                reason: describe_error(&error),
-            }),
+            Err(_elapsed) => Err(CallFailure::Timeout { tool: tool.into(), limit }),
+            Ok(Err(_)) if store.data().limiter.hit() => {
+                Err(CallFailure::Memory { tool: tool.into(), limit: store.data().limiter.limit() })
+            }
+            Ok(Err(error)) => Err(CallFailure::Trap { tool: tool.into(), reason: describe_error(&error) }),
         }
     }
 
     /// The component ready to instantiate, loading it on first use. Concurrent first calls share
     /// one load; a failed load is retried by the next call.
-    pub(super) async fn load(
-        &self,
-        component: &Component,
-    ) -> anyhow::Result<Arc<ToolPre<HostState>>> {
+    pub(super) async fn load(&self, component: &Component) -> anyhow::Result<Arc<ToolPre<HostState>>> {
         component
             .loaded
-            .get_or_try_init(|| async {
-                self.prepare(&component.sha256, &component.source, None)
-                    .await
-                    .map(Arc::new)
-            })
+            .get_or_try_init(|| async { self.prepare(&component.sha256, &component.source, None).await.map(Arc::new) })
             .await
             .cloned()
     }
@@ -148,10 +124,7 @@ impl Runtime {
         bytes: Option<&[u8]>,
     ) -> anyhow::Result<ToolPre<HostState>> {
         let label = source.label();
-        let artifact_path = self
-            .cache
-            .as_ref()
-            .map(|c| c.artifact_path(sha256, &self.engine_key));
+        let artifact_path = self.cache.as_ref().map(|c| c.artifact_path(sha256, &self.engine_key));
         let cached = artifact_path.as_deref().and_then(Cache::read_artifact).and_then(|artifact| {
             self.deserialize(&artifact)
                 .inspect_err(|e| tracing::warn!(component = %label, "AOT artifact unusable, recompiling: {e:#}"))
@@ -166,9 +139,7 @@ impl Runtime {
             None => {
                 let bytes = match bytes {
                     Some(b) => Cow::Borrowed(b),
-                    None => source
-                        .read()
-                        .with_context(|| format!("cannot read {label}"))?,
+                    None => source.read().with_context(|| format!("cannot read {label}"))?,
                 };
                 anyhow::ensure!(
                     component_hash(&bytes) == sha256,
@@ -177,12 +148,11 @@ impl Runtime {
                 let engine = self.engine.clone();
                 let owned = bytes.into_owned();
                 let started = Instant::now();
-                let compiled =
-                    tokio::task::spawn_blocking(move || engine.precompile_component(&owned))
-                        .await
-                        .context("compiler task failed")?
-                        .map_err(anyhow::Error::from)
-                        .with_context(|| format!("{label} is not a valid WebAssembly component"))?;
+                let compiled = tokio::task::spawn_blocking(move || engine.precompile_component(&owned))
+                    .await
+                    .context("compiler task failed")?
+                    .map_err(anyhow::Error::from)
+                    .with_context(|| format!("{label} is not a valid WebAssembly component"))?;
                 self.stats.compiled.fetch_add(1, Ordering::Relaxed);
                 tracing::info!(component = %label, ms = started.elapsed().as_millis() as u64, "compiled component");
                 if let Some(path) = &artifact_path
@@ -203,16 +173,12 @@ impl Runtime {
             .with_context(|| format!("{label} does not export ide-agents:tool/tools"))
     }
 
-    #[expect(
-        unsafe_code,
-        reason = "wasmtime requires `unsafe` to load precompiled code"
-    )]
+    #[expect(unsafe_code, reason = "wasmtime requires `unsafe` to load precompiled code")]
     fn deserialize(&self, artifact: &[u8]) -> anyhow::Result<wasmtime::component::Component> {
         // SAFETY: `artifact` was produced by `Engine::precompile_component` of an engine with the
         // same artifact key (wasmtime version and configuration), either just now or earlier by
         // this server into its own cache directory, and passed its SHA-256 footer check since.
-        unsafe { wasmtime::component::Component::deserialize(&self.engine, artifact) }
-            .map_err(anyhow::Error::from)
+        unsafe { wasmtime::component::Component::deserialize(&self.engine, artifact) }.map_err(anyhow::Error::from)
     }
 }
 

@@ -59,8 +59,8 @@ pub fn sources(tools_dirs: &[PathBuf]) -> anyhow::Result<Vec<ComponentSource>> {
         .map(|(name, bytes)| ComponentSource::Builtin { name, bytes })
         .collect();
     for dir in tools_dirs {
-        let entries = std::fs::read_dir(dir)
-            .with_context(|| format!("cannot read tools directory {}", dir.display()))?;
+        let entries =
+            std::fs::read_dir(dir).with_context(|| format!("cannot read tools directory {}", dir.display()))?;
         let mut files: Vec<PathBuf> = entries
             .filter_map(Result::ok)
             .map(|e| e.path())
@@ -90,11 +90,7 @@ pub struct Component {
 impl Component {
     /// A component not loaded yet.
     pub fn new(source: ComponentSource, sha256: String) -> Self {
-        Self {
-            source,
-            sha256,
-            loaded: OnceCell::new(),
-        }
+        Self { source, sha256, loaded: OnceCell::new() }
     }
 
     /// Whether the component has been compiled or loaded from the AOT cache.
@@ -135,11 +131,7 @@ impl Registry {
             }
             let mcp = spec.to_mcp();
             self.index.insert(spec.name.clone(), self.tools.len());
-            self.tools.push(RegisteredTool {
-                spec,
-                component: index,
-                mcp,
-            });
+            self.tools.push(RegisteredTool { spec, component: index, mcp });
         }
         self.tools.sort_by(|a, b| a.spec.name.cmp(&b.spec.name));
         for (i, tool) in self.tools.iter().enumerate() {
@@ -169,11 +161,7 @@ impl Registry {
 
     /// Names of the tools whose component is loaded, sorted.
     pub fn loaded_tool_names(&self) -> Vec<String> {
-        self.tools
-            .iter()
-            .filter(|t| self.components[t.component].is_loaded())
-            .map(|t| t.spec.name.clone())
-            .collect()
+        self.tools.iter().filter(|t| self.components[t.component].is_loaded()).map(|t| t.spec.name.clone()).collect()
     }
 
     /// Names of all tools, sorted.

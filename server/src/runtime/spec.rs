@@ -55,9 +55,7 @@ pub enum SpecError {
 /// Whether `name` is a valid MCP tool name.
 pub fn valid_tool_name(name: &str) -> bool {
     (1..=MAX_TOOL_NAME_LEN).contains(&name.len())
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
 }
 
 impl TryFrom<ToolDescriptor> for ToolSpec {
@@ -71,11 +69,7 @@ impl TryFrom<ToolDescriptor> for ToolSpec {
         if let Some(obj) = input_schema.as_object_mut() {
             obj.entry("properties").or_insert_with(|| json!({}));
         }
-        let output_schema = d
-            .output_schema
-            .as_deref()
-            .map(|s| object_schema(&d.name, "output", s))
-            .transpose()?;
+        let output_schema = d.output_schema.as_deref().map(|s| object_schema(&d.name, "output", s)).transpose()?;
         Ok(Self {
             annotations: annotations(&d.annotations),
             name: d.name,
@@ -94,10 +88,7 @@ fn object_schema(tool: &str, which: &'static str, text: &str) -> Result<Value, S
         reason: e.to_string(),
     })?;
     if schema.get("type").and_then(Value::as_str) != Some("object") {
-        return Err(SpecError::SchemaNotObject {
-            tool: tool.into(),
-            which,
-        });
+        return Err(SpecError::SchemaNotObject { tool: tool.into(), which });
     }
     Ok(schema)
 }
@@ -173,22 +164,13 @@ mod tests {
     #[test]
     fn input_schema_gets_properties_and_must_be_object() {
         let spec = ToolSpec::try_from(descriptor("t", r#"{"type":"object"}"#)).unwrap();
-        assert_eq!(
-            spec.input_schema,
-            json!({"type": "object", "properties": {}})
-        );
+        assert_eq!(spec.input_schema, json!({"type": "object", "properties": {}}));
         assert_eq!(spec.to_mcp()["annotations"], json!({"readOnlyHint": true}));
         assert!(matches!(
             ToolSpec::try_from(descriptor("t", r#"{"type":"string"}"#)),
             Err(SpecError::SchemaNotObject { .. })
         ));
-        assert!(matches!(
-            ToolSpec::try_from(descriptor("t", "{")),
-            Err(SpecError::SchemaNotJson { .. })
-        ));
-        assert!(matches!(
-            ToolSpec::try_from(descriptor("bad name", "{}")),
-            Err(SpecError::BadName(_))
-        ));
+        assert!(matches!(ToolSpec::try_from(descriptor("t", "{")), Err(SpecError::SchemaNotJson { .. })));
+        assert!(matches!(ToolSpec::try_from(descriptor("bad name", "{}")), Err(SpecError::BadName(_))));
     }
 }

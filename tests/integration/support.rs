@@ -1,0 +1,272 @@
+//! Test harness: spawns the real server binary over stdio with a tools directory of test
+//! components and a cache directory, and speaks line-delimited JSON-RPC to it.
+
+use std::ffi::OsString;
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use tempfile::TempDir;
+
+/// How long any single expected message may take (debug builds compile components on first use).
+pub const PATIENCE: Duration = Duration::from_secs(60);
+
+/// The server binary under test.
+pub fn server_bin() -> &'static str {
+    env!("CARGO_BIN_EXE_ide-agents-mcp")
+}
+
+/// A test component built by `server/build.rs`.
+pub fn guest(name: &str) -> PathBuf {
+    Path::new(env!("IDE_AGENTS_TEST_GUESTS")).join(format!("{name}.wasm"))
+}
+
+/// A temporary tools directory holding copies of the named test components.
+pub fn tools_dir(components: &[&str]) -> TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for name in components {
+        std::fs::copy(guest(name), dir.path().join(format!("{name}.wasm"))).unwrap();
+    }
+    dir
+}
+
+/// A cache directory shared by the tests that do not test caching, so each component is compiled
+/// once per test run rather than once per test.
+pub fn shared_cache() -> &'static Path {
+    static CACHE: OnceLock<TempDir> = OnceLock::new();
+    CACHE.get_or_init(|| tempfile::tempdir().unwrap()).path()
+}
+
+/// Starts servers with a given tools directory, cache directory and extra flags.
+pub struct Launch {
+    args: Vec<OsString>,
+    tools: Option<TempDir>,
+}
+
+impl Launch {
+    /// Tools `echo` and `hostile`, the shared cache.
+    pub fn new() -> Self {
+        Self::with_tools(&["echo", "hostile"])
+    }
+
+    /// The given test components, the shared cache.
+    pub fn with_tools(components: &[&str]) -> Self {
+        let tools = tools_dir(components);
+        let mut launch =
+            Self { args: vec!["serve".into(), "--tools-dir".into(), tools.path().into()], tools: Some(tools) };
+        launch.args.extend(["--cache-dir".into(), shared_cache().into()]);
+        launch
+    }
+
+    /// Arguments only (no tools directory, no cache flag).
+    pub fn bare() -> Self {
+        Self { args: vec!["serve".into()], tools: None }
+    }
+
+    /// Adds arguments.
+    pub fn args<I: IntoIterator<Item = S>, S: Into<OsString>>(mut self, args: I) -> Self {
+        self.args.extend(args.into_iter().map(Into::into));
+        self
+    }
+
+    /// Spawns the server.
+    pub fn spawn(self) -> Server {
+        Server::spawn(self.args, self.tools)
+    }
+}
+
+/// A running server process.
+pub struct Server {
+    child: Child,
+    stdin: Option<ChildStdin>,
+    lines: Receiver<String>,
+    stderr: Arc<Mutex<String>>,
+    next_id: i64,
+    /// Notifications received while waiting for responses.
+    pub notifications: Vec<Value>,
+    _tools: Option<TempDir>,
+}
+
+/// What a server left behind when it exited.
+pub struct Finished {
+    /// Its exit status.
+    pub status: ExitStatus,
+    /// Everything it wrote to stderr.
+    pub stderr: String,
+    /// Lines on stdout not read before exit.
+    pub stdout: Vec<String>,
+    /// Time from closing stdin to exit.
+    pub exit_time: Duration,
+}
+
+impl Server {
+    fn spawn(args: Vec<OsString>, tools: Option<TempDir>) -> Self {
+        let mut child = Command::new(server_bin())
+            .args(&args)
+            .env("IDE_AGENTS_MCP_LOG", "info")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn server");
+        let stdout = child.stdout.take().unwrap();
+        let (tx, lines) = channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let stderr = Arc::new(Mutex::new(String::new()));
+        let sink = stderr.clone();
+        let err = child.stderr.take().unwrap();
+        std::thread::spawn(move || {
+            for line in BufReader::new(err).lines() {
+                let Ok(line) = line else { break };
+                let mut s = sink.lock().unwrap();
+                s.push_str(&line);
+                s.push('\n');
+            }
+        });
+        Self {
+            stdin: child.stdin.take(),
+            child,
+            lines,
+            stderr,
+            next_id: 1000,
+            notifications: Vec::new(),
+            _tools: tools,
+        }
+    }
+
+    /// Everything the server wrote to stderr so far.
+    pub fn stderr(&self) -> String {
+        self.stderr.lock().unwrap().clone()
+    }
+
+    /// Writes `bytes` and a newline.
+    pub fn send_bytes(&mut self, bytes: &[u8]) {
+        let stdin = self.stdin.as_mut().expect("stdin open");
+        stdin.write_all(bytes).unwrap();
+        stdin.write_all(b"\n").unwrap();
+        stdin.flush().unwrap();
+    }
+
+    /// Writes one line.
+    pub fn send_raw(&mut self, line: &str) {
+        self.send_bytes(line.as_bytes());
+    }
+
+    /// Writes one JSON message.
+    pub fn send(&mut self, message: &Value) {
+        self.send_raw(&message.to_string());
+    }
+
+    /// The next raw stdout line, or `None` after `timeout`.
+    pub fn recv_raw_timeout(&mut self, timeout: Duration) -> Option<String> {
+        match self.lines.recv_timeout(timeout) {
+            Ok(line) => Some(line),
+            Err(RecvTimeoutError::Timeout) => None,
+            Err(RecvTimeoutError::Disconnected) => panic!("server closed stdout; stderr:\n{}", self.stderr()),
+        }
+    }
+
+    /// The next raw stdout line.
+    pub fn recv_raw(&mut self) -> String {
+        self.recv_raw_timeout(PATIENCE)
+            .unwrap_or_else(|| panic!("no message from the server within {PATIENCE:?}; stderr:\n{}", self.stderr()))
+    }
+
+    /// The next stdout message, parsed (every line must be valid JSON-RPC).
+    pub fn recv(&mut self) -> Value {
+        let line = self.recv_raw();
+        let value: Value =
+            serde_json::from_str(&line).unwrap_or_else(|e| panic!("stdout line is not JSON ({e}): {line}"));
+        assert_eq!(value["jsonrpc"], "2.0", "not JSON-RPC: {line}");
+        value
+    }
+
+    /// The response with `id`, keeping notifications that arrive first in `self.notifications`.
+    pub fn response(&mut self, id: &Value) -> Value {
+        loop {
+            let message = self.recv();
+            if message.get("id") == Some(id) {
+                return message;
+            }
+            assert!(message.get("id").is_none(), "response to an unexpected id: {message}");
+            self.notifications.push(message);
+        }
+    }
+
+    /// Sends a request with a fresh integer id and returns the whole response.
+    pub fn request(&mut self, method: &str, params: Value) -> Value {
+        self.next_id += 1;
+        let id = json!(self.next_id);
+        self.send(&json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}));
+        self.response(&id)
+    }
+
+    /// Sends a request and returns its `result`, failing on an error response.
+    pub fn result(&mut self, method: &str, params: Value) -> Value {
+        let response = self.request(method, params);
+        assert!(response.get("error").is_none(), "{method} failed: {response}");
+        response["result"].clone()
+    }
+
+    /// `initialize` + `notifications/initialized`.
+    pub fn initialize(&mut self) -> Value {
+        let result = self.result(
+            "initialize",
+            json!({"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "tests", "version": "0"}}),
+        );
+        self.send(&json!({"jsonrpc": "2.0", "method": "notifications/initialized"}));
+        result
+    }
+
+    /// Calls a tool and returns its `CallToolResult`.
+    pub fn call(&mut self, tool: &str, arguments: Value) -> Value {
+        self.result("tools/call", json!({"name": tool, "arguments": arguments}))
+    }
+
+    /// Closes stdin and waits for the server to exit.
+    pub fn finish(mut self) -> Finished {
+        drop(self.stdin.take());
+        let started = Instant::now();
+        let status = loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                break status;
+            }
+            if started.elapsed() > PATIENCE {
+                let _ = self.child.kill();
+                panic!("server did not exit after stdin EOF; stderr:\n{}", self.stderr());
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        };
+        let exit_time = started.elapsed();
+        let mut stdout = Vec::new();
+        while let Ok(line) = self.lines.recv_timeout(Duration::from_secs(5)) {
+            stdout.push(line);
+        }
+        // Give the stderr thread a moment to drain the pipe.
+        std::thread::sleep(Duration::from_millis(50));
+        Finished { status, stderr: self.stderr(), stdout, exit_time }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The text of a `CallToolResult`'s first content block.
+pub fn text(result: &Value) -> &str {
+    result["content"][0]["text"].as_str().unwrap_or_else(|| panic!("no text content: {result}"))
+}

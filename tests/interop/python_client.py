@@ -1,0 +1,71 @@
+"""Interop check with the official Python MCP SDK (mcp==2.3.0) over stdio.
+
+Usage: python_client.py SERVER_BINARY [SERVER_ARGS...]
+Spawns the server through the SDK's stdio transport and exercises initialize, tools/list, ping,
+tools/call (health, echo with arguments and progress), the tool-error path and an unknown tool.
+Exits non-zero with a message on the first mismatch; prints "python interop: ok" on success.
+"""
+
+import asyncio
+import sys
+
+from mcp import Client, StdioServerParameters
+from mcp.shared.exceptions import MCPError
+
+
+def check(cond, what):
+    if not cond:
+        raise AssertionError(what)
+
+
+async def main() -> None:
+    params = StdioServerParameters(command=sys.argv[1], args=sys.argv[2:])
+    async with Client(params, read_timeout_seconds=60) as client:
+        check(client.server_info.name == "ide-agents-mcp", f"serverInfo: {client.server_info}")
+        check(client.server_capabilities.tools is not None, "tools capability missing")
+
+        tools = (await client.list_tools()).tools
+        names = [t.name for t in tools]
+        check("ide_agents_health" in names and "echo" in names, f"tools/list: {names}")
+        echo_tool = next(t for t in tools if t.name == "echo")
+        check(echo_tool.input_schema["type"] == "object", "echo inputSchema")
+        check("message" in echo_tool.input_schema["properties"], "echo inputSchema properties")
+
+        await client.session.send_ping()
+
+        health = await client.call_tool("ide_agents_health", {})
+        check(not health.is_error, f"health failed: {health}")
+        check(health.structured_content["status"] == "ok", f"health: {health.structured_content}")
+        check("echo" in health.structured_content["registered_tools"], "health lists echo")
+
+        seen = []
+
+        async def on_progress(progress, total, message):
+            seen.append((progress, total))
+
+        echo = await client.call_tool("echo", {"message": "héllo ✓", "steps": 3, "delay_ms": 50}, progress_callback=on_progress)
+        check(not echo.is_error, f"echo failed: {echo}")
+        check(echo.content[0].text == "héllo ✓", f"echo text: {echo.content}")
+        check(echo.structured_content == {"message": "héllo ✓", "length": 7}, f"echo structured: {echo.structured_content}")
+        # Progress notifications are delivered before the response; give the dispatcher a moment.
+        for _ in range(50):
+            if len(seen) == 3:
+                break
+            await asyncio.sleep(0.01)
+        check(seen == [(1.0, 3.0), (2.0, 3.0), (3.0, 3.0)], f"progress: {seen}")
+
+        bad = await client.call_tool("echo", {"steps": 1})
+        check(bad.is_error, f"missing message must be an isError result: {bad}")
+        check("message" in bad.content[0].text, f"error text names the field: {bad.content}")
+
+        try:
+            await client.call_tool("no_such_tool", {})
+        except MCPError as e:
+            check(e.error.code == -32602, f"unknown tool code: {e.error}")
+        else:
+            raise AssertionError("unknown tool must be a JSON-RPC error")
+    print("python interop: ok")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
