@@ -3,9 +3,9 @@
 //! AOT artifact to this exact engine configuration.
 
 use sha2::{Digest, Sha256};
-use wasmtime::{Config, Engine, InstanceAllocationStrategy, OptLevel, PoolingAllocationConfig};
+use wasmtime::{Config, Enabled, Engine, InstanceAllocationStrategy, OptLevel, PoolingAllocationConfig};
 
-use super::limits::KEEP_RESIDENT_BYTES;
+use super::limits::{KEEP_RESIDENT_BYTES, STACK_KEEP_RESIDENT_BYTES};
 
 /// Component instances reserved beyond the call limit, for tool discovery at startup.
 const DISCOVERY_SLOTS: u32 = 4;
@@ -35,7 +35,10 @@ pub fn build(settings: EngineSettings) -> anyhow::Result<Engine> {
         .total_stacks(slots)
         .max_memory_size(settings.max_memory)
         .linear_memory_keep_resident(KEEP_RESIDENT_BYTES)
-        .table_keep_resident(KEEP_RESIDENT_BYTES);
+        .table_keep_resident(KEEP_RESIDENT_BYTES)
+        .async_stack_keep_resident(STACK_KEEP_RESIDENT_BYTES)
+        // Linux 6.7+: reset only the pages a call dirtied (falls back to memset + madvise).
+        .pagemap_scan(Enabled::Auto);
 
     let mut config = Config::new();
     config

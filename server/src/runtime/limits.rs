@@ -19,10 +19,16 @@ pub const DEFAULT_MAX_CONCURRENT_CALLS: usize = 64;
 /// async runtime at each tick, so this bounds how late a timeout or a cancellation takes effect.
 pub const EPOCH_TICK: Duration = Duration::from_millis(1);
 
-/// Linear memory pages a pooled slot keeps resident after a call instead of returning them to the
-/// OS: measured on this machine, 16-64 KiB saves page faults on the next fresh instance (the
-/// dominant cost of a fresh-instance call), while 1 MiB costs more in memset than it saves.
-pub const KEEP_RESIDENT_BYTES: usize = 64 << 10;
+/// Bytes of linear memory (and table) a pooled slot resets in place after a call instead of
+/// returning them to the OS with `madvise`. Returning pages costs a TLB-shootdown IPI to every
+/// core running the server, and the next call page-faults them back in; that was the largest
+/// cost of a fresh-instance call on this machine. With `PAGEMAP_SCAN` (Linux 6.7+) only the pages
+/// a call dirtied are reset, so a generous window costs nothing for small tools. See
+/// `docs/design/0002-fresh-instance-cost.md`.
+pub const KEEP_RESIDENT_BYTES: usize = 1 << 20;
+
+/// Bytes of a pooled async (fiber) stack reset in place after a call instead of `madvise`d.
+pub const STACK_KEEP_RESIDENT_BYTES: usize = 128 << 10;
 
 /// Largest table a guest may grow to (elements); Rust and C guests need a few hundred.
 pub const MAX_TABLE_ELEMENTS: usize = 100_000;
