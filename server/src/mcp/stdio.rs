@@ -254,7 +254,7 @@ impl Reader {
             }
             Incoming::Notification { method, .. } => self.server.notify(&method),
             Incoming::Response => {
-                tracing::debug!("ignoring a response: this server sends no requests")
+                tracing::debug!("ignoring a response: this server sends no requests");
             }
             Incoming::Invalid { id, error } => self.send(jsonrpc::failure(id.as_deref(), &error)),
         }

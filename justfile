@@ -1,0 +1,30 @@
+# ide-agents-mcp tasks. `just --list` shows them all.
+
+# Build the tool components (wasm32-wasip2) into guest-tools/target.
+build-guests:
+    rustup target add wasm32-wasip2
+    cd guest-tools && cargo build --release --target wasm32-wasip2
+
+# Run every test (installs the interop clients on first use).
+test *ARGS:
+    scripts/test.sh {{ARGS}}
+
+# clippy -D warnings and rustfmt --check, host and guests.
+lint:
+    cargo fmt --all --check
+    cd guest-tools && cargo fmt --all --check
+    cargo clippy --workspace --all-targets -- -D warnings
+    cd guest-tools && cargo clippy --target wasm32-wasip2 -- -D warnings
+
+# Run the server over stdio (release build).
+run *ARGS:
+    cargo run --release -p ide-agents-mcp -- serve {{ARGS}}
+
+# End-to-end benchmarks of the release binary; results in bench-results/.
+bench *ARGS:
+    cargo build --release -p ide-agents-mcp -p ide-agents-mcp-benches
+    target/release/e2e --server target/release/ide-agents-mcp --out bench-results {{ARGS}}
+
+# Scaffold a new tool component in guest-tools/NAME.
+new-tool NAME:
+    scripts/new-tool.sh {{NAME}}

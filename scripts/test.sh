@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Runs every test. Works on a fresh machine that has rustup/cargo, python3 and node (with npm):
+# installs the wasm32-wasip2 target, the Python interop client (mcp==2.3.0 in tests/interop/.venv)
+# and the TypeScript interop client (@modelcontextprotocol/sdk@1.32.2 in tests/interop/node_modules),
+# then runs `cargo test --workspace`. Extra arguments go to `cargo test`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+die() { echo "scripts/test.sh: $*" >&2; exit 1; }
+command -v cargo >/dev/null || die "cargo is missing: install Rust with rustup (https://rustup.rs)"
+command -v python3 >/dev/null || die "python3 is missing: install Python 3.10 or newer"
+command -v node >/dev/null && command -v npm >/dev/null || die "node and npm are missing: install Node.js 20 or newer"
+
+# The guest tools are built for wasm32-wasip2 (server/build.rs would also try this itself).
+if command -v rustup >/dev/null; then
+  rustup target list --installed | grep -qx wasm32-wasip2 || rustup target add wasm32-wasip2
+fi
+
+interop=tests/interop
+py="$interop/.venv/bin/python"
+if ! { [ -x "$py" ] && "$py" -c 'import importlib.metadata as m, sys; sys.exit(m.version("mcp") != "2.3.0")' 2>/dev/null; }; then
+  echo "installing the Python interop client (mcp==2.3.0) into $interop/.venv" >&2
+  python3 -m venv "$interop/.venv" || die "python3 -m venv failed: install the venv module (Debian: apt-get install python3-venv)"
+  "$py" -m pip install --quiet --disable-pip-version-check mcp==2.3.0 || die "pip could not install mcp==2.3.0"
+fi
+if [ ! -f "$interop/node_modules/@modelcontextprotocol/sdk/package.json" ] \
+   || ! grep -q '"version": "1.32.2"' "$interop/node_modules/@modelcontextprotocol/sdk/package.json"; then
+  echo "installing the TypeScript interop client (@modelcontextprotocol/sdk@1.32.2)" >&2
+  (cd "$interop" && npm ci --no-audit --no-fund --loglevel=error) || die "npm could not install the TypeScript SDK"
+fi
+
+cargo test --workspace "$@"
