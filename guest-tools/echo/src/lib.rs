@@ -16,7 +16,9 @@ impl Guest for Echo {
         vec![ToolDescriptor {
             name: "echo".into(),
             title: Some("Echo".into()),
-            description: "Returns `message` unchanged; first reports `steps` progress notifications and sleeps `delay_ms`.".into(),
+            description:
+                "Returns `message` unchanged; first reports `steps` progress notifications and sleeps `delay_ms`."
+                    .into(),
             input_schema: json!({
                 "type": "object",
                 "properties": {
@@ -65,9 +67,10 @@ impl Guest for Echo {
         };
         let delay_ms = match args.get("delay_ms") {
             None => 0,
-            Some(v) => v.as_u64().filter(|n| *n <= 60_000).ok_or_else(|| {
-                ToolError::InvalidArguments("`delay_ms` must be an integer in 0..=60000".into())
-            })?,
+            Some(v) => v
+                .as_u64()
+                .filter(|n| *n <= 60_000)
+                .ok_or_else(|| ToolError::InvalidArguments("`delay_ms` must be an integer in 0..=60000".into()))?,
         };
         for i in 1..=steps {
             progress::report(i as f64, Some(steps as f64), Some(&format!("step {i} of {steps}")));
