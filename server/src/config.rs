@@ -1,13 +1,22 @@
-//! Command-line and environment configuration, with the documented defaults. Every flag has an
-//! `IDE_AGENTS_MCP_*` environment variable; flags win over the environment.
+//! Configuration: defaults (the seed report's values), an optional TOML file, environment
+//! variables and command-line flags, in rising order of precedence, resolved once at startup into
+//! [`Settings`]. Invalid configuration fails at startup naming the file, the key and the reason.
+//!
+//! The file is `--config FILE`, else `$IDE_AGENTS_MCP_CONFIG`, else
+//! `$XDG_CONFIG_HOME/ide-agents-mcp/config.toml` (or `~/.config/...`) if it exists. See
+//! `docs/configuration.md` for every key.
 
-use std::path::PathBuf;
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
+use serde::Deserialize;
 
+use crate::host::http::{AllowList, HttpSettings};
 use crate::mcp::ServerSettings;
-use crate::runtime::{RuntimeSettings, limits};
+use crate::runtime::RuntimeSettings;
+use crate::telemetry::TelemetrySettings;
 
 /// `ide-agents-mcp`: an MCP tool server whose tools are WebAssembly components.
 #[derive(Debug, Parser)]
@@ -26,11 +35,31 @@ pub struct Cli {
 pub enum Command {
     /// Serve MCP over stdio (the default).
     Serve(ServeArgs),
+    /// Summarise a telemetry span file: per tool, count, error rate, latency percentiles, phases.
+    Stats(StatsArgs),
 }
 
-/// Options of `serve`.
+/// Options of `stats`.
 #[derive(Debug, Clone, Args)]
+pub struct StatsArgs {
+    /// The span file [default: the configured telemetry path, `logs/mcp_tool_spans.jsonl`].
+    pub file: Option<PathBuf>,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+    /// Configuration file (for the default span file path).
+    #[arg(long, value_name = "FILE", env = "IDE_AGENTS_MCP_CONFIG")]
+    pub config: Option<PathBuf>,
+}
+
+/// Options of `serve`. Every flag has an environment variable; flags and variables override the
+/// configuration file.
+#[derive(Debug, Clone, Default, Args)]
 pub struct ServeArgs {
+    /// Configuration file (TOML).
+    #[arg(long, value_name = "FILE", env = "IDE_AGENTS_MCP_CONFIG")]
+    pub config: Option<PathBuf>,
+
     /// Directory of extra tool components (`*.wasm`); may be repeated.
     #[arg(long = "tools-dir", value_name = "DIR", env = "IDE_AGENTS_MCP_TOOLS_DIR", value_delimiter = ':')]
     pub tools_dirs: Vec<PathBuf>,
@@ -44,70 +73,554 @@ pub struct ServeArgs {
     #[arg(long, env = "IDE_AGENTS_MCP_NO_CACHE")]
     pub no_cache: bool,
 
-    /// Wall-clock limit per tool call, in milliseconds.
+    /// Enable the ULTRA (ML) tool group.
+    #[arg(long, env = "IDE_AGENTS_MCP_ULTRA")]
+    pub ultra: bool,
+
+    /// Wall-clock limit per tool call, in milliseconds [default: 30000].
     #[arg(long, value_name = "MS", env = "IDE_AGENTS_MCP_CALL_TIMEOUT_MS",
-          default_value_t = limits::DEFAULT_CALL_TIMEOUT.as_millis() as u64,
           value_parser = clap::value_parser!(u64).range(1..))]
-    pub call_timeout_ms: u64,
+    pub call_timeout_ms: Option<u64>,
 
-    /// Linear-memory limit per tool call, in MiB.
+    /// Linear-memory limit per tool call, in MiB [default: 256].
     #[arg(long, value_name = "MIB", env = "IDE_AGENTS_MCP_MEMORY_LIMIT_MIB",
-          default_value_t = (limits::DEFAULT_MEMORY_LIMIT >> 20) as u64,
-          value_parser = clap::value_parser!(u64).range(1..=4096))]
-    pub memory_limit_mib: u64,
+          value_parser = clap::value_parser!(u64).range(1..=MAX_MEMORY_MIB))]
+    pub memory_limit_mib: Option<u64>,
 
-    /// Tool calls that may run at once; more wait in order.
+    /// Tool calls that may run at once; more wait in order [default: 64].
     #[arg(long, value_name = "N", env = "IDE_AGENTS_MCP_MAX_CONCURRENT_CALLS",
-          default_value_t = limits::DEFAULT_MAX_CONCURRENT_CALLS,
           value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=1024))]
-    pub max_concurrent_calls: usize,
+    pub max_concurrent_calls: Option<usize>,
 
-    /// Tools per `tools/list` page.
+    /// Tools per `tools/list` page [default: 100].
     #[arg(long, value_name = "N", env = "IDE_AGENTS_MCP_PAGE_SIZE",
-          default_value_t = crate::mcp::server::DEFAULT_PAGE_SIZE,
           value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=10_000))]
-    pub page_size: usize,
+    pub page_size: Option<usize>,
+
+    /// Telemetry span file (JSONL) [default: logs/mcp_tool_spans.jsonl]; `off` disables telemetry.
+    #[arg(long, value_name = "FILE", env = "IDE_AGENTS_MCP_TELEMETRY")]
+    pub telemetry: Option<PathBuf>,
 
     /// Log filter for stderr, e.g. `info`, `debug`, `ide_agents_mcp=trace`.
     #[arg(long, value_name = "FILTER", env = "IDE_AGENTS_MCP_LOG", default_value = "info")]
     pub log: String,
 }
 
-impl ServeArgs {
-    /// Settings for the runtime.
-    pub fn runtime_settings(&self) -> RuntimeSettings {
-        RuntimeSettings {
-            max_concurrent_calls: self.max_concurrent_calls,
-            call_timeout: Duration::from_millis(self.call_timeout_ms),
-            memory_limit: (self.memory_limit_mib as usize) << 20,
-            cache_dir: if self.no_cache {
-                None
-            } else {
-                self.cache_dir.clone().or_else(crate::runtime::cache::default_dir)
-            },
+/// Largest per-call memory limit, MiB.
+const MAX_MEMORY_MIB: u64 = 4096;
+
+/// A configuration error, naming where it is.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read configuration file {file}: {source}")]
+    Read {
+        /// The file.
+        file: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The file is not valid TOML or has an unknown key or a value of the wrong type.
+    #[error("invalid configuration file {file}: {message}")]
+    Parse {
+        /// The file.
+        file: PathBuf,
+        /// The parser's message (it names the key and line).
+        message: String,
+    },
+    /// A value is out of range or malformed.
+    #[error("invalid configuration{}: `{key}`: {reason}", file.as_ref().map(|f| format!(" in {}", f.display())).unwrap_or_default())]
+    Invalid {
+        /// The file, if the value came from one.
+        file: Option<PathBuf>,
+        /// The key, dotted (`tools.github.http_allow[0]`).
+        key: String,
+        /// Why.
+        reason: String,
+    },
+}
+
+/// The configuration file. Every key is optional; unknown keys are errors.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    /// Enable the ULTRA (ML) tool group.
+    pub ultra: Option<bool>,
+    /// Extra tool directories.
+    pub tools_dirs: Option<Vec<PathBuf>>,
+    /// Cache directory.
+    pub cache_dir: Option<PathBuf>,
+    /// `[limits]`
+    #[serde(default)]
+    pub limits: LimitsSection,
+    /// `[server]`
+    #[serde(default)]
+    pub server: ServerSection,
+    /// `[http]`
+    #[serde(default)]
+    pub http: HttpSection,
+    /// `[cache]`
+    #[serde(default)]
+    pub cache: CacheSection,
+    /// `[telemetry]`
+    #[serde(default)]
+    pub telemetry: TelemetrySection,
+    /// `[tools.<name>]`: per-tool permissions.
+    #[serde(default)]
+    pub tools: BTreeMap<String, ToolSection>,
+}
+
+/// `[limits]`
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LimitsSection {
+    /// Wall-clock limit per call, ms.
+    pub call_timeout_ms: Option<u64>,
+    /// Memory limit per call, MiB.
+    pub memory_limit_mib: Option<u64>,
+    /// Calls at once.
+    pub max_concurrent_calls: Option<usize>,
+}
+
+/// `[server]`
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerSection {
+    /// Tools per `tools/list` page.
+    pub page_size: Option<usize>,
+}
+
+/// `[http]`
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpSection {
+    /// Idle connections kept per host.
+    pub max_idle_per_host: Option<usize>,
+    /// Seconds an idle connection is kept.
+    pub idle_timeout_s: Option<u64>,
+    /// Requests in flight across the server.
+    pub max_in_flight: Option<usize>,
+    /// Largest response body, bytes.
+    pub max_response_bytes: Option<u64>,
+    /// Default and maximum time per request, ms.
+    pub timeout_ms: Option<u64>,
+    /// Extra PEM root certificates to trust.
+    pub extra_root_certs: Option<Vec<PathBuf>>,
+}
+
+/// `[cache]`
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CacheSection {
+    /// Schema cache TTL, s.
+    pub schema_ttl_s: Option<u64>,
+    /// Resource cache TTL, s.
+    pub resource_ttl_s: Option<u64>,
+    /// Prompt cache TTL, s.
+    pub prompt_ttl_s: Option<u64>,
+    /// Default and maximum TTL of guest cache entries, s.
+    pub guest_ttl_s: Option<u64>,
+    /// Bytes the guest cache may hold in total.
+    pub guest_max_bytes: Option<u64>,
+    /// Largest single guest cache entry, bytes.
+    pub guest_max_entry_bytes: Option<u64>,
+}
+
+/// `[telemetry]`
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TelemetrySection {
+    /// Write spans at all.
+    pub enabled: Option<bool>,
+    /// JSONL file.
+    pub path: Option<PathBuf>,
+    /// Spans per write.
+    pub batch_size: Option<usize>,
+    /// Longest time a span waits to be written, ms.
+    pub flush_interval_ms: Option<u64>,
+    /// Spans queued before new ones are dropped.
+    pub queue_capacity: Option<usize>,
+}
+
+/// `[tools.<name>]`
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ToolSection {
+    /// Origins the tool may reach: `https://host`, `http://host:port`, `https://*.domain`.
+    #[serde(default)]
+    pub http_allow: Vec<String>,
+    /// Wall-clock limit for this tool, ms.
+    pub call_timeout_ms: Option<u64>,
+    /// Memory limit for this tool, MiB.
+    pub memory_limit_mib: Option<u64>,
+    /// Values the tool reads with `config.get`.
+    #[serde(default)]
+    pub config: BTreeMap<String, String>,
+    /// Secrets the tool reads with `config.secret`.
+    #[serde(default)]
+    pub secrets: BTreeMap<String, SecretSource>,
+}
+
+/// A secret's value, inline or from an environment variable.
+#[derive(Deserialize)]
+#[serde(untagged)]
+pub enum SecretSource {
+    /// `key = "value"`
+    Value(String),
+    /// `key = { env = "VARIABLE" }`
+    Env {
+        /// The variable.
+        env: String,
+    },
+}
+
+impl std::fmt::Debug for SecretSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Value(_) => f.write_str("<redacted>"),
+            Self::Env { env } => write!(f, "{{ env = {env:?} }}"),
         }
     }
+}
 
-    /// Settings for the MCP session.
-    pub fn server_settings(&self) -> ServerSettings {
-        ServerSettings { page_size: self.page_size }
+/// A secret value: never printed.
+#[derive(Clone, PartialEq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// The value, for the tool that may read it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+/// What one tool may do and see.
+#[derive(Debug, Clone, Default)]
+pub struct ToolPolicy {
+    /// Origins it may reach over HTTP.
+    pub http_allow: AllowList,
+    /// Its wall-clock limit, if not the default.
+    pub call_timeout: Option<Duration>,
+    /// Its memory limit in bytes, if not the default.
+    pub memory_limit: Option<usize>,
+    /// `config.get` values.
+    pub config: HashMap<String, String>,
+    /// `config.secret` values.
+    pub secrets: HashMap<String, Secret>,
+}
+
+/// Cache sizes and lifetimes.
+#[derive(Debug, Clone)]
+pub struct CacheSettings {
+    /// `schema:{tool}` entries.
+    pub schema_ttl: Duration,
+    /// `resource:{name}` entries.
+    pub resource_ttl: Duration,
+    /// `prompt:{name}` entries.
+    pub prompt_ttl: Duration,
+    /// Default and maximum TTL of guest entries.
+    pub guest_ttl: Duration,
+    /// Total bytes of guest entries.
+    pub guest_max_bytes: u64,
+    /// Largest guest entry.
+    pub guest_max_entry_bytes: u64,
+}
+
+/// Default schema cache TTL (seed report).
+pub const DEFAULT_SCHEMA_TTL: Duration = Duration::from_secs(300);
+/// Default resource and prompt cache TTL (seed report).
+pub const DEFAULT_RESOURCE_TTL: Duration = Duration::from_secs(60);
+/// Default guest cache TTL: long enough to save repeated API calls in a session.
+pub const DEFAULT_GUEST_TTL: Duration = Duration::from_secs(600);
+/// Default guest cache size: small next to the server's footprint, large for API responses.
+pub const DEFAULT_GUEST_MAX_BYTES: u64 = 64 << 20;
+/// Default largest guest entry.
+pub const DEFAULT_GUEST_MAX_ENTRY_BYTES: u64 = 1 << 20;
+
+impl Default for CacheSettings {
+    fn default() -> Self {
+        Self {
+            schema_ttl: DEFAULT_SCHEMA_TTL,
+            resource_ttl: DEFAULT_RESOURCE_TTL,
+            prompt_ttl: DEFAULT_RESOURCE_TTL,
+            guest_ttl: DEFAULT_GUEST_TTL,
+            guest_max_bytes: DEFAULT_GUEST_MAX_BYTES,
+            guest_max_entry_bytes: DEFAULT_GUEST_MAX_ENTRY_BYTES,
+        }
+    }
+}
+
+/// Everything the server needs to know, resolved.
+#[derive(Debug, Clone, Default)]
+pub struct Settings {
+    /// The file the settings came from, if any.
+    pub file: Option<PathBuf>,
+    /// ULTRA tool group enabled.
+    pub ultra: bool,
+    /// Extra tool directories.
+    pub tools_dirs: Vec<PathBuf>,
+    /// Runtime limits and cache directory.
+    pub runtime: RuntimeSettings,
+    /// MCP session settings.
+    pub server: ServerSettings,
+    /// Outbound HTTP.
+    pub http: HttpSettings,
+    /// Caches.
+    pub caches: CacheSettings,
+    /// Telemetry.
+    pub telemetry: TelemetrySettings,
+    /// Per-tool permissions, by tool name.
+    pub tools: HashMap<String, ToolPolicy>,
+}
+
+/// The configuration file to read, if any.
+pub fn config_path(explicit: Option<&Path>) -> Option<PathBuf> {
+    if let Some(path) = explicit {
+        return Some(path.to_path_buf());
+    }
+    let base = std::env::var_os("XDG_CONFIG_HOME")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config")))?;
+    Some(base.join("ide-agents-mcp/config.toml")).filter(|p| p.is_file())
+}
+
+/// Reads and parses a configuration file.
+pub fn read_file(path: &Path) -> Result<FileConfig, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read { file: path.into(), source })?;
+    toml::from_str(&text).map_err(|e| ConfigError::Parse { file: path.into(), message: e.to_string().trim().to_owned() })
+}
+
+impl ServeArgs {
+    /// Resolves defaults, the configuration file and these arguments into [`Settings`].
+    pub fn settings(&self) -> Result<Settings, ConfigError> {
+        let path = config_path(self.config.as_deref());
+        let file = match &path {
+            Some(p) => read_file(p)?,
+            None => FileConfig::default(),
+        };
+        resolve(self, file, path)
+    }
+}
+
+fn invalid(file: &Option<PathBuf>, key: impl Into<String>, reason: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid { file: file.clone(), key: key.into(), reason: reason.into() }
+}
+
+fn in_range<T: PartialOrd + std::fmt::Display + Copy>(
+    file: &Option<PathBuf>,
+    key: &str,
+    value: T,
+    min: T,
+    max: T,
+) -> Result<T, ConfigError> {
+    if value < min || value > max {
+        return Err(invalid(file, key, format!("{value} is outside {min}..={max}")));
+    }
+    Ok(value)
+}
+
+/// Applies `args` over `file` over the defaults.
+pub fn resolve(args: &ServeArgs, file: FileConfig, path: Option<PathBuf>) -> Result<Settings, ConfigError> {
+    let p = &path;
+    let secs = |s: u64| Duration::from_secs(s);
+    let mut runtime = RuntimeSettings::default();
+    if let Some(ms) = args.call_timeout_ms.or(file.limits.call_timeout_ms) {
+        runtime.call_timeout = Duration::from_millis(in_range(p, "limits.call_timeout_ms", ms, 1, 24 * 3600 * 1000)?);
+    }
+    if let Some(mib) = args.memory_limit_mib.or(file.limits.memory_limit_mib) {
+        runtime.memory_limit = (in_range(p, "limits.memory_limit_mib", mib, 1, MAX_MEMORY_MIB)? as usize) << 20;
+    }
+    if let Some(n) = args.max_concurrent_calls.or(file.limits.max_concurrent_calls) {
+        runtime.max_concurrent_calls = in_range(p, "limits.max_concurrent_calls", n, 1, 1024)?;
+    }
+    runtime.cache_dir = if args.no_cache {
+        None
+    } else {
+        args.cache_dir.clone().or(file.cache_dir).or_else(crate::runtime::cache::default_dir)
+    };
+
+    let mut server = ServerSettings::default();
+    if let Some(n) = args.page_size.or(file.server.page_size) {
+        server.page_size = in_range(p, "server.page_size", n, 1, 10_000)?;
+    }
+
+    let h = file.http;
+    let mut http = HttpSettings::default();
+    if let Some(n) = h.max_idle_per_host {
+        http.max_idle_per_host = in_range(p, "http.max_idle_per_host", n, 0, 1000)?;
+    }
+    if let Some(s) = h.idle_timeout_s {
+        http.idle_timeout = secs(in_range(p, "http.idle_timeout_s", s, 1, 3600)?);
+    }
+    if let Some(n) = h.max_in_flight {
+        http.max_in_flight = in_range(p, "http.max_in_flight", n, 1, 10_000)?;
+    }
+    if let Some(n) = h.max_response_bytes {
+        http.max_response_bytes = in_range(p, "http.max_response_bytes", n, 1, 1 << 30)?;
+    }
+    if let Some(ms) = h.timeout_ms {
+        http.timeout = Duration::from_millis(in_range(p, "http.timeout_ms", ms, 1, 3600 * 1000)?);
+    }
+    http.extra_root_certs = h.extra_root_certs.unwrap_or_default();
+
+    let c = file.cache;
+    let mut caches = CacheSettings::default();
+    if let Some(s) = c.schema_ttl_s {
+        caches.schema_ttl = secs(in_range(p, "cache.schema_ttl_s", s, 1, 86_400)?);
+    }
+    if let Some(s) = c.resource_ttl_s {
+        caches.resource_ttl = secs(in_range(p, "cache.resource_ttl_s", s, 1, 86_400)?);
+    }
+    if let Some(s) = c.prompt_ttl_s {
+        caches.prompt_ttl = secs(in_range(p, "cache.prompt_ttl_s", s, 1, 86_400)?);
+    }
+    if let Some(s) = c.guest_ttl_s {
+        caches.guest_ttl = secs(in_range(p, "cache.guest_ttl_s", s, 1, 7 * 86_400)?);
+    }
+    if let Some(n) = c.guest_max_bytes {
+        caches.guest_max_bytes = in_range(p, "cache.guest_max_bytes", n, 0, 1 << 34)?;
+    }
+    if let Some(n) = c.guest_max_entry_bytes {
+        caches.guest_max_entry_bytes = in_range(p, "cache.guest_max_entry_bytes", n, 1, 1 << 30)?;
+    }
+
+    let t = file.telemetry;
+    let mut telemetry = TelemetrySettings::default();
+    if let Some(enabled) = t.enabled {
+        telemetry.enabled = enabled;
+    }
+    match args.telemetry.clone().or(t.path) {
+        Some(path) if path.as_os_str() == "off" => telemetry.enabled = false,
+        Some(path) => telemetry.path = path,
+        None => {}
+    }
+    if let Some(n) = t.batch_size {
+        telemetry.batch_size = in_range(p, "telemetry.batch_size", n, 1, 100_000)?;
+    }
+    if let Some(ms) = t.flush_interval_ms {
+        telemetry.flush_interval = Duration::from_millis(in_range(p, "telemetry.flush_interval_ms", ms, 1, 3_600_000)?);
+    }
+    if let Some(n) = t.queue_capacity {
+        telemetry.queue_capacity = in_range(p, "telemetry.queue_capacity", n, 1, 10_000_000)?;
+    }
+
+    let mut tools = HashMap::new();
+    for (name, section) in file.tools {
+        let key = |k: &str| format!("tools.{name}.{k}");
+        let mut policy = ToolPolicy::default();
+        for (i, entry) in section.http_allow.iter().enumerate() {
+            policy.http_allow.add(entry).map_err(|reason| invalid(p, format!("{}[{i}]", key("http_allow")), reason))?;
+        }
+        if let Some(ms) = section.call_timeout_ms {
+            policy.call_timeout = Some(Duration::from_millis(in_range(p, &key("call_timeout_ms"), ms, 1, 24 * 3600 * 1000)?));
+        }
+        if let Some(mib) = section.memory_limit_mib {
+            policy.memory_limit = Some((in_range(p, &key("memory_limit_mib"), mib, 1, MAX_MEMORY_MIB)? as usize) << 20);
+        }
+        policy.config = section.config.into_iter().collect();
+        for (secret, source) in section.secrets {
+            let value = match source {
+                SecretSource::Value(v) => v,
+                SecretSource::Env { env } => std::env::var(&env).map_err(|_| {
+                    invalid(p, format!("{}.{secret}", key("secrets")), format!("environment variable {env} is not set"))
+                })?,
+            };
+            policy.secrets.insert(secret, Secret(value));
+        }
+        tools.insert(name, policy);
+    }
+
+    Ok(Settings {
+        file: path.clone(),
+        ultra: args.ultra || file.ultra.unwrap_or(false),
+        tools_dirs: if args.tools_dirs.is_empty() { file.tools_dirs.unwrap_or_default() } else { args.tools_dirs.clone() },
+        runtime,
+        server,
+        http,
+        caches,
+        telemetry,
+        tools,
+    })
+}
+
+impl Settings {
+    /// The largest memory limit any tool may have: the engine's hard cap.
+    pub fn max_memory_limit(&self) -> usize {
+        self.tools.values().filter_map(|t| t.memory_limit).fold(self.runtime.memory_limit, usize::max)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::runtime::limits;
+
+    fn parse(toml_text: &str) -> Result<Settings, ConfigError> {
+        let file: FileConfig = toml::from_str(toml_text)
+            .map_err(|e| ConfigError::Parse { file: "test.toml".into(), message: e.to_string() })?;
+        resolve(&ServeArgs::default(), file, Some("test.toml".into()))
+    }
 
     #[test]
-    fn defaults_and_bad_values() {
-        let cli = Cli::try_parse_from(["ide-agents-mcp"]).unwrap();
-        let s = cli.serve.runtime_settings();
-        assert_eq!(s.call_timeout, limits::DEFAULT_CALL_TIMEOUT);
-        assert_eq!(s.memory_limit, limits::DEFAULT_MEMORY_LIMIT);
+    fn defaults_are_the_seed_values() {
+        let s = parse("").unwrap();
+        assert_eq!(s.caches.schema_ttl, Duration::from_secs(300));
+        assert_eq!(s.caches.resource_ttl, Duration::from_secs(60));
+        assert_eq!(s.http.max_idle_per_host, 20);
+        assert_eq!(s.http.idle_timeout, Duration::from_secs(30));
+        assert_eq!(s.http.max_in_flight, 50);
+        assert_eq!(s.telemetry.batch_size, 100);
+        assert_eq!(s.telemetry.flush_interval, Duration::from_secs(10));
+        assert_eq!(s.telemetry.path, PathBuf::from("logs/mcp_tool_spans.jsonl"));
+        assert!(!s.ultra);
+        assert_eq!(s.runtime.call_timeout, limits::DEFAULT_CALL_TIMEOUT);
+    }
+
+    #[test]
+    fn errors_name_the_key() {
+        let e = parse("[http]\nmax_idle_per_hots = 3").unwrap_err().to_string();
+        assert!(e.contains("max_idle_per_hots") && e.contains("test.toml"), "{e}");
+        let e = parse("[telemetry]\nbatch_size = 0").unwrap_err().to_string();
+        assert!(e.contains("`telemetry.batch_size`") && e.contains("outside"), "{e}");
+        let e = parse("[tools.gh]\nhttp_allow = [\"ftp://x\"]").unwrap_err().to_string();
+        assert!(e.contains("`tools.gh.http_allow[0]`"), "{e}");
+        let e = parse("[tools.gh.secrets]\ntoken = { env = \"IDE_AGENTS_SURELY_UNSET_VAR\" }").unwrap_err().to_string();
+        assert!(e.contains("`tools.gh.secrets.token`") && e.contains("IDE_AGENTS_SURELY_UNSET_VAR"), "{e}");
+        let e = parse("ultra = \"yes\"").unwrap_err().to_string();
+        assert!(e.contains("ultra"), "{e}");
+    }
+
+    #[test]
+    fn flags_override_the_file_and_secrets_stay_hidden() {
+        let file: FileConfig = toml::from_str(
+            "[limits]\ncall_timeout_ms = 100\nmemory_limit_mib = 8\n[tools.gh]\nmemory_limit_mib = 512\n\
+             [tools.gh.secrets]\ntoken = \"hunter2\"",
+        )
+        .unwrap();
+        let args = ServeArgs { call_timeout_ms: Some(200), ..ServeArgs::default() };
+        let s = resolve(&args, file, None).unwrap();
+        assert_eq!(s.runtime.call_timeout, Duration::from_millis(200));
+        assert_eq!(s.runtime.memory_limit, 8 << 20);
+        assert_eq!(s.max_memory_limit(), 512 << 20);
+        let gh = &s.tools["gh"];
+        assert_eq!(gh.secrets["token"].expose(), "hunter2");
+        assert!(!format!("{s:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn cli_parses() {
         assert!(Cli::try_parse_from(["ide-agents-mcp", "serve", "--call-timeout-ms", "0"]).is_err());
-        assert!(Cli::try_parse_from(["ide-agents-mcp", "serve", "--page-size", "x"]).is_err());
         let cli = Cli::try_parse_from(["ide-agents-mcp", "serve", "--tools-dir", "/a", "--tools-dir", "/b"]).unwrap();
         let Some(Command::Serve(args)) = cli.command else { panic!() };
         assert_eq!(args.tools_dirs.len(), 2);
+        let cli = Cli::try_parse_from(["ide-agents-mcp", "stats", "f.jsonl", "--json"]).unwrap();
+        assert!(matches!(cli.command, Some(Command::Stats(StatsArgs { json: true, .. }))));
     }
 }

@@ -1,12 +1,39 @@
 //! The `ide-agents-mcp` binary: parses the command line, sends logs to stderr, serves.
 
+use std::io::Write;
+
 use clap::Parser;
-use ide_agents_mcp::config::{Cli, Command};
+use ide_agents_mcp::config::{Cli, Command, StatsArgs};
+use ide_agents_mcp::telemetry;
+
+/// `ide-agents-mcp stats`: prints a summary of a span file to stdout (not serving: stdout is free).
+fn stats(args: &StatsArgs) -> std::process::ExitCode {
+    let path = args.file.clone().unwrap_or_else(|| {
+        let file = ide_agents_mcp::config::config_path(args.config.as_deref())
+            .and_then(|p| ide_agents_mcp::config::read_file(&p).ok());
+        file.and_then(|f| f.telemetry.path).unwrap_or_else(|| telemetry::DEFAULT_SPAN_FILE.into())
+    });
+    let report = match telemetry::stats::read(&path) {
+        Ok(report) => report,
+        Err(e) => {
+            eprintln!("ide-agents-mcp stats: cannot read {}: {e}", path.display());
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    let text = if args.json {
+        serde_json::to_string_pretty(&report).unwrap_or_default() + "\n"
+    } else {
+        telemetry::stats::table(&report)
+    };
+    let _ = std::io::stdout().write_all(text.as_bytes());
+    std::process::ExitCode::SUCCESS
+}
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let args = match cli.command {
         Some(Command::Serve(args)) => args,
+        Some(Command::Stats(args)) => return stats(&args),
         None => cli.serve,
     };
     tracing_subscriber::fmt()
@@ -17,6 +44,13 @@ fn main() -> std::process::ExitCode {
             tracing_subscriber::EnvFilter::new("info")
         }))
         .init();
+    let settings = match args.settings() {
+        Ok(settings) => settings,
+        Err(e) => {
+            tracing::error!("{e}");
+            return std::process::ExitCode::from(2);
+        }
+    };
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
@@ -24,7 +58,7 @@ fn main() -> std::process::ExitCode {
             return std::process::ExitCode::FAILURE;
         }
     };
-    let result = runtime.block_on(ide_agents_mcp::serve(args));
+    let result = runtime.block_on(ide_agents_mcp::serve(settings));
     // Calls still running (only possible after a signal) are abandoned, not awaited.
     runtime.shutdown_background();
     match result {

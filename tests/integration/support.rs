@@ -41,10 +41,12 @@ pub fn shared_cache() -> &'static Path {
     CACHE.get_or_init(|| tempfile::tempdir().unwrap()).path()
 }
 
-/// Starts servers with a given tools directory, cache directory and extra flags.
+/// Starts servers with a given tools directory, cache directory and extra flags. Telemetry goes
+/// to `spans.jsonl` in the tools directory (or is off for [`Launch::bare`]).
 pub struct Launch {
     args: Vec<OsString>,
     tools: Option<TempDir>,
+    telemetry: Option<PathBuf>,
 }
 
 impl Launch {
@@ -64,7 +66,18 @@ impl Launch {
 
     /// Arguments only (no tools directory, no cache flag).
     pub fn bare() -> Self {
-        Self { args: vec!["serve".into()], tools: None }
+        Self { args: vec!["serve".into()], tools: None, telemetry: None }
+    }
+
+    /// Writes telemetry spans to `path`.
+    pub fn telemetry(mut self, path: impl Into<PathBuf>) -> Self {
+        self.telemetry = Some(path.into());
+        self
+    }
+
+    /// The tools directory, if this launch made one.
+    pub fn tools_path(&self) -> Option<&Path> {
+        self.tools.as_ref().map(TempDir::path)
     }
 
     /// Adds arguments.
@@ -74,7 +87,9 @@ impl Launch {
     }
 
     /// Spawns the server.
-    pub fn spawn(self) -> Server {
+    pub fn spawn(mut self) -> Server {
+        let telemetry = self.telemetry.take().map_or_else(|| OsString::from("off"), OsString::from);
+        self.args.extend(["--telemetry".into(), telemetry]);
         Server::spawn(self.args, self.tools)
     }
 }

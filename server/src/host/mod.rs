@@ -1,17 +1,22 @@
 //! Host side of the WIT imports a tool may use, one module per interface, plus the per-call store
 //! state ([`HostState`]) they share.
 //!
-//! Every store gets a [`HostState`] built from a [`CallEnv`]: the tool's name, its progress token,
-//! and a handle to the server ([`ServerHooks`]) for facts, client logging and progress. WASI is
-//! linked, but with no preopens, no environment, no arguments and no network; guest stdout and
-//! stderr go to our stderr through [`guest_stdio`]. See `runtime/` for how stores are created.
+//! Every store gets a [`HostState`] built from a [`CallEnv`]: the tool's name and policy, its
+//! progress token, the shared [`HostServices`] (HTTP client, guest cache) and a handle to the
+//! server ([`ServerHooks`]) for facts, client logging and progress. WASI is linked, but with no
+//! preopens, no environment, no arguments and no network; guest stdout and stderr go to our stderr
+//! through [`guest_stdio`]. See `runtime/` for how stores are created.
 
+pub mod cache;
+pub mod config;
 pub mod facts;
 pub mod guest_stdio;
+pub mod http;
 pub mod log;
 pub mod progress;
 
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use wasmtime::component::{HasSelf, Linker, ResourceTable};
@@ -19,8 +24,19 @@ use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 
 use crate::bindings::Tool;
 use crate::bindings::ide_agents::tool::host_facts::Facts;
+use crate::bindings::ide_agents::tool::host_facts::{HttpStats, TelemetryStats};
 use crate::bindings::ide_agents::tool::log::Level;
+use crate::caches::GuestCache;
+use crate::config::ToolPolicy;
 use crate::runtime::limits::MemoryLimiter;
+
+/// Services shared by every call: the outbound HTTP client and the guest cache.
+pub struct HostServices {
+    /// The pooled HTTP client.
+    pub http: http::HttpClient,
+    /// The tools' cache.
+    pub guest_cache: GuestCache,
+}
 
 /// What the host services need from the server around them. Implemented by the MCP layer;
 /// a no-op implementation ([`Detached`]) serves calls made outside any session (tool discovery).
@@ -47,6 +63,11 @@ impl ServerHooks for Detached {
             registered_tools: Vec::new(),
             loaded_tools: Vec::new(),
             calls_served: 0,
+            ultra: false,
+            rss_bytes: 0,
+            caches: Vec::new(),
+            telemetry: TelemetryStats { enabled: false, queued: 0, flushed: 0, dropped: 0, write_errors: 0 },
+            http: HttpStats { requests: 0, in_flight: 0, waits: 0, connections_opened: 0 },
         }
     }
     fn log_to_client(&self, _: &str, _: Level, _: &str) {}
@@ -62,6 +83,10 @@ pub struct CallEnv {
     pub progress_token: Option<Value>,
     /// The server around the call.
     pub hooks: Arc<dyn ServerHooks>,
+    /// Shared services.
+    pub services: Arc<HostServices>,
+    /// What this tool may do.
+    pub policy: Arc<ToolPolicy>,
 }
 
 /// The data of one call's `Store`: WASI state with no ambient authority, the memory limiter, and
@@ -74,6 +99,10 @@ pub struct HostState {
     env: CallEnv,
     /// Last progress value sent, to keep notifications monotonic.
     last_progress: Option<f64>,
+    /// Time spent in host HTTP requests during this call.
+    pub http_time: Duration,
+    /// When the instance was ready (start of guest execution).
+    pub instantiated_at: Option<Instant>,
 }
 
 impl HostState {
@@ -87,7 +116,15 @@ impl HostState {
             .allow_ip_name_lookup(false)
             .socket_addr_check(|_, _| Box::pin(async { false }))
             .build();
-        Self { wasi, table: ResourceTable::new(), limiter: MemoryLimiter::new(memory_limit), env, last_progress: None }
+        Self {
+            wasi,
+            table: ResourceTable::new(),
+            limiter: MemoryLimiter::new(memory_limit),
+            env,
+            last_progress: None,
+            http_time: Duration::ZERO,
+            instantiated_at: None,
+        }
     }
 }
 

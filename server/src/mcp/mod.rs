@@ -10,4 +10,4 @@ pub mod protocol;
 pub mod server;
 pub mod stdio;
 
-pub use server::{McpServer, ServerSettings};
+pub use server::{McpServer, ServerParts, ServerSettings};

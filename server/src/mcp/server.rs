@@ -7,6 +7,7 @@
 //! and cancellation.
 
 use std::borrow::Cow;
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
@@ -18,10 +19,14 @@ use tokio::sync::mpsc;
 
 use super::jsonrpc::{self, RpcError};
 use super::protocol;
-use crate::bindings::ide_agents::tool::host_facts::Facts;
+use crate::bindings::ToolError;
+use crate::bindings::ide_agents::tool::host_facts::{CacheStats, Facts, HttpStats, TelemetryStats};
 use crate::bindings::ide_agents::tool::log::Level;
+use crate::caches::HostCaches;
+use crate::config::ToolPolicy;
 use crate::host::{CallEnv, ServerHooks};
-use crate::runtime::{Registry, Runtime};
+use crate::runtime::{CallFailure, CallLimits, CallOutcome, CallReport, Registry, Runtime};
+use crate::telemetry::{Phases, Span, Telemetry, ms, unix_ms};
 
 /// Default number of tools per `tools/list` page.
 pub const DEFAULT_PAGE_SIZE: usize = 100;
@@ -47,11 +52,30 @@ impl Default for ServerSettings {
     }
 }
 
+/// What the server is built from, besides the runtime and registry.
+pub struct ServerParts {
+    /// Session settings.
+    pub settings: ServerSettings,
+    /// Per-tool permissions by tool name; tools not named get the default (nothing granted).
+    pub policies: HashMap<String, Arc<ToolPolicy>>,
+    /// The span batcher.
+    pub telemetry: Arc<Telemetry>,
+    /// The host caches.
+    pub caches: HostCaches,
+    /// Whether the ULTRA group is on.
+    pub ultra: bool,
+}
+
 /// The server behind one MCP session.
 pub struct McpServer {
     runtime: Runtime,
     registry: Registry,
     settings: ServerSettings,
+    policies: HashMap<String, Arc<ToolPolicy>>,
+    default_policy: Arc<ToolPolicy>,
+    telemetry: Arc<Telemetry>,
+    caches: HostCaches,
+    ultra: bool,
     started: Instant,
     protocol_version: Mutex<Option<&'static str>>,
     client_log_level: AtomicU8,
@@ -88,11 +112,16 @@ fn params<'a, T: Deserialize<'a>>(params: Option<&'a RawValue>) -> Result<T, Rpc
 
 impl McpServer {
     /// A server over `registry`, running calls with `runtime`.
-    pub fn new(runtime: Runtime, registry: Registry, settings: ServerSettings) -> Self {
+    pub fn new(runtime: Runtime, registry: Registry, parts: ServerParts) -> Self {
         Self {
             runtime,
             registry,
-            settings,
+            settings: parts.settings,
+            policies: parts.policies,
+            default_policy: Arc::default(),
+            telemetry: parts.telemetry,
+            caches: parts.caches,
+            ultra: parts.ultra,
             started: Instant::now(),
             protocol_version: Mutex::new(None),
             client_log_level: AtomicU8::new(LOG_OFF),
@@ -161,7 +190,10 @@ impl McpServer {
                 .ok_or_else(|| RpcError::invalid_params(format!("invalid cursor {c:?}")))?,
         };
         let end = (start + self.settings.page_size.max(1)).min(tools.len());
-        let page: Vec<&Value> = tools[start..end].iter().map(|t| &t.mcp).collect();
+        let page: Vec<Arc<Value>> = tools[start..end]
+            .iter()
+            .map(|t| self.caches.schema.get_or_insert_with(format!("schema:{}", t.spec.name), || Arc::new(t.spec.to_mcp())))
+            .collect();
         let mut result = json!({ "tools": page });
         if end < tools.len() {
             result["nextCursor"] = json!(end.to_string());
@@ -189,25 +221,127 @@ impl McpServer {
         Ok(PreparedCall { tool, arguments, progress_token })
     }
 
-    /// Runs a prepared call and returns its `CallToolResult`.
+    /// Runs a prepared call and returns its `CallToolResult`; records its span.
     pub async fn run_call(self: &Arc<Self>, call: PreparedCall, out: Outbox) -> Value {
+        let (started, timestamp_ms) = (Instant::now(), unix_ms());
         self.calls_served.fetch_add(1, Ordering::Relaxed);
         let tool = &self.registry.tools()[call.tool];
-        let arguments = match call.arguments {
-            Ok(a) => a,
-            Err(message) => return protocol::error_result(message),
+        let name = tool.spec.name.as_str();
+        let (result, error_code, report) = match call.arguments {
+            Err(message) => (protocol::error_result(message), Some("invalid_arguments"), CallReport::default()),
+            Ok(arguments) => {
+                let policy = self.policies.get(name).unwrap_or(&self.default_policy).clone();
+                let defaults = self.runtime.default_limits();
+                let limits = CallLimits {
+                    timeout: policy.call_timeout.unwrap_or(defaults.timeout),
+                    memory: policy.memory_limit.unwrap_or(defaults.memory),
+                };
+                let env = CallEnv {
+                    tool: Arc::from(name),
+                    progress_token: call.progress_token,
+                    hooks: Arc::new(CallHooks { server: self.clone(), out }),
+                    services: self.runtime.services().clone(),
+                    policy,
+                };
+                let component = self.registry.component_of(tool);
+                let (outcome, report) = self.runtime.call(component, tool, &arguments, env, limits).await;
+                if let Err(failure) = &outcome {
+                    tracing::warn!(tool = name, "{failure}");
+                }
+                let code = error_code(&outcome);
+                let result = protocol::call_result(&tool.spec, outcome);
+                let code = code.or_else(|| (result["isError"] == true).then_some("invalid_output"));
+                (result, code, report)
+            }
         };
-        let env = CallEnv {
-            tool: Arc::from(tool.spec.name.as_str()),
-            progress_token: call.progress_token,
-            hooks: Arc::new(CallHooks { server: self.clone(), out }),
-        };
-        let outcome = self.runtime.call(self.registry.component_of(tool), tool, &arguments, env).await;
-        if let Err(failure) = &outcome {
-            tracing::warn!(tool = %tool.spec.name, "{failure}");
-        }
-        protocol::call_result(&tool.spec, outcome)
+        self.telemetry.record(Span {
+            timestamp_ms,
+            tool_name: name.to_owned(),
+            method: "tools/call".to_owned(),
+            duration_ms: ms(started.elapsed()),
+            success: error_code.is_none(),
+            error_code: error_code.map(str::to_owned),
+            phases: Phases {
+                queued_ms: ms(report.queued),
+                load_ms: ms(report.load),
+                load: report.load_kind,
+                instantiate_ms: ms(report.instantiate),
+                execute_ms: ms(report.execute),
+                http_ms: ms(report.http),
+            },
+        });
+        result
     }
+
+    /// The server's facts, for `host-facts.get`.
+    pub fn facts(&self) -> Facts {
+        let cache_stats = |name: &str, c: &crate::caches::HitCounters, entries: u64| CacheStats {
+            name: name.into(),
+            hits: c.hits.load(Ordering::Relaxed),
+            misses: c.misses.load(Ordering::Relaxed),
+            entries,
+        };
+        let caches = &self.caches;
+        let guest = &self.runtime.services().guest_cache;
+        let http = &self.runtime.services().http;
+        let t = &self.telemetry.counters;
+        Facts {
+            server_name: crate::SERVER_NAME.into(),
+            server_version: crate::SERVER_VERSION.into(),
+            runtime_version: crate::runtime::WASMTIME_VERSION.into(),
+            protocol_version: self.protocol_version.lock().unwrap_or_else(|p| p.into_inner()).map(Into::into),
+            uptime_ms: self.started.elapsed().as_millis() as u64,
+            registered_tools: self.registry.tool_names(),
+            loaded_tools: self.registry.loaded_tool_names(),
+            calls_served: self.calls_served.load(Ordering::Relaxed),
+            ultra: self.ultra,
+            rss_bytes: rss_bytes(),
+            caches: vec![
+                cache_stats(caches.schema.name, &caches.schema.counters, caches.schema.entries()),
+                cache_stats(caches.resource.name, &caches.resource.counters, caches.resource.entries()),
+                cache_stats(caches.prompt.name, &caches.prompt.counters, caches.prompt.entries()),
+                cache_stats("guest", &guest.counters, guest.entries()),
+            ],
+            telemetry: TelemetryStats {
+                enabled: self.telemetry.enabled(),
+                queued: t.queued.load(Ordering::Relaxed),
+                flushed: t.flushed.load(Ordering::Relaxed),
+                dropped: t.dropped.load(Ordering::Relaxed),
+                write_errors: t.write_errors.load(Ordering::Relaxed),
+            },
+            http: HttpStats {
+                requests: http.stats.requests.load(Ordering::Relaxed),
+                in_flight: http.in_flight(),
+                waits: http.stats.waits.load(Ordering::Relaxed),
+                connections_opened: http.stats.connections_opened.load(Ordering::Relaxed),
+            },
+        }
+    }
+}
+
+/// The span error code of an outcome (`None` when the guest answered without error).
+fn error_code(outcome: &CallOutcome) -> Option<&'static str> {
+    match outcome {
+        Ok(Ok(result)) if result.is_error => Some("is_error"),
+        Ok(Ok(_)) => None,
+        Ok(Err(ToolError::InvalidArguments(_))) => Some("invalid_arguments"),
+        Ok(Err(ToolError::UnknownTool(_))) => Some("unknown_tool"),
+        Ok(Err(ToolError::Failed(_))) => Some("tool_error"),
+        Err(CallFailure::Timeout { .. }) => Some("timeout"),
+        Err(CallFailure::Memory { .. }) => Some("memory_limit"),
+        Err(CallFailure::Trap { .. }) => Some("trap"),
+        Err(CallFailure::Load { .. }) => Some("load_failed"),
+    }
+}
+
+/// The process's resident memory in bytes (Linux; 0 elsewhere).
+fn rss_bytes() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
+        })
+        .map_or(0, |kib| kib * 1024)
 }
 
 /// [`ServerHooks`] for one call: the server plus the outbox to reach the client.
@@ -226,17 +360,7 @@ impl CallHooks {
 
 impl ServerHooks for CallHooks {
     fn facts(&self) -> Facts {
-        let s = &self.server;
-        Facts {
-            server_name: crate::SERVER_NAME.into(),
-            server_version: crate::SERVER_VERSION.into(),
-            runtime_version: crate::runtime::WASMTIME_VERSION.into(),
-            protocol_version: s.protocol_version.lock().unwrap_or_else(|p| p.into_inner()).map(Into::into),
-            uptime_ms: s.started.elapsed().as_millis() as u64,
-            registered_tools: s.registry.tool_names(),
-            loaded_tools: s.registry.loaded_tool_names(),
-            calls_served: s.calls_served.load(Ordering::Relaxed),
-        }
+        self.server.facts()
     }
 
     fn log_to_client(&self, tool: &str, level: Level, message: &str) {

@@ -5,6 +5,8 @@
 //! A component that cannot be read, compiled, linked or described is reported on stderr with its
 //! path and the reason; every other component keeps working.
 
+use std::sync::Arc;
+
 use anyhow::Context;
 
 use super::Runtime;
@@ -33,15 +35,21 @@ impl Runtime {
             tracing::debug!(component = %label, tools = specs.len(), "descriptors from cache");
             return Ok((sha256, specs));
         }
-        let pre = self.prepare(&sha256, source, Some(&bytes)).await?;
-        let env = CallEnv { tool: label.as_str().into(), progress_token: None, hooks: std::sync::Arc::new(Detached) };
-        let descriptors = self
-            .guarded(&label, env, async |store| {
+        let (pre, _) = self.prepare(&sha256, source, Some(&bytes)).await?;
+        let env = CallEnv {
+            tool: label.as_str().into(),
+            progress_token: None,
+            hooks: Arc::new(Detached),
+            services: self.services.clone(),
+            policy: Arc::default(),
+        };
+        let (described, _) = self
+            .guarded(&label, env, self.default_limits(), async |store| {
                 let instance = pre.instantiate_async(&mut *store).await?;
                 instance.ide_agents_tool_tools().call_describe(store).await
             })
-            .await
-            .context("`describe` failed")?;
+            .await;
+        let descriptors = described.context("`describe` failed")?;
         let specs: Vec<ToolSpec> = descriptors
             .into_iter()
             .filter_map(|d| {

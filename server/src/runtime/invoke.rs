@@ -18,10 +18,48 @@ use super::cache::Cache;
 use super::registry::{Component, ComponentSource, RegisteredTool, component_hash};
 use crate::bindings::{CallResult, ToolError, ToolPre};
 use crate::host::{CallEnv, HostState};
+use crate::telemetry::LoadKind;
 
 /// What a call produced: the guest's own answer (success or typed tool error), or a failure of the
 /// sandbox around it.
 pub type CallOutcome = Result<Result<CallResult, ToolError>, CallFailure>;
+
+/// The limits of one call.
+#[derive(Debug, Clone, Copy)]
+pub struct CallLimits {
+    /// Wall-clock limit.
+    pub timeout: Duration,
+    /// Linear memory limit, bytes.
+    pub memory: usize,
+}
+
+/// Where a call's time went, for telemetry.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CallReport {
+    /// Waiting for a call slot.
+    pub queued: Duration,
+    /// Loading the component.
+    pub load: Duration,
+    /// How it was loaded.
+    pub load_kind: LoadKind,
+    /// Creating the instance.
+    pub instantiate: Duration,
+    /// Running the guest.
+    pub execute: Duration,
+    /// In host HTTP requests.
+    pub http: Duration,
+}
+
+/// Time split of one guarded run.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RunTimes {
+    /// Until the instance was ready.
+    pub instantiate: Duration,
+    /// After that.
+    pub execute: Duration,
+    /// In host HTTP.
+    pub http: Duration,
+}
 
 /// A call that did not produce a guest answer. Each message names the limit or stage that failed.
 #[derive(Debug, thiserror::Error)]
@@ -68,41 +106,69 @@ impl Runtime {
         tool: &RegisteredTool,
         arguments: &str,
         env: CallEnv,
-    ) -> CallOutcome {
+        limits: CallLimits,
+    ) -> (CallOutcome, CallReport) {
         let name = tool.spec.name.as_str();
-        let pre = self
-            .load(component)
-            .await
-            .map_err(|e| CallFailure::Load { tool: name.into(), reason: format!("{e:#}") })?;
+        let mut report = CallReport::default();
+        let started = Instant::now();
+        let was_loaded = component.is_loaded();
+        let loaded = self.load(component).await;
+        report.load = started.elapsed();
+        report.load_kind = match (&loaded, was_loaded) {
+            (Err(_), _) => LoadKind::None,
+            (Ok(_), true) => LoadKind::Warm,
+            (Ok(_), false) => component.load_kind(),
+        };
+        let pre = match loaded {
+            Ok(pre) => pre,
+            Err(e) => return (Err(CallFailure::Load { tool: name.into(), reason: format!("{e:#}") }), report),
+        };
+        let queued = Instant::now();
         let _slot = self.call_slots.acquire().await.expect("call slots are never closed");
-        self.guarded(name, env, async |store| {
-            let instance = pre.instantiate_async(&mut *store).await?;
-            instance.ide_agents_tool_tools().call_call(store, name, arguments).await
-        })
-        .await
+        report.queued = queued.elapsed();
+        let (result, times) = self
+            .guarded(name, env, limits, async |store| {
+                let instance = pre.instantiate_async(&mut *store).await?;
+                store.data_mut().instantiated_at = Some(Instant::now());
+                instance.ide_agents_tool_tools().call_call(store, name, arguments).await
+            })
+            .await;
+        report.instantiate = times.instantiate;
+        report.execute = times.execute;
+        report.http = times.http;
+        (result, report)
     }
 
-    /// Runs `run` in a fresh store for `env`, under the memory limit and the call timeout.
+    /// Runs `run` in a fresh store for `env`, under `limits`; reports where the time went.
     pub(super) async fn guarded<T>(
         &self,
         tool: &str,
         env: CallEnv,
+        limits: CallLimits,
         run: impl AsyncFnOnce(&mut Store<HostState>) -> wasmtime::Result<T>,
-    ) -> Result<T, CallFailure> {
-        let mut store = Store::new(&self.engine, HostState::new(env, self.settings.memory_limit));
+    ) -> (Result<T, CallFailure>, RunTimes) {
+        let started = Instant::now();
+        let mut store = Store::new(&self.engine, HostState::new(env, limits.memory));
         store.limiter(|state| &mut state.limiter);
         store.set_epoch_deadline(1);
         store.epoch_deadline_async_yield_and_update(1);
         let _ticking = self.ticker.active();
-        let limit = self.settings.call_timeout;
-        match tokio::time::timeout(limit, run(&mut store)).await {
+        let outcome = tokio::time::timeout(limits.timeout, run(&mut store)).await;
+        let ended = Instant::now();
+        let data = store.data();
+        let ready = data.instantiated_at.unwrap_or(ended);
+        let times = RunTimes {
+            instantiate: ready.saturating_duration_since(started),
+            execute: ended.saturating_duration_since(ready),
+            http: data.http_time,
+        };
+        let result = match outcome {
             Ok(Ok(value)) => Ok(value),
-            Err(_elapsed) => Err(CallFailure::Timeout { tool: tool.into(), limit }),
-            Ok(Err(_)) if store.data().limiter.hit() => {
-                Err(CallFailure::Memory { tool: tool.into(), limit: store.data().limiter.limit() })
-            }
+            Err(_elapsed) => Err(CallFailure::Timeout { tool: tool.into(), limit: limits.timeout }),
+            Ok(Err(_)) if data.limiter.hit() => Err(CallFailure::Memory { tool: tool.into(), limit: data.limiter.limit() }),
             Ok(Err(error)) => Err(CallFailure::Trap { tool: tool.into(), reason: describe_error(&error) }),
-        }
+        };
+        (result, times)
     }
 
     /// The component ready to instantiate, loading it on first use. Concurrent first calls share
@@ -110,7 +176,11 @@ impl Runtime {
     pub(super) async fn load(&self, component: &Component) -> anyhow::Result<Arc<ToolPre<HostState>>> {
         component
             .loaded
-            .get_or_try_init(|| async { self.prepare(&component.sha256, &component.source, None).await.map(Arc::new) })
+            .get_or_try_init(|| async {
+                let (pre, kind) = self.prepare(&component.sha256, &component.source, None).await?;
+                component.set_load_kind(kind);
+                Ok::<_, anyhow::Error>(Arc::new(pre))
+            })
             .await
             .cloned()
     }
@@ -122,7 +192,7 @@ impl Runtime {
         sha256: &str,
         source: &ComponentSource,
         bytes: Option<&[u8]>,
-    ) -> anyhow::Result<ToolPre<HostState>> {
+    ) -> anyhow::Result<(ToolPre<HostState>, LoadKind)> {
         let label = source.label();
         let artifact_path = self.cache.as_ref().map(|c| c.artifact_path(sha256, &self.engine_key));
         let cached = artifact_path.as_deref().and_then(Cache::read_artifact).and_then(|artifact| {
@@ -130,11 +200,11 @@ impl Runtime {
                 .inspect_err(|e| tracing::warn!(component = %label, "AOT artifact unusable, recompiling: {e:#}"))
                 .ok()
         });
-        let component = match cached {
+        let (component, kind) = match cached {
             Some(component) => {
                 self.stats.from_aot_cache.fetch_add(1, Ordering::Relaxed);
                 tracing::info!(component = %label, "loaded component from AOT cache");
-                component
+                (component, LoadKind::Aot)
             }
             None => {
                 let bytes = match bytes {
@@ -160,7 +230,7 @@ impl Runtime {
                 {
                     tracing::warn!(path = %path.display(), "cannot store AOT artifact: {e}");
                 }
-                self.deserialize(&compiled)?
+                (self.deserialize(&compiled)?, LoadKind::Compile)
             }
         };
         let instance_pre = self
@@ -168,9 +238,10 @@ impl Runtime {
             .instantiate_pre(&component)
             .map_err(anyhow::Error::from)
             .with_context(|| format!("{label} does not fit the ide-agents:tool world"))?;
-        ToolPre::new(instance_pre)
+        let pre = ToolPre::new(instance_pre)
             .map_err(anyhow::Error::from)
-            .with_context(|| format!("{label} does not export ide-agents:tool/tools"))
+            .with_context(|| format!("{label} does not export ide-agents:tool/tools"))?;
+        Ok((pre, kind))
     }
 
     #[expect(unsafe_code, reason = "wasmtime requires `unsafe` to load precompiled code")]

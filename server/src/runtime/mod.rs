@@ -26,9 +26,9 @@ use tokio::sync::Semaphore;
 use wasmtime::Engine;
 use wasmtime::component::Linker;
 
-use crate::host::HostState;
+use crate::host::{HostServices, HostState};
 pub use cache::Cache;
-pub use invoke::{CallFailure, CallOutcome};
+pub use invoke::{CallFailure, CallLimits, CallOutcome, CallReport};
 pub use registry::{ComponentSource, Registry};
 
 /// The wasmtime version the server embeds (pinned in the workspace `Cargo.toml`).
@@ -41,8 +41,10 @@ pub struct RuntimeSettings {
     pub max_concurrent_calls: usize,
     /// Wall-clock budget per call.
     pub call_timeout: Duration,
-    /// Linear memory limit per call, bytes.
+    /// Default linear memory limit per call, bytes.
     pub memory_limit: usize,
+    /// Largest memory limit any tool has (the engine's hard cap); at least `memory_limit`.
+    pub max_memory_limit: usize,
     /// Cache directory; `None` disables the disk cache (every start compiles).
     pub cache_dir: Option<PathBuf>,
 }
@@ -53,6 +55,7 @@ impl Default for RuntimeSettings {
             max_concurrent_calls: limits::DEFAULT_MAX_CONCURRENT_CALLS,
             call_timeout: limits::DEFAULT_CALL_TIMEOUT,
             memory_limit: limits::DEFAULT_MEMORY_LIMIT,
+            max_memory_limit: limits::DEFAULT_MEMORY_LIMIT,
             cache_dir: cache::default_dir(),
         }
     }
@@ -76,6 +79,7 @@ pub struct Runtime {
     ticker: epoch::EpochTicker,
     call_slots: Semaphore,
     settings: RuntimeSettings,
+    services: std::sync::Arc<HostServices>,
     /// Load counters.
     pub stats: LoadStats,
 }
@@ -83,10 +87,10 @@ pub struct Runtime {
 impl Runtime {
     /// Builds the engine and linker and opens the cache directory. A cache directory that cannot
     /// be created is reported and the server runs without a disk cache.
-    pub fn new(settings: RuntimeSettings) -> anyhow::Result<Self> {
+    pub fn new(settings: RuntimeSettings, services: std::sync::Arc<HostServices>) -> anyhow::Result<Self> {
         let engine = engine::build(engine::EngineSettings {
             max_concurrent_calls: settings.max_concurrent_calls,
-            max_memory: settings.memory_limit,
+            max_memory: settings.max_memory_limit.max(settings.memory_limit),
         })?;
         let linker = crate::host::linker(&engine)?;
         let cache = settings.cache_dir.clone().and_then(|dir| match Cache::open(dir.clone()) {
@@ -104,6 +108,7 @@ impl Runtime {
             linker,
             cache,
             settings,
+            services,
             stats: LoadStats::default(),
         })
     }
@@ -111,5 +116,15 @@ impl Runtime {
     /// The runtime's settings.
     pub fn settings(&self) -> &RuntimeSettings {
         &self.settings
+    }
+
+    /// The services shared by every call.
+    pub fn services(&self) -> &std::sync::Arc<HostServices> {
+        &self.services
+    }
+
+    /// The default limits of a call.
+    pub fn default_limits(&self) -> CallLimits {
+        CallLimits { timeout: self.settings.call_timeout, memory: self.settings.memory_limit }
     }
 }

@@ -10,7 +10,6 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use serde_json::Value;
 use sha2::{Digest, Sha256};
 use tokio::sync::OnceCell;
 
@@ -18,6 +17,7 @@ use super::engine::hex;
 use super::spec::ToolSpec;
 use crate::bindings::ToolPre;
 use crate::host::HostState;
+use crate::telemetry::LoadKind;
 
 /// Where a component's bytes come from.
 #[derive(Debug, Clone)]
@@ -85,12 +85,23 @@ pub struct Component {
     pub sha256: String,
     /// Compiled and pre-linked on first call.
     pub(super) loaded: OnceCell<Arc<ToolPre<HostState>>>,
+    /// How the load was done (set by the loading call).
+    load_kind: std::sync::OnceLock<LoadKind>,
 }
 
 impl Component {
     /// A component not loaded yet.
     pub fn new(source: ComponentSource, sha256: String) -> Self {
-        Self { source, sha256, loaded: OnceCell::new() }
+        Self { source, sha256, loaded: OnceCell::new(), load_kind: std::sync::OnceLock::new() }
+    }
+
+    /// How the component was loaded (AOT cache or compile).
+    pub fn load_kind(&self) -> LoadKind {
+        self.load_kind.get().copied().unwrap_or(LoadKind::None)
+    }
+
+    pub(super) fn set_load_kind(&self, kind: LoadKind) {
+        let _ = self.load_kind.set(kind);
     }
 
     /// Whether the component has been compiled or loaded from the AOT cache.
@@ -105,8 +116,6 @@ pub struct RegisteredTool {
     pub spec: ToolSpec,
     /// Index of the providing component in [`Registry::components`].
     pub component: usize,
-    /// The MCP `Tool` object, rendered once.
-    pub mcp: Value,
 }
 
 /// All components and tools known to the server.
@@ -129,9 +138,8 @@ impl Registry {
                 tracing::warn!(component = %label, tool = %spec.name, "tool name already registered; skipping");
                 continue;
             }
-            let mcp = spec.to_mcp();
             self.index.insert(spec.name.clone(), self.tools.len());
-            self.tools.push(RegisteredTool { spec, component: index, mcp });
+            self.tools.push(RegisteredTool { spec, component: index });
         }
         self.tools.sort_by(|a, b| a.spec.name.cmp(&b.spec.name));
         for (i, tool) in self.tools.iter().enumerate() {

@@ -1,0 +1,194 @@
+//! In-memory TTL caches (mini-moka) with hit and miss counters:
+//!
+//! - [`TtlCache`]: the host's own caches, `schema:{tool}` (rendered `Tool` objects, TTL 300 s),
+//!   `resource:{name}` and `prompt:{name}` (TTL 60 s);
+//! - [`GuestCache`]: the cache tools use through the `cache` host interface, namespaced per tool,
+//!   bounded in bytes (least recently used entries are evicted first), with a TTL per entry.
+
+use std::hash::Hash;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use mini_moka::sync::Cache;
+use serde_json::Value;
+
+use crate::config::CacheSettings;
+
+/// Entries each host cache may hold.
+const HOST_CACHE_CAPACITY: u64 = 10_000;
+
+/// The host's own caches.
+pub struct HostCaches {
+    /// `schema:{tool}` -> the rendered MCP `Tool` object.
+    pub schema: TtlCache<String, Arc<Value>>,
+    /// `resource:{name}` -> resource contents.
+    pub resource: TtlCache<String, Arc<Value>>,
+    /// `prompt:{name}` -> prompt messages.
+    pub prompt: TtlCache<String, Arc<Value>>,
+}
+
+impl HostCaches {
+    /// Empty caches with the configured TTLs.
+    pub fn new(settings: &CacheSettings) -> Self {
+        Self {
+            schema: TtlCache::new("schema", settings.schema_ttl, HOST_CACHE_CAPACITY),
+            resource: TtlCache::new("resource", settings.resource_ttl, HOST_CACHE_CAPACITY),
+            prompt: TtlCache::new("prompt", settings.prompt_ttl, HOST_CACHE_CAPACITY),
+        }
+    }
+}
+
+/// Hit and miss counters.
+#[derive(Debug, Default)]
+pub struct HitCounters {
+    /// Lookups answered from the cache.
+    pub hits: AtomicU64,
+    /// Lookups that were not.
+    pub misses: AtomicU64,
+}
+
+impl HitCounters {
+    fn hit(&self) {
+        self.hits.fetch_add(1, Ordering::Relaxed);
+    }
+    fn miss(&self) {
+        self.misses.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// A named cache with a fixed TTL.
+pub struct TtlCache<K: Hash + Eq + Send + Sync + 'static, V: Clone + Send + Sync + 'static> {
+    /// The cache's name in statistics.
+    pub name: &'static str,
+    cache: Cache<K, V>,
+    /// Counters.
+    pub counters: HitCounters,
+}
+
+impl<K: Hash + Eq + Send + Sync + 'static, V: Clone + Send + Sync + 'static> TtlCache<K, V> {
+    /// An empty cache of at most `capacity` entries living `ttl` each.
+    pub fn new(name: &'static str, ttl: Duration, capacity: u64) -> Self {
+        Self { name, cache: Cache::builder().time_to_live(ttl).max_capacity(capacity).build(), counters: HitCounters::default() }
+    }
+
+    /// The value under `key`, computing and storing it with `make` on a miss.
+    pub fn get_or_insert_with(&self, key: K, make: impl FnOnce() -> V) -> V {
+        if let Some(v) = self.cache.get(&key) {
+            self.counters.hit();
+            return v;
+        }
+        self.counters.miss();
+        let v = make();
+        self.cache.insert(key, v.clone());
+        v
+    }
+
+    /// Entries held (approximate, as mini-moka reports it).
+    pub fn entries(&self) -> u64 {
+        self.cache.entry_count()
+    }
+}
+
+#[derive(Clone)]
+struct GuestEntry {
+    value: Arc<[u8]>,
+    expires: Instant,
+}
+
+/// The tools' cache: keys are (tool, key), so tools never see each other's entries.
+pub struct GuestCache {
+    cache: Cache<(Arc<str>, String), GuestEntry>,
+    max_ttl: Duration,
+    max_entry: u64,
+    /// Counters.
+    pub counters: HitCounters,
+}
+
+impl GuestCache {
+    /// A cache holding at most `max_bytes` (keys and values), entries of at most `max_entry`
+    /// bytes, living at most `max_ttl`.
+    pub fn new(max_bytes: u64, max_entry: u64, max_ttl: Duration) -> Self {
+        let cache = Cache::builder()
+            .max_capacity(max_bytes)
+            .weigher(|k: &(Arc<str>, String), v: &GuestEntry| {
+                u32::try_from(k.0.len() + k.1.len() + v.value.len() + 64).unwrap_or(u32::MAX)
+            })
+            .time_to_live(max_ttl)
+            .build();
+        Self { cache, max_ttl, max_entry, counters: HitCounters::default() }
+    }
+
+    /// `tool`'s value under `key`, if present and not expired.
+    pub fn get(&self, tool: &Arc<str>, key: &str) -> Option<Arc<[u8]>> {
+        let k = (tool.clone(), key.to_owned());
+        match self.cache.get(&k) {
+            Some(e) if e.expires > Instant::now() => {
+                self.counters.hit();
+                Some(e.value)
+            }
+            Some(_) => {
+                self.cache.invalidate(&k);
+                self.counters.miss();
+                None
+            }
+            None => {
+                self.counters.miss();
+                None
+            }
+        }
+    }
+
+    /// Stores `value` for `tool` under `key` for `ttl` (capped at the maximum). False if the
+    /// entry is too large.
+    pub fn set(&self, tool: &Arc<str>, key: String, value: Vec<u8>, ttl: Option<Duration>) -> bool {
+        if (key.len() + value.len()) as u64 > self.max_entry {
+            return false;
+        }
+        let ttl = ttl.map_or(self.max_ttl, |t| t.min(self.max_ttl));
+        self.cache.insert((tool.clone(), key), GuestEntry { value: value.into(), expires: Instant::now() + ttl });
+        true
+    }
+
+    /// Removes `tool`'s `key`.
+    pub fn delete(&self, tool: &Arc<str>, key: &str) {
+        self.cache.invalidate(&(tool.clone(), key.to_owned()));
+    }
+
+    /// Entries held.
+    pub fn entries(&self) -> u64 {
+        self.cache.entry_count()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ttl_cache_counts_hits_and_misses_and_expires() {
+        let c: TtlCache<String, u32> = TtlCache::new("t", Duration::from_millis(50), 100);
+        assert_eq!(c.get_or_insert_with("a".into(), || 1), 1);
+        assert_eq!(c.get_or_insert_with("a".into(), || 2), 1, "hit keeps the first value");
+        std::thread::sleep(Duration::from_millis(80));
+        assert_eq!(c.get_or_insert_with("a".into(), || 3), 3, "expired");
+        assert_eq!((c.counters.hits.load(Ordering::Relaxed), c.counters.misses.load(Ordering::Relaxed)), (1, 2));
+    }
+
+    #[test]
+    fn guest_cache_is_namespaced_bounded_and_expires() {
+        let c = GuestCache::new(1 << 20, 100, Duration::from_secs(60));
+        let (a, b): (Arc<str>, Arc<str>) = ("tool_a".into(), "tool_b".into());
+        assert!(c.set(&a, "k".into(), b"va".to_vec(), None));
+        assert!(c.set(&b, "k".into(), b"vb".to_vec(), None));
+        assert_eq!(&*c.get(&a, "k").unwrap(), b"va");
+        assert_eq!(&*c.get(&b, "k").unwrap(), b"vb");
+        assert!(!c.set(&a, "big".into(), vec![0; 200], None), "over the entry limit");
+        assert!(c.set(&a, "short".into(), b"x".to_vec(), Some(Duration::from_millis(20))));
+        std::thread::sleep(Duration::from_millis(40));
+        assert!(c.get(&a, "short").is_none(), "per-entry TTL");
+        c.delete(&a, "k");
+        assert!(c.get(&a, "k").is_none());
+        assert_eq!(&*c.get(&b, "k").unwrap(), b"vb", "delete is per tool");
+    }
+}

@@ -1,0 +1,371 @@
+//! Telemetry: one span per `tools/call` (timestamp, tool, method, duration, success, error code
+//! and phase timings), queued without blocking and written as JSON lines by one writer thread in
+//! batches (by size, by time, and at shutdown). `stats.rs` summarises a span file.
+//!
+//! - The hot path is `Telemetry::record`: a `try_send` into a bounded queue. A full queue drops
+//!   the span and counts it; it never blocks a call.
+//! - The writer appends to the file; a failed write is reported on stderr (once per streak of
+//!   failures), counted, and serving goes on.
+//! - Spans hold no arguments, results or secrets: only names, timings and outcome codes.
+
+pub mod stats;
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TrySendError, sync_channel};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use serde::{Deserialize, Serialize};
+
+/// Default span file (seed report), relative to the working directory.
+pub const DEFAULT_SPAN_FILE: &str = "logs/mcp_tool_spans.jsonl";
+/// Default spans per write (seed report).
+pub const DEFAULT_BATCH_SIZE: usize = 100;
+/// Default longest wait before queued spans are written (seed report).
+pub const DEFAULT_FLUSH_INTERVAL: Duration = Duration::from_secs(10);
+/// Default queue bound: ~100 batches; at ~300 bytes a span, about 3 MB at worst.
+pub const DEFAULT_QUEUE_CAPACITY: usize = 10_000;
+
+/// Telemetry settings.
+#[derive(Debug, Clone)]
+pub struct TelemetrySettings {
+    /// Write spans at all.
+    pub enabled: bool,
+    /// The JSONL file.
+    pub path: PathBuf,
+    /// Spans per write.
+    pub batch_size: usize,
+    /// Longest time a span waits in memory.
+    pub flush_interval: Duration,
+    /// Queue bound.
+    pub queue_capacity: usize,
+}
+
+impl Default for TelemetrySettings {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            path: PathBuf::from(DEFAULT_SPAN_FILE),
+            batch_size: DEFAULT_BATCH_SIZE,
+            flush_interval: DEFAULT_FLUSH_INTERVAL,
+            queue_capacity: DEFAULT_QUEUE_CAPACITY,
+        }
+    }
+}
+
+/// How a call's component was made ready.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum LoadKind {
+    /// Already loaded by an earlier call.
+    #[default]
+    Warm,
+    /// Loaded from the AOT cache.
+    Aot,
+    /// Compiled now.
+    Compile,
+    /// Not loaded (the call failed before).
+    None,
+}
+
+/// Phase timings of one call, milliseconds.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Phases {
+    /// Waiting for a call slot.
+    pub queued_ms: f64,
+    /// Loading the component (0 when warm).
+    pub load_ms: f64,
+    /// How it was loaded.
+    pub load: LoadKind,
+    /// Creating the instance.
+    pub instantiate_ms: f64,
+    /// Running the guest (host calls included).
+    pub execute_ms: f64,
+    /// Time spent in host HTTP requests.
+    pub http_ms: f64,
+}
+
+/// One span, as written to the file.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Span {
+    /// Unix time the call started, milliseconds.
+    pub timestamp_ms: u64,
+    /// The tool (or resource/prompt) name.
+    pub tool_name: String,
+    /// The MCP method, e.g. `tools/call`.
+    pub method: String,
+    /// Whole call, milliseconds.
+    pub duration_ms: f64,
+    /// Whether the call produced a non-error result.
+    pub success: bool,
+    /// Why not: `timeout`, `memory_limit`, `trap`, `load_failed`, `invalid_arguments`,
+    /// `tool_error`, `is_error`.
+    pub error_code: Option<String>,
+    /// Phase timings.
+    pub phases: Phases,
+}
+
+/// Milliseconds of `d` as f64, rounded to microseconds.
+pub fn ms(d: Duration) -> f64 {
+    (d.as_secs_f64() * 1e6).round() / 1e3
+}
+
+/// Unix milliseconds now.
+pub fn unix_ms() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
+}
+
+/// Counters of the batcher.
+#[derive(Debug, Default)]
+pub struct Counters {
+    /// Spans in the queue.
+    pub queued: AtomicU64,
+    /// Spans written.
+    pub flushed: AtomicU64,
+    /// Spans dropped on a full queue.
+    pub dropped: AtomicU64,
+    /// Spans lost to failed writes.
+    pub write_errors: AtomicU64,
+}
+
+enum Message {
+    Span(Box<Span>),
+    Stop,
+}
+
+/// Handle to the batcher.
+pub struct Telemetry {
+    queue: Option<SyncSender<Message>>,
+    /// The batcher's counters.
+    pub counters: Arc<Counters>,
+    writer: Mutex<Option<JoinHandle<()>>>,
+    enabled: bool,
+}
+
+impl Telemetry {
+    /// Starts the writer thread (or a disabled handle).
+    pub fn start(settings: &TelemetrySettings) -> Self {
+        let counters = Arc::new(Counters::default());
+        if !settings.enabled {
+            return Self { queue: None, counters, writer: Mutex::new(None), enabled: false };
+        }
+        let (queue, rx) = sync_channel(settings.queue_capacity);
+        let writer = Writer { settings: settings.clone(), counters: counters.clone(), file: None, failing: false };
+        let handle = std::thread::Builder::new()
+            .name("telemetry-writer".into())
+            .spawn(move || writer.run(&rx))
+            .map_err(|e| tracing::error!("cannot start the telemetry writer, spans are disabled: {e}"))
+            .ok();
+        let enabled = handle.is_some();
+        Self { queue: handle.as_ref().map(|_| queue), counters, writer: Mutex::new(handle), enabled }
+    }
+
+    /// Whether spans are written.
+    pub fn enabled(&self) -> bool {
+        self.enabled
+    }
+
+    /// Queues a span. Never blocks: on a full queue the span is dropped and counted.
+    pub fn record(&self, span: Span) {
+        let Some(queue) = &self.queue else { return };
+        self.counters.queued.fetch_add(1, Ordering::Relaxed);
+        match queue.try_send(Message::Span(Box::new(span))) {
+            Ok(()) => {}
+            Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => {
+                self.counters.queued.fetch_sub(1, Ordering::Relaxed);
+                self.counters.dropped.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    }
+
+    /// Writes everything queued and stops the writer. Later spans are dropped.
+    pub fn shutdown(&self) {
+        if let Some(queue) = &self.queue {
+            let _ = queue.send(Message::Stop);
+        }
+        if let Some(handle) = self.writer.lock().unwrap_or_else(|p| p.into_inner()).take() {
+            let _ = handle.join();
+        }
+        let dropped = self.counters.dropped.load(Ordering::Relaxed);
+        let lost = self.counters.write_errors.load(Ordering::Relaxed);
+        if dropped > 0 || lost > 0 {
+            tracing::warn!(dropped, lost_to_write_errors = lost, "telemetry spans were not all written");
+        }
+    }
+}
+
+struct Writer {
+    settings: TelemetrySettings,
+    counters: Arc<Counters>,
+    file: Option<std::fs::File>,
+    failing: bool,
+}
+
+impl Writer {
+    fn run(mut self, rx: &Receiver<Message>) {
+        let mut batch: Vec<Box<Span>> = Vec::with_capacity(self.settings.batch_size);
+        let mut oldest: Option<Instant> = None;
+        loop {
+            let wait = oldest.map_or(Duration::from_secs(3600), |t| self.settings.flush_interval.saturating_sub(t.elapsed()));
+            match rx.recv_timeout(wait) {
+                Ok(Message::Span(span)) => {
+                    self.counters.queued.fetch_sub(1, Ordering::Relaxed);
+                    batch.push(span);
+                    oldest.get_or_insert_with(Instant::now);
+                    if batch.len() >= self.settings.batch_size {
+                        self.write(&mut batch);
+                        oldest = None;
+                    }
+                }
+                Err(RecvTimeoutError::Timeout) => {
+                    self.write(&mut batch);
+                    oldest = None;
+                }
+                Ok(Message::Stop) | Err(RecvTimeoutError::Disconnected) => {
+                    // Spans queued before the stop are still in the channel only if they raced it.
+                    while let Ok(Message::Span(span)) = rx.try_recv() {
+                        self.counters.queued.fetch_sub(1, Ordering::Relaxed);
+                        batch.push(span);
+                    }
+                    self.write(&mut batch);
+                    return;
+                }
+            }
+        }
+    }
+
+    fn write(&mut self, batch: &mut Vec<Box<Span>>) {
+        if batch.is_empty() {
+            return;
+        }
+        let mut buf = Vec::with_capacity(batch.len() * 320);
+        for span in batch.iter() {
+            if serde_json::to_writer(&mut buf, span).is_ok() {
+                buf.push(b'\n');
+            }
+        }
+        let n = batch.len() as u64;
+        batch.clear();
+        match self.append(&buf) {
+            Ok(()) => {
+                self.counters.flushed.fetch_add(n, Ordering::Relaxed);
+                if self.failing {
+                    tracing::info!(path = %self.settings.path.display(), "telemetry writes work again");
+                    self.failing = false;
+                }
+            }
+            Err(e) => {
+                self.counters.write_errors.fetch_add(n, Ordering::Relaxed);
+                self.file = None;
+                if !self.failing {
+                    tracing::error!(path = %self.settings.path.display(), "cannot write telemetry spans ({e}); serving continues");
+                    self.failing = true;
+                }
+            }
+        }
+    }
+
+    fn append(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        if self.file.is_none() {
+            if let Some(dir) = self.settings.path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir)?;
+            }
+            self.file = Some(std::fs::OpenOptions::new().create(true).append(true).open(&self.settings.path)?);
+        }
+        let file = self.file.as_mut().expect("opened above");
+        file.write_all(bytes)?;
+        file.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn span(i: usize) -> Span {
+        Span {
+            timestamp_ms: 1,
+            tool_name: format!("t{i}"),
+            method: "tools/call".into(),
+            duration_ms: 1.0,
+            success: true,
+            error_code: None,
+            phases: Phases::default(),
+        }
+    }
+
+    fn lines(path: &std::path::Path) -> usize {
+        std::fs::read_to_string(path).map_or(0, |s| s.lines().count())
+    }
+
+    fn wait_for(mut cond: impl FnMut() -> bool) -> bool {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if cond() {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        false
+    }
+
+    #[test]
+    fn flushes_by_size_by_time_and_at_shutdown() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("nested/spans.jsonl");
+        let settings = TelemetrySettings {
+            path: path.clone(),
+            batch_size: 10,
+            flush_interval: Duration::from_millis(200),
+            ..TelemetrySettings::default()
+        };
+        let t = Telemetry::start(&settings);
+        // Size: 10 spans make a batch at once (long before the interval).
+        (0..10).for_each(|i| t.record(span(i)));
+        assert!(wait_for(|| lines(&path) == 10), "size trigger");
+        // Time: 3 spans are written once the interval has passed.
+        (0..3).for_each(|i| t.record(span(i)));
+        assert!(wait_for(|| lines(&path) == 13), "time trigger");
+        // Shutdown: the rest is written before `shutdown` returns.
+        let long = TelemetrySettings { flush_interval: Duration::from_secs(3600), ..settings };
+        let t2 = Telemetry::start(&long);
+        (0..7).for_each(|i| t2.record(span(i)));
+        t2.shutdown();
+        assert_eq!(lines(&path), 20);
+        t.shutdown();
+        assert_eq!(t.counters.flushed.load(Ordering::Relaxed), 13);
+        let first: Span = serde_json::from_str(std::fs::read_to_string(&path).unwrap().lines().next().unwrap()).unwrap();
+        assert_eq!(first.tool_name, "t0");
+    }
+
+    #[test]
+    fn a_full_queue_drops_and_counts_instead_of_blocking() {
+        let dir = tempfile::tempdir().unwrap();
+        let settings = TelemetrySettings {
+            path: dir.path().join("s.jsonl"),
+            queue_capacity: 1,
+            batch_size: 1_000_000,
+            ..TelemetrySettings::default()
+        };
+        let t = Telemetry::start(&settings);
+        (0..10_000).for_each(|i| t.record(span(i)));
+        t.shutdown();
+        let c = &t.counters;
+        let (flushed, dropped) = (c.flushed.load(Ordering::Relaxed), c.dropped.load(Ordering::Relaxed));
+        assert_eq!(flushed + dropped, 10_000);
+        assert!(dropped > 0);
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn write_failures_are_counted_not_fatal() {
+        let settings = TelemetrySettings { path: "/dev/full".into(), batch_size: 1, ..TelemetrySettings::default() };
+        let t = Telemetry::start(&settings);
+        (0..5).for_each(|i| t.record(span(i)));
+        t.shutdown();
+        assert_eq!(t.counters.write_errors.load(Ordering::Relaxed), 5);
+    }
+}
