@@ -58,8 +58,9 @@ impl Launch {
     /// The given test components, the shared cache.
     pub fn with_tools(components: &[&str]) -> Self {
         let tools = tools_dir(components);
+        let telemetry = Some(tools.path().join("spans.jsonl"));
         let mut launch =
-            Self { args: vec!["serve".into(), "--tools-dir".into(), tools.path().into()], tools: Some(tools) };
+            Self { args: vec!["serve".into(), "--tools-dir".into(), tools.path().into()], tools: Some(tools), telemetry };
         launch.args.extend(["--cache-dir".into(), shared_cache().into()]);
         launch
     }
