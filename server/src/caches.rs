@@ -69,7 +69,11 @@ pub struct TtlCache<K: Hash + Eq + Send + Sync + 'static, V: Clone + Send + Sync
 impl<K: Hash + Eq + Send + Sync + 'static, V: Clone + Send + Sync + 'static> TtlCache<K, V> {
     /// An empty cache of at most `capacity` entries living `ttl` each.
     pub fn new(name: &'static str, ttl: Duration, capacity: u64) -> Self {
-        Self { name, cache: Cache::builder().time_to_live(ttl).max_capacity(capacity).build(), counters: HitCounters::default() }
+        Self {
+            name,
+            cache: Cache::builder().time_to_live(ttl).max_capacity(capacity).build(),
+            counters: HitCounters::default(),
+        }
     }
 
     /// The value under `key`, computing and storing it with `make` on a miss.

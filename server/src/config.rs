@@ -394,7 +394,8 @@ pub fn config_path(explicit: Option<&Path>) -> Option<PathBuf> {
 /// Reads and parses a configuration file.
 pub fn read_file(path: &Path) -> Result<FileConfig, ConfigError> {
     let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read { file: path.into(), source })?;
-    toml::from_str(&text).map_err(|e| ConfigError::Parse { file: path.into(), message: e.to_string().trim().to_owned() })
+    toml::from_str(&text)
+        .map_err(|e| ConfigError::Parse { file: path.into(), message: e.to_string().trim().to_owned() })
 }
 
 impl ServeArgs {
@@ -519,7 +520,8 @@ pub fn resolve(args: &ServeArgs, file: FileConfig, path: Option<PathBuf>) -> Res
             policy.http_allow.add(entry).map_err(|reason| invalid(p, format!("{}[{i}]", key("http_allow")), reason))?;
         }
         if let Some(ms) = section.call_timeout_ms {
-            policy.call_timeout = Some(Duration::from_millis(in_range(p, &key("call_timeout_ms"), ms, 1, 24 * 3600 * 1000)?));
+            policy.call_timeout =
+                Some(Duration::from_millis(in_range(p, &key("call_timeout_ms"), ms, 1, 24 * 3600 * 1000)?));
         }
         if let Some(mib) = section.memory_limit_mib {
             policy.memory_limit = Some((in_range(p, &key("memory_limit_mib"), mib, 1, MAX_MEMORY_MIB)? as usize) << 20);
@@ -540,7 +542,11 @@ pub fn resolve(args: &ServeArgs, file: FileConfig, path: Option<PathBuf>) -> Res
     Ok(Settings {
         file: path.clone(),
         ultra: args.ultra || file.ultra.unwrap_or(false),
-        tools_dirs: if args.tools_dirs.is_empty() { file.tools_dirs.unwrap_or_default() } else { args.tools_dirs.clone() },
+        tools_dirs: if args.tools_dirs.is_empty() {
+            file.tools_dirs.unwrap_or_default()
+        } else {
+            args.tools_dirs.clone()
+        },
         runtime,
         server,
         http,

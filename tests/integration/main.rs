@@ -4,8 +4,10 @@
 //! One test binary with a module per area (see `support.rs` for the harness).
 
 mod components;
+mod http_server;
 mod interop;
 mod lazy;
 mod protocol;
 mod sandbox;
+mod services;
 mod support;

@@ -59,8 +59,11 @@ impl Launch {
     pub fn with_tools(components: &[&str]) -> Self {
         let tools = tools_dir(components);
         let telemetry = Some(tools.path().join("spans.jsonl"));
-        let mut launch =
-            Self { args: vec!["serve".into(), "--tools-dir".into(), tools.path().into()], tools: Some(tools), telemetry };
+        let mut launch = Self {
+            args: vec!["serve".into(), "--tools-dir".into(), tools.path().into()],
+            tools: Some(tools),
+            telemetry,
+        };
         launch.args.extend(["--cache-dir".into(), shared_cache().into()]);
         launch
     }
@@ -272,6 +275,11 @@ impl Server {
         // Give the stderr thread a moment to drain the pipe.
         std::thread::sleep(Duration::from_millis(50));
         Finished { status, stderr: self.stderr(), stdout, exit_time }
+    }
+
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 }
 

@@ -259,7 +259,8 @@ impl HttpClient {
             .dns_resolver(Arc::new(GuardedResolver { explicit: explicit.clone() }))
             .connector_layer(CountConnections(stats.connections_opened.clone()));
         for path in &settings.extra_root_certs {
-            let pem = std::fs::read(path).with_context(|| format!("cannot read http.extra_root_certs {}", path.display()))?;
+            let pem =
+                std::fs::read(path).with_context(|| format!("cannot read http.extra_root_certs {}", path.display()))?;
             let certs = reqwest::Certificate::from_pem_bundle(&pem)
                 .with_context(|| format!("http.extra_root_certs {} is not PEM", path.display()))?;
             for cert in certs {
@@ -373,7 +374,8 @@ fn parse_method(method: &str) -> Result<Method, Error> {
 fn header_map(pairs: &[(String, String)]) -> Result<HeaderMap, Error> {
     let mut map = HeaderMap::new();
     for (name, value) in pairs {
-        let name = HeaderName::from_bytes(name.as_bytes()).map_err(|_| Error::BadUrl(format!("bad header name {name:?}")))?;
+        let name =
+            HeaderName::from_bytes(name.as_bytes()).map_err(|_| Error::BadUrl(format!("bad header name {name:?}")))?;
         let value = HeaderValue::from_str(value).map_err(|_| Error::BadUrl(format!("bad value for header {name}")))?;
         map.append(name, value);
     }
@@ -523,8 +525,21 @@ mod tests {
 
     #[test]
     fn public_and_non_public_addresses() {
-        for ip in ["127.0.0.1", "10.1.2.3", "172.16.0.1", "192.168.1.1", "169.254.169.254", "100.100.100.200",
-                   "0.0.0.0", "::1", "fe80::1", "fd00:ec2::254", "::ffff:127.0.0.1", "64:ff9b::a00:1", "224.0.0.1"] {
+        for ip in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "172.16.0.1",
+            "192.168.1.1",
+            "169.254.169.254",
+            "100.100.100.200",
+            "0.0.0.0",
+            "::1",
+            "fe80::1",
+            "fd00:ec2::254",
+            "::ffff:127.0.0.1",
+            "64:ff9b::a00:1",
+            "224.0.0.1",
+        ] {
             assert!(!is_public(ip.parse().unwrap()), "{ip} must not be public");
         }
         for ip in ["1.1.1.1", "140.82.112.3", "2606:4700::1111", "::ffff:8.8.8.8"] {

@@ -192,7 +192,9 @@ impl McpServer {
         let end = (start + self.settings.page_size.max(1)).min(tools.len());
         let page: Vec<Arc<Value>> = tools[start..end]
             .iter()
-            .map(|t| self.caches.schema.get_or_insert_with(format!("schema:{}", t.spec.name), || Arc::new(t.spec.to_mcp())))
+            .map(|t| {
+                self.caches.schema.get_or_insert_with(format!("schema:{}", t.spec.name), || Arc::new(t.spec.to_mcp()))
+            })
             .collect();
         let mut result = json!({ "tools": page });
         if end < tools.len() {

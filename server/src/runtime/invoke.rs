@@ -165,7 +165,9 @@ impl Runtime {
         let result = match outcome {
             Ok(Ok(value)) => Ok(value),
             Err(_elapsed) => Err(CallFailure::Timeout { tool: tool.into(), limit: limits.timeout }),
-            Ok(Err(_)) if data.limiter.hit() => Err(CallFailure::Memory { tool: tool.into(), limit: data.limiter.limit() }),
+            Ok(Err(_)) if data.limiter.hit() => {
+                Err(CallFailure::Memory { tool: tool.into(), limit: data.limiter.limit() })
+            }
             Ok(Err(error)) => Err(CallFailure::Trap { tool: tool.into(), reason: describe_error(&error) }),
         };
         (result, times)

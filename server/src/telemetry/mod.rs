@@ -206,14 +206,15 @@ struct Writer {
 
 impl Writer {
     fn run(mut self, rx: &Receiver<Message>) {
-        let mut batch: Vec<Box<Span>> = Vec::with_capacity(self.settings.batch_size);
+        let mut batch: Vec<Span> = Vec::with_capacity(self.settings.batch_size);
         let mut oldest: Option<Instant> = None;
         loop {
-            let wait = oldest.map_or(Duration::from_secs(3600), |t| self.settings.flush_interval.saturating_sub(t.elapsed()));
+            let wait =
+                oldest.map_or(Duration::from_secs(3600), |t| self.settings.flush_interval.saturating_sub(t.elapsed()));
             match rx.recv_timeout(wait) {
                 Ok(Message::Span(span)) => {
                     self.counters.queued.fetch_sub(1, Ordering::Relaxed);
-                    batch.push(span);
+                    batch.push(*span);
                     oldest.get_or_insert_with(Instant::now);
                     if batch.len() >= self.settings.batch_size {
                         self.write(&mut batch);
@@ -228,7 +229,7 @@ impl Writer {
                     // Spans queued before the stop are still in the channel only if they raced it.
                     while let Ok(Message::Span(span)) = rx.try_recv() {
                         self.counters.queued.fetch_sub(1, Ordering::Relaxed);
-                        batch.push(span);
+                        batch.push(*span);
                     }
                     self.write(&mut batch);
                     return;
@@ -237,7 +238,7 @@ impl Writer {
         }
     }
 
-    fn write(&mut self, batch: &mut Vec<Box<Span>>) {
+    fn write(&mut self, batch: &mut Vec<Span>) {
         if batch.is_empty() {
             return;
         }
@@ -337,7 +338,8 @@ mod tests {
         assert_eq!(lines(&path), 20);
         t.shutdown();
         assert_eq!(t.counters.flushed.load(Ordering::Relaxed), 13);
-        let first: Span = serde_json::from_str(std::fs::read_to_string(&path).unwrap().lines().next().unwrap()).unwrap();
+        let first: Span =
+            serde_json::from_str(std::fs::read_to_string(&path).unwrap().lines().next().unwrap()).unwrap();
         assert_eq!(first.tool_name, "t0");
     }
 
