@@ -79,11 +79,6 @@ impl Launch {
         self
     }
 
-    /// The tools directory, if this launch made one.
-    pub fn tools_path(&self) -> Option<&Path> {
-        self.tools.as_ref().map(TempDir::path)
-    }
-
     /// Adds arguments.
     pub fn args<I: IntoIterator<Item = S>, S: Into<OsString>>(mut self, args: I) -> Self {
         self.args.extend(args.into_iter().map(Into::into));
