@@ -20,9 +20,10 @@ lint:
 run *ARGS:
     cargo run --release -p ide-agents-mcp -- serve {{ARGS}}
 
-# End-to-end benchmarks of the release binary; results in bench-results/.
+# Host-service micro benchmarks and end-to-end benchmarks of the release binary; results in bench-results/.
 bench *ARGS:
     cargo build --release -p ide-agents-mcp -p ide-agents-mcp-benches
+    target/release/micro --out bench-results
     target/release/e2e --server target/release/ide-agents-mcp --out bench-results {{ARGS}}
 
 # Scaffold a new tool component in guest-tools/NAME.

@@ -192,9 +192,7 @@ impl McpServer {
         let end = (start + self.settings.page_size.max(1)).min(tools.len());
         let page: Vec<Arc<Value>> = tools[start..end]
             .iter()
-            .map(|t| {
-                self.caches.schema.get_or_insert_with(format!("schema:{}", t.spec.name), || Arc::new(t.spec.to_mcp()))
-            })
+            .map(|t| self.caches.schema.get_or_insert_with(&t.schema_key, || Arc::new(t.spec.to_mcp())))
             .collect();
         let mut result = json!({ "tools": page });
         if end < tools.len() {
@@ -239,7 +237,7 @@ impl McpServer {
                     memory: policy.memory_limit.unwrap_or(defaults.memory),
                 };
                 let env = CallEnv {
-                    tool: Arc::from(name),
+                    tool: tool.name.clone(),
                     progress_token: call.progress_token,
                     hooks: Arc::new(CallHooks { server: self.clone(), out }),
                     services: self.runtime.services().clone(),
@@ -258,11 +256,11 @@ impl McpServer {
         };
         self.telemetry.record(Span {
             timestamp_ms,
-            tool_name: name.to_owned(),
-            method: "tools/call".to_owned(),
+            tool_name: tool.name.clone(),
+            method: "tools/call".into(),
             duration_ms: ms(started.elapsed()),
             success: error_code.is_none(),
-            error_code: error_code.map(str::to_owned),
+            error_code: error_code.map(Into::into),
             phases: Phases {
                 queued_ms: ms(report.queued),
                 load_ms: ms(report.load),

@@ -116,6 +116,10 @@ pub struct RegisteredTool {
     pub spec: ToolSpec,
     /// Index of the providing component in [`Registry::components`].
     pub component: usize,
+    /// The name, shared with every call's environment and span.
+    pub name: Arc<str>,
+    /// Its key in the schema cache, `schema:{name}`.
+    pub schema_key: String,
 }
 
 /// All components and tools known to the server.
@@ -139,7 +143,8 @@ impl Registry {
                 continue;
             }
             self.index.insert(spec.name.clone(), self.tools.len());
-            self.tools.push(RegisteredTool { spec, component: index });
+            let (name, schema_key) = (Arc::from(spec.name.as_str()), format!("schema:{}", spec.name));
+            self.tools.push(RegisteredTool { spec, component: index, name, schema_key });
         }
         self.tools.sort_by(|a, b| a.spec.name.cmp(&b.spec.name));
         for (i, tool) in self.tools.iter().enumerate() {

@@ -10,6 +10,7 @@
 
 pub mod stats;
 
+use std::borrow::Cow;
 use std::io::Write;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -94,16 +95,16 @@ pub struct Span {
     /// Unix time the call started, milliseconds.
     pub timestamp_ms: u64,
     /// The tool (or resource/prompt) name.
-    pub tool_name: String,
+    pub tool_name: Arc<str>,
     /// The MCP method, e.g. `tools/call`.
-    pub method: String,
+    pub method: Cow<'static, str>,
     /// Whole call, milliseconds.
     pub duration_ms: f64,
     /// Whether the call produced a non-error result.
     pub success: bool,
     /// Why not: `timeout`, `memory_limit`, `trap`, `load_failed`, `invalid_arguments`,
     /// `tool_error`, `is_error`.
-    pub error_code: Option<String>,
+    pub error_code: Option<Cow<'static, str>>,
     /// Phase timings.
     pub phases: Phases,
 }
@@ -289,7 +290,7 @@ mod tests {
     fn span(i: usize) -> Span {
         Span {
             timestamp_ms: 1,
-            tool_name: format!("t{i}"),
+            tool_name: format!("t{i}").into(),
             method: "tools/call".into(),
             duration_ms: 1.0,
             success: true,
@@ -340,7 +341,7 @@ mod tests {
         assert_eq!(t.counters.flushed.load(Ordering::Relaxed), 13);
         let first: Span =
             serde_json::from_str(std::fs::read_to_string(&path).unwrap().lines().next().unwrap()).unwrap();
-        assert_eq!(first.tool_name, "t0");
+        assert_eq!(&*first.tool_name, "t0");
     }
 
     #[test]

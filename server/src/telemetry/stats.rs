@@ -61,7 +61,7 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 pub fn summarise(spans: impl IntoIterator<Item = Span>, skipped_lines: u64) -> Report {
     let mut by_tool: BTreeMap<String, Vec<Span>> = BTreeMap::new();
     for span in spans {
-        by_tool.entry(span.tool_name.clone()).or_default().push(span);
+        by_tool.entry(span.tool_name.to_string()).or_default().push(span);
     }
     let tools = by_tool
         .into_iter()
