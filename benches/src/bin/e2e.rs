@@ -74,6 +74,8 @@ impl Server {
         let mut child = Command::new(bin)
             .args(["serve", "--cache-dir"])
             .arg(cache)
+            .arg("--telemetry")
+            .arg(cache.join("spans.jsonl"))
             .env("IDE_AGENTS_MCP_LOG", "warn")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())

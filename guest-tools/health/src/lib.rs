@@ -7,8 +7,8 @@ wit_bindgen::generate!({ path: "../../wit", world: "tool" });
 
 use exports::ide_agents::tool::tools::{CallResult, Guest, ToolDescriptor, ToolError};
 use ide_agents::tool::host_facts;
-use ide_agents::tool::types::Content;
 use ide_agents::tool::types::ToolAnnotations;
+use serde::Serialize;
 use serde_json::json;
 
 const NAME: &str = "ide_agents_health";
@@ -71,39 +71,95 @@ impl Guest for Health {
             return Err(ToolError::UnknownTool(name));
         }
         let f = host_facts::get();
-        let structured = json!({
-            "status": "ok",
-            "server": f.server_name,
-            "version": f.server_version,
-            "runtime": f.runtime_version,
-            "protocol_version": f.protocol_version,
-            "uptime_ms": f.uptime_ms,
-            "registered_tools": f.registered_tools,
-            "loaded_tools": f.loaded_tools,
-            "calls_served": f.calls_served,
-            "ultra": f.ultra,
-            "rss_bytes": f.rss_bytes,
-            "caches": f.caches.iter().map(|c| {
-                let total = c.hits + c.misses;
-                json!({"name": c.name, "hits": c.hits, "misses": c.misses, "entries": c.entries,
-                       "hit_rate": (total > 0).then(|| c.hits as f64 / total as f64)})
-            }).collect::<Vec<_>>(),
-            "telemetry": {
-                "enabled": f.telemetry.enabled, "queued": f.telemetry.queued, "flushed": f.telemetry.flushed,
-                "dropped": f.telemetry.dropped, "write_errors": f.telemetry.write_errors,
+        let report = Report {
+            status: "ok",
+            server: &f.server_name,
+            version: &f.server_version,
+            runtime: &f.runtime_version,
+            protocol_version: f.protocol_version.as_deref(),
+            uptime_ms: f.uptime_ms,
+            registered_tools: &f.registered_tools,
+            loaded_tools: &f.loaded_tools,
+            calls_served: f.calls_served,
+            ultra: f.ultra,
+            rss_bytes: f.rss_bytes,
+            caches: f
+                .caches
+                .iter()
+                .map(|c| {
+                    let total = c.hits + c.misses;
+                    CacheReport {
+                        name: &c.name,
+                        hits: c.hits,
+                        misses: c.misses,
+                        entries: c.entries,
+                        hit_rate: (total > 0).then(|| c.hits as f64 / total as f64),
+                    }
+                })
+                .collect(),
+            telemetry: TelemetryReport {
+                enabled: f.telemetry.enabled,
+                queued: f.telemetry.queued,
+                flushed: f.telemetry.flushed,
+                dropped: f.telemetry.dropped,
+                write_errors: f.telemetry.write_errors,
             },
-            "http": {
-                "requests": f.http.requests, "in_flight": f.http.in_flight, "waits": f.http.waits,
-                "connections_opened": f.http.connections_opened,
+            http: HttpReport {
+                requests: f.http.requests,
+                in_flight: f.http.in_flight,
+                waits: f.http.waits,
+                connections_opened: f.http.connections_opened,
             },
-        })
-        .to_string();
-        Ok(CallResult {
-            content: vec![Content::Text(structured.clone())],
-            structured: Some(structured),
-            is_error: false,
-        })
+        };
+        let structured = serde_json::to_string(&report).map_err(|e| ToolError::Failed(e.to_string()))?;
+        // With no content blocks, the host serialises `structured` as the text block.
+        Ok(CallResult { content: Vec::new(), structured: Some(structured), is_error: false })
     }
+}
+
+/// The structured answer (serialised directly: no intermediate JSON tree).
+#[derive(Serialize)]
+struct Report<'a> {
+    status: &'static str,
+    server: &'a str,
+    version: &'a str,
+    runtime: &'a str,
+    protocol_version: Option<&'a str>,
+    uptime_ms: u64,
+    registered_tools: &'a [String],
+    loaded_tools: &'a [String],
+    calls_served: u64,
+    ultra: bool,
+    rss_bytes: u64,
+    caches: Vec<CacheReport<'a>>,
+    telemetry: TelemetryReport,
+    http: HttpReport,
+}
+
+#[derive(Serialize)]
+struct CacheReport<'a> {
+    name: &'a str,
+    hits: u64,
+    misses: u64,
+    entries: u64,
+    hit_rate: Option<f64>,
+}
+
+#[derive(Serialize)]
+struct TelemetryReport {
+    enabled: bool,
+    queued: u64,
+    flushed: u64,
+    dropped: u64,
+    write_errors: u64,
+}
+
+#[derive(Serialize)]
+struct HttpReport {
+    requests: u64,
+    in_flight: u32,
+    waits: u64,
+    connections_opened: u64,
 }
 
 export!(Health);

@@ -232,9 +232,11 @@ pub struct HttpStats {
     pub connections_opened: Arc<AtomicU64>,
 }
 
-/// The shared outbound client.
+/// The shared outbound client. The reqwest client (TLS configuration, system roots) is built on
+/// first use, so servers whose tools never use HTTP do not pay for it at startup.
 pub struct HttpClient {
-    client: reqwest::Client,
+    client: std::sync::OnceLock<Result<reqwest::Client, String>>,
+    extra_roots: Vec<reqwest::Certificate>,
     slots: Semaphore,
     settings: HttpSettings,
     explicit: Arc<HashSet<String>>,
@@ -243,32 +245,51 @@ pub struct HttpClient {
 }
 
 impl HttpClient {
-    /// Builds the client. `explicit_hosts` are the hosts named exactly by any tool's allow-list.
+    /// Prepares the client. `explicit_hosts` are the hosts named exactly by any tool's allow-list.
+    /// Extra root certificates are read and checked now, so a bad path fails at startup.
     pub fn new(settings: HttpSettings, explicit_hosts: HashSet<String>) -> anyhow::Result<Self> {
         use anyhow::Context;
-        // reqwest is built without a bundled crypto provider; use ring (ignore "already installed").
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let explicit = Arc::new(explicit_hosts);
-        let stats = HttpStats::default();
-        let mut builder = reqwest::Client::builder()
-            .pool_max_idle_per_host(settings.max_idle_per_host)
-            .pool_idle_timeout(settings.idle_timeout)
-            .redirect(reqwest::redirect::Policy::none())
-            .connect_timeout(CONNECT_TIMEOUT)
-            .user_agent(concat!("ide-agents-mcp/", env!("CARGO_PKG_VERSION")))
-            .dns_resolver(Arc::new(GuardedResolver { explicit: explicit.clone() }))
-            .connector_layer(CountConnections(stats.connections_opened.clone()));
+        let mut extra_roots = Vec::new();
         for path in &settings.extra_root_certs {
-            let pem =
-                std::fs::read(path).with_context(|| format!("cannot read http.extra_root_certs {}", path.display()))?;
+            let pem = std::fs::read(path).with_context(|| format!("cannot read http.extra_root_certs {}", path.display()))?;
             let certs = reqwest::Certificate::from_pem_bundle(&pem)
                 .with_context(|| format!("http.extra_root_certs {} is not PEM", path.display()))?;
-            for cert in certs {
-                builder = builder.add_root_certificate(cert);
-            }
+            anyhow::ensure!(!certs.is_empty(), "http.extra_root_certs {} holds no certificate", path.display());
+            extra_roots.extend(certs);
         }
-        let client = builder.build().context("cannot build the HTTP client")?;
-        Ok(Self { client, slots: Semaphore::new(settings.max_in_flight), settings, explicit, stats })
+        Ok(Self {
+            client: std::sync::OnceLock::new(),
+            extra_roots,
+            slots: Semaphore::new(settings.max_in_flight),
+            settings,
+            explicit: Arc::new(explicit_hosts),
+            stats: HttpStats::default(),
+        })
+    }
+
+    fn client(&self) -> Result<&reqwest::Client, Error> {
+        self.client
+            .get_or_init(|| {
+                // reqwest is built without a bundled crypto provider; use ring (ignore "already installed").
+                let _ = rustls::crypto::ring::default_provider().install_default();
+                let mut builder = reqwest::Client::builder()
+                    .pool_max_idle_per_host(self.settings.max_idle_per_host)
+                    .pool_idle_timeout(self.settings.idle_timeout)
+                    .redirect(reqwest::redirect::Policy::none())
+                    .connect_timeout(CONNECT_TIMEOUT)
+                    .user_agent(concat!("ide-agents-mcp/", env!("CARGO_PKG_VERSION")))
+                    .dns_resolver(Arc::new(GuardedResolver { explicit: self.explicit.clone() }))
+                    .connector_layer(CountConnections(self.stats.connections_opened.clone()));
+                for cert in &self.extra_roots {
+                    builder = builder.add_root_certificate(cert.clone());
+                }
+                builder.build().map_err(|e| {
+                    tracing::error!("cannot build the HTTP client: {e}");
+                    format!("the HTTP client could not be built: {e}")
+                })
+            })
+            .as_ref()
+            .map_err(|e| Error::Failed(e.clone()))
     }
 
     /// Requests running now.
@@ -326,7 +347,7 @@ impl HttpClient {
                 }
             };
             self.stats.requests.fetch_add(1, Ordering::Relaxed);
-            let mut request = self.client.request(method.clone(), url.clone()).headers(headers.clone());
+            let mut request = self.client()?.request(method.clone(), url.clone()).headers(headers.clone());
             if let Some(b) = &body {
                 request = request.body(b.clone());
             }

@@ -3,11 +3,13 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
-use serde_json::{Map, Value, json};
+use serde::Serialize;
+use serde_json::value::RawValue;
+use serde_json::{Value, json};
 
 use crate::bindings::{CallResult, Content, ToolError};
 use crate::runtime::spec::ToolSpec;
-use crate::runtime::{CallFailure, CallOutcome};
+use crate::runtime::CallOutcome;
 
 /// Protocol revisions we speak, newest first.
 pub const SUPPORTED_VERSIONS: &[&str] = &["2025-11-25", "2025-06-18", "2025-03-26", "2024-11-05"];
@@ -40,40 +42,79 @@ pub fn initialize_result(version: &str) -> Value {
     })
 }
 
+/// An MCP `CallToolResult`. Structured content is passed through as raw JSON (validated, never
+/// re-built), which keeps large tool outputs cheap.
+#[derive(Debug, Serialize)]
+pub struct CallToolResult {
+    content: Vec<ContentBlock>,
+    #[serde(rename = "structuredContent", skip_serializing_if = "Option::is_none")]
+    structured_content: Option<Box<RawValue>>,
+    #[serde(rename = "isError")]
+    is_error: bool,
+}
+
+impl CallToolResult {
+    /// Whether this is an error result.
+    pub fn is_error(&self) -> bool {
+        self.is_error
+    }
+}
+
+/// One MCP content block.
+#[derive(Debug, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum ContentBlock {
+    Text {
+        text: String,
+    },
+    Image {
+        data: String,
+        #[serde(rename = "mimeType")]
+        mime_type: String,
+    },
+    Audio {
+        data: String,
+        #[serde(rename = "mimeType")]
+        mime_type: String,
+    },
+    ResourceLink {
+        uri: String,
+        name: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        description: Option<String>,
+        #[serde(rename = "mimeType", skip_serializing_if = "Option::is_none")]
+        mime_type: Option<String>,
+    },
+}
+
 /// A `CallToolResult` with one text block and `isError: true`.
-pub fn error_result(message: impl Into<String>) -> Value {
-    json!({"content": [{"type": "text", "text": message.into()}], "isError": true})
+pub fn error_result(message: impl Into<String>) -> CallToolResult {
+    CallToolResult { content: vec![ContentBlock::Text { text: message.into() }], structured_content: None, is_error: true }
 }
 
 /// Turns a call outcome into a `CallToolResult`. Tool errors and sandbox failures become
 /// `isError` results whose text names the cause; a tool that declares an output schema must return
 /// structured content that is a JSON object, or the result becomes an error.
-pub fn call_result(spec: &ToolSpec, outcome: CallOutcome) -> Value {
+pub fn call_result(spec: &ToolSpec, outcome: CallOutcome) -> CallToolResult {
     match outcome {
         Ok(Ok(result)) => success(spec, result),
         Ok(Err(error)) => error_result(tool_error_text(&spec.name, error)),
-        Err(failure) => error_result(failure_text(&failure)),
+        Err(failure) => error_result(failure.to_string()),
     }
 }
 
 fn tool_error_text(tool: &str, error: ToolError) -> String {
     match error {
         ToolError::InvalidArguments(m) => format!("invalid arguments for `{tool}`: {m}"),
-        ToolError::UnknownTool(m) => {
-            format!("the component behind `{tool}` does not provide {m:?}")
-        }
+        ToolError::UnknownTool(m) => format!("the component behind `{tool}` does not provide {m:?}"),
         ToolError::Failed(m) => format!("`{tool}` failed: {m}"),
     }
 }
 
-fn failure_text(failure: &CallFailure) -> String {
-    failure.to_string()
-}
-
-fn success(spec: &ToolSpec, result: CallResult) -> Value {
-    let structured = match result.structured.as_deref().map(serde_json::from_str::<Value>) {
+fn success(spec: &ToolSpec, result: CallResult) -> CallToolResult {
+    let structured = match result.structured.map(RawValue::from_string) {
         None => None,
-        Some(Ok(Value::Object(obj))) => Some(obj),
+        Some(Ok(raw)) if raw.get().starts_with('{') => Some(raw),
         Some(Ok(_)) => {
             return error_result(format!("`{}` returned structured content that is not a JSON object", spec.name));
         }
@@ -81,49 +122,35 @@ fn success(spec: &ToolSpec, result: CallResult) -> Value {
             return error_result(format!("`{}` returned structured content that is not valid JSON: {e}", spec.name));
         }
     };
+    let mut content = content_blocks(result.content);
     if result.is_error {
         // Structured content is never sent with an error result.
-        return json!({"content": content_blocks(result.content), "isError": true});
+        return CallToolResult { content, structured_content: None, is_error: true };
     }
     if spec.output_schema.is_some() && structured.is_none() {
         return error_result(format!("`{}` declares an output schema but returned no structured content", spec.name));
     }
-    let mut content = content_blocks(result.content);
     if content.is_empty()
-        && let Some(obj) = &structured
+        && let Some(raw) = &structured
     {
-        content.push(json!({"type": "text", "text": Value::Object(obj.clone()).to_string()}));
+        content.push(ContentBlock::Text { text: raw.get().to_owned() });
     }
-    let mut out = Map::new();
-    out.insert("content".into(), Value::Array(content));
-    if let Some(obj) = structured {
-        out.insert("structuredContent".into(), Value::Object(obj));
-    }
-    out.insert("isError".into(), Value::Bool(false));
-    Value::Object(out)
+    CallToolResult { content, structured_content: structured, is_error: false }
 }
 
-fn content_blocks(content: Vec<Content>) -> Vec<Value> {
+fn content_blocks(content: Vec<Content>) -> Vec<ContentBlock> {
     content
         .into_iter()
         .map(|block| match block {
-            Content::Text(text) => json!({"type": "text", "text": text}),
-            Content::Image(m) => {
-                json!({"type": "image", "data": BASE64.encode(&m.data), "mimeType": m.mime_type})
-            }
-            Content::Audio(m) => {
-                json!({"type": "audio", "data": BASE64.encode(&m.data), "mimeType": m.mime_type})
-            }
-            Content::ResourceLink(link) => {
-                let mut v = json!({"type": "resource_link", "uri": link.uri, "name": link.name});
-                if let Some(d) = link.description {
-                    v["description"] = json!(d);
-                }
-                if let Some(m) = link.mime_type {
-                    v["mimeType"] = json!(m);
-                }
-                v
-            }
+            Content::Text(text) => ContentBlock::Text { text },
+            Content::Image(m) => ContentBlock::Image { data: BASE64.encode(&m.data), mime_type: m.mime_type },
+            Content::Audio(m) => ContentBlock::Audio { data: BASE64.encode(&m.data), mime_type: m.mime_type },
+            Content::ResourceLink(link) => ContentBlock::ResourceLink {
+                uri: link.uri,
+                name: link.name,
+                description: link.description,
+                mime_type: link.mime_type,
+            },
         })
         .collect()
 }
@@ -132,6 +159,12 @@ fn content_blocks(content: Vec<Content>) -> Vec<Value> {
 mod tests {
     use super::*;
     use crate::bindings::Media;
+    use crate::runtime::CallFailure;
+    use serde_json::Map;
+
+    fn call_result(spec: &ToolSpec, outcome: CallOutcome) -> Value {
+        serde_json::to_value(super::call_result(spec, outcome)).unwrap()
+    }
 
     fn spec(output_schema: Option<Value>) -> ToolSpec {
         ToolSpec {

@@ -9,7 +9,7 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Instant;
 
 use serde::Deserialize;
@@ -77,7 +77,9 @@ pub struct McpServer {
     caches: HostCaches,
     ultra: bool,
     started: Instant,
-    protocol_version: Mutex<Option<&'static str>>,
+    /// Index into `protocol::SUPPORTED_VERSIONS` of the negotiated version; `u8::MAX` before.
+    protocol_version: AtomicU8,
+    rss: CachedRss,
     client_log_level: AtomicU8,
     calls_served: AtomicU64,
 }
@@ -123,7 +125,8 @@ impl McpServer {
             caches: parts.caches,
             ultra: parts.ultra,
             started: Instant::now(),
-            protocol_version: Mutex::new(None),
+            protocol_version: AtomicU8::new(u8::MAX),
+            rss: CachedRss::default(),
             client_log_level: AtomicU8::new(LOG_OFF),
             calls_served: AtomicU64::new(0),
         }
@@ -145,7 +148,8 @@ impl McpServer {
                 }
                 let init: Init = params(raw_params)?;
                 let version = protocol::negotiate(init.protocol_version.as_deref());
-                *self.protocol_version.lock().unwrap_or_else(|p| p.into_inner()) = Some(version);
+                let index = protocol::SUPPORTED_VERSIONS.iter().position(|v| *v == version).unwrap_or(0);
+                self.protocol_version.store(index as u8, Ordering::Relaxed);
                 Ok(protocol::initialize_result(version))
             }
             "ping" => Ok(json!({})),
@@ -222,7 +226,7 @@ impl McpServer {
     }
 
     /// Runs a prepared call and returns its `CallToolResult`; records its span.
-    pub async fn run_call(self: &Arc<Self>, call: PreparedCall, out: Outbox) -> Value {
+    pub async fn run_call(self: &Arc<Self>, call: PreparedCall, out: Outbox) -> protocol::CallToolResult {
         let (started, timestamp_ms) = (Instant::now(), unix_ms());
         self.calls_served.fetch_add(1, Ordering::Relaxed);
         let tool = &self.registry.tools()[call.tool];
@@ -250,7 +254,7 @@ impl McpServer {
                 }
                 let code = error_code(&outcome);
                 let result = protocol::call_result(&tool.spec, outcome);
-                let code = code.or_else(|| (result["isError"] == true).then_some("invalid_output"));
+                let code = code.or_else(|| result.is_error().then_some("invalid_output"));
                 (result, code, report)
             }
         };
@@ -289,13 +293,15 @@ impl McpServer {
             server_name: crate::SERVER_NAME.into(),
             server_version: crate::SERVER_VERSION.into(),
             runtime_version: crate::runtime::WASMTIME_VERSION.into(),
-            protocol_version: self.protocol_version.lock().unwrap_or_else(|p| p.into_inner()).map(Into::into),
+            protocol_version: protocol::SUPPORTED_VERSIONS
+                .get(usize::from(self.protocol_version.load(Ordering::Relaxed)))
+                .map(|v| (*v).to_owned()),
             uptime_ms: self.started.elapsed().as_millis() as u64,
             registered_tools: self.registry.tool_names(),
             loaded_tools: self.registry.loaded_tool_names(),
             calls_served: self.calls_served.load(Ordering::Relaxed),
             ultra: self.ultra,
-            rss_bytes: rss_bytes(),
+            rss_bytes: self.rss.get(),
             caches: vec![
                 cache_stats(caches.schema.name, &caches.schema.counters, caches.schema.entries()),
                 cache_stats(caches.resource.name, &caches.resource.counters, caches.resource.entries()),
@@ -331,6 +337,29 @@ fn error_code(outcome: &CallOutcome) -> Option<&'static str> {
         Err(CallFailure::Memory { .. }) => Some("memory_limit"),
         Err(CallFailure::Trap { .. }) => Some("trap"),
         Err(CallFailure::Load { .. }) => Some("load_failed"),
+    }
+}
+
+/// The process's RSS, re-read at most every [`RSS_REFRESH`]: reading `/proc` costs more than a
+/// whole health call, and health is what load tests hammer.
+#[derive(Default)]
+struct CachedRss {
+    bytes: AtomicU64,
+    read_at_ms: AtomicU64,
+}
+
+/// How stale the RSS in health facts may be.
+const RSS_REFRESH: std::time::Duration = std::time::Duration::from_secs(1);
+
+impl CachedRss {
+    fn get(&self) -> u64 {
+        let now = unix_ms();
+        let last = self.read_at_ms.load(Ordering::Relaxed);
+        if last == 0 || now.saturating_sub(last) >= RSS_REFRESH.as_millis() as u64 {
+            self.read_at_ms.store(now, Ordering::Relaxed);
+            self.bytes.store(rss_bytes(), Ordering::Relaxed);
+        }
+        self.bytes.load(Ordering::Relaxed)
     }
 }
 

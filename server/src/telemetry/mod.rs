@@ -2,8 +2,10 @@
 //! and phase timings), queued without blocking and written as JSON lines by one writer thread in
 //! batches (by size, by time, and at shutdown). `stats.rs` summarises a span file.
 //!
-//! - The hot path is `Telemetry::record`: a `try_send` into a bounded queue. A full queue drops
-//!   the span and counts it; it never blocks a call.
+//! - The hot path is `Telemetry::record`: a push onto a bounded in-memory queue under a briefly
+//!   held lock. The writer is woken only when a batch is full (not once per span: a thread wake-up
+//!   per call cost more than the rest of the span), or by its flush timer. A full queue drops the
+//!   span and counts it; it never blocks a call.
 //! - The writer appends to the file; a failed write is reported on stderr (once per streak of
 //!   failures), counted, and serving goes on.
 //! - Spans hold no arguments, results or secrets: only names, timings and outcome codes.
@@ -14,8 +16,8 @@ use std::borrow::Cow;
 use std::io::Write;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TrySendError, sync_channel};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -132,18 +134,28 @@ pub struct Counters {
     pub write_errors: AtomicU64,
 }
 
-enum Message {
-    Span(Box<Span>),
-    Stop,
+/// The queue between calls and the writer.
+struct Queue {
+    spans: Mutex<Vec<Span>>,
+    /// Signalled when a batch is full or on stop.
+    ready: Condvar,
+    stop: AtomicBool,
+    capacity: usize,
+    batch_size: usize,
+}
+
+impl Queue {
+    fn lock(&self) -> MutexGuard<'_, Vec<Span>> {
+        self.spans.lock().unwrap_or_else(|p| p.into_inner())
+    }
 }
 
 /// Handle to the batcher.
 pub struct Telemetry {
-    queue: Option<SyncSender<Message>>,
+    queue: Option<Arc<Queue>>,
     /// The batcher's counters.
     pub counters: Arc<Counters>,
     writer: Mutex<Option<JoinHandle<()>>>,
-    enabled: bool,
 }
 
 impl Telemetry {
@@ -151,41 +163,54 @@ impl Telemetry {
     pub fn start(settings: &TelemetrySettings) -> Self {
         let counters = Arc::new(Counters::default());
         if !settings.enabled {
-            return Self { queue: None, counters, writer: Mutex::new(None), enabled: false };
+            return Self { queue: None, counters, writer: Mutex::new(None) };
         }
-        let (queue, rx) = sync_channel(settings.queue_capacity);
+        let queue = Arc::new(Queue {
+            spans: Mutex::new(Vec::with_capacity(settings.batch_size.min(settings.queue_capacity))),
+            ready: Condvar::new(),
+            stop: AtomicBool::new(false),
+            capacity: settings.queue_capacity,
+            batch_size: settings.batch_size,
+        });
         let writer = Writer { settings: settings.clone(), counters: counters.clone(), file: None, failing: false };
+        let shared = queue.clone();
         let handle = std::thread::Builder::new()
             .name("telemetry-writer".into())
-            .spawn(move || writer.run(&rx))
+            .spawn(move || writer.run(&shared))
             .map_err(|e| tracing::error!("cannot start the telemetry writer, spans are disabled: {e}"))
             .ok();
-        let enabled = handle.is_some();
-        Self { queue: handle.as_ref().map(|_| queue), counters, writer: Mutex::new(handle), enabled }
+        Self { queue: handle.as_ref().map(|_| queue), counters, writer: Mutex::new(handle) }
     }
 
     /// Whether spans are written.
     pub fn enabled(&self) -> bool {
-        self.enabled
+        self.queue.is_some()
     }
 
-    /// Queues a span. Never blocks: on a full queue the span is dropped and counted.
+    /// Queues a span. Never blocks on I/O: on a full queue the span is dropped and counted.
     pub fn record(&self, span: Span) {
         let Some(queue) = &self.queue else { return };
+        let mut spans = queue.lock();
+        if spans.len() >= queue.capacity || queue.stop.load(Ordering::Relaxed) {
+            drop(spans);
+            self.counters.dropped.fetch_add(1, Ordering::Relaxed);
+            return;
+        }
+        spans.push(span);
+        let full = spans.len() == queue.batch_size;
+        drop(spans);
         self.counters.queued.fetch_add(1, Ordering::Relaxed);
-        match queue.try_send(Message::Span(Box::new(span))) {
-            Ok(()) => {}
-            Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => {
-                self.counters.queued.fetch_sub(1, Ordering::Relaxed);
-                self.counters.dropped.fetch_add(1, Ordering::Relaxed);
-            }
+        if full {
+            queue.ready.notify_one();
         }
     }
 
     /// Writes everything queued and stops the writer. Later spans are dropped.
     pub fn shutdown(&self) {
         if let Some(queue) = &self.queue {
-            let _ = queue.send(Message::Stop);
+            queue.stop.store(true, Ordering::Relaxed);
+            let _guard = queue.lock();
+            queue.ready.notify_one();
         }
         if let Some(handle) = self.writer.lock().unwrap_or_else(|p| p.into_inner()).take() {
             let _ = handle.join();
@@ -206,35 +231,35 @@ struct Writer {
 }
 
 impl Writer {
-    fn run(mut self, rx: &Receiver<Message>) {
+    fn run(mut self, queue: &Queue) {
         let mut batch: Vec<Span> = Vec::with_capacity(self.settings.batch_size);
-        let mut oldest: Option<Instant> = None;
         loop {
-            let wait =
-                oldest.map_or(Duration::from_secs(3600), |t| self.settings.flush_interval.saturating_sub(t.elapsed()));
-            match rx.recv_timeout(wait) {
-                Ok(Message::Span(span)) => {
-                    self.counters.queued.fetch_sub(1, Ordering::Relaxed);
-                    batch.push(*span);
-                    oldest.get_or_insert_with(Instant::now);
-                    if batch.len() >= self.settings.batch_size {
-                        self.write(&mut batch);
-                        oldest = None;
+            // Wake when a batch is full, on stop, or when the interval is up (a span waits at
+            // most one interval).
+            let deadline = Instant::now() + self.settings.flush_interval;
+            let stopping = {
+                let mut spans = queue.lock();
+                let stopping = loop {
+                    if queue.stop.load(Ordering::Relaxed) {
+                        break true;
                     }
-                }
-                Err(RecvTimeoutError::Timeout) => {
-                    self.write(&mut batch);
-                    oldest = None;
-                }
-                Ok(Message::Stop) | Err(RecvTimeoutError::Disconnected) => {
-                    // Spans queued before the stop are still in the channel only if they raced it.
-                    while let Ok(Message::Span(span)) = rx.try_recv() {
-                        self.counters.queued.fetch_sub(1, Ordering::Relaxed);
-                        batch.push(*span);
+                    let now = Instant::now();
+                    if spans.len() >= self.settings.batch_size || now >= deadline {
+                        break false;
                     }
-                    self.write(&mut batch);
-                    return;
-                }
+                    spans = queue.ready.wait_timeout(spans, deadline - now).unwrap_or_else(|p| p.into_inner()).0;
+                };
+                std::mem::swap(&mut batch, &mut spans);
+                stopping
+            };
+            self.counters.queued.fetch_sub(batch.len() as u64, Ordering::Relaxed);
+            self.write(&mut batch);
+            if stopping {
+                // Anything that raced the stop flag.
+                let mut rest = std::mem::take(&mut *queue.lock());
+                self.counters.queued.fetch_sub(rest.len() as u64, Ordering::Relaxed);
+                self.write(&mut rest);
+                return;
             }
         }
     }
