@@ -251,7 +251,8 @@ impl HttpClient {
         use anyhow::Context;
         let mut extra_roots = Vec::new();
         for path in &settings.extra_root_certs {
-            let pem = std::fs::read(path).with_context(|| format!("cannot read http.extra_root_certs {}", path.display()))?;
+            let pem =
+                std::fs::read(path).with_context(|| format!("cannot read http.extra_root_certs {}", path.display()))?;
             let certs = reqwest::Certificate::from_pem_bundle(&pem)
                 .with_context(|| format!("http.extra_root_certs {} is not PEM", path.display()))?;
             anyhow::ensure!(!certs.is_empty(), "http.extra_root_certs {} holds no certificate", path.display());

@@ -8,8 +8,8 @@ use serde_json::value::RawValue;
 use serde_json::{Value, json};
 
 use crate::bindings::{CallResult, Content, ToolError};
-use crate::runtime::spec::ToolSpec;
 use crate::runtime::CallOutcome;
+use crate::runtime::spec::ToolSpec;
 
 /// Protocol revisions we speak, newest first.
 pub const SUPPORTED_VERSIONS: &[&str] = &["2025-11-25", "2025-06-18", "2025-03-26", "2024-11-05"];
@@ -89,7 +89,11 @@ enum ContentBlock {
 
 /// A `CallToolResult` with one text block and `isError: true`.
 pub fn error_result(message: impl Into<String>) -> CallToolResult {
-    CallToolResult { content: vec![ContentBlock::Text { text: message.into() }], structured_content: None, is_error: true }
+    CallToolResult {
+        content: vec![ContentBlock::Text { text: message.into() }],
+        structured_content: None,
+        is_error: true,
+    }
 }
 
 /// Turns a call outcome into a `CallToolResult`. Tool errors and sandbox failures become
