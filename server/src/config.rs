@@ -92,6 +92,11 @@ pub struct ServeArgs {
           value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=1024))]
     pub max_concurrent_calls: Option<usize>,
 
+    /// Longest accepted message line in bytes [default: 16 MiB].
+    #[arg(long, value_name = "BYTES", env = "IDE_AGENTS_MCP_MAX_LINE_BYTES",
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1024..=(1 << 30)))]
+    pub max_line_bytes: Option<usize>,
+
     /// Tools per `tools/list` page [default: 100].
     #[arg(long, value_name = "N", env = "IDE_AGENTS_MCP_PAGE_SIZE",
           value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=10_000))]
@@ -180,6 +185,10 @@ pub struct LimitsSection {
     pub memory_limit_mib: Option<u64>,
     /// Calls at once.
     pub max_concurrent_calls: Option<usize>,
+    /// Calls of one tool at once.
+    pub max_concurrent_calls_per_tool: Option<usize>,
+    /// Largest result per call, bytes.
+    pub max_output_bytes: Option<usize>,
 }
 
 /// `[server]`
@@ -188,6 +197,8 @@ pub struct LimitsSection {
 pub struct ServerSection {
     /// Tools per `tools/list` page.
     pub page_size: Option<usize>,
+    /// Longest accepted message line, bytes.
+    pub max_line_bytes: Option<usize>,
 }
 
 /// `[http]`
@@ -253,6 +264,10 @@ pub struct ToolSection {
     pub call_timeout_ms: Option<u64>,
     /// Memory limit for this tool, MiB.
     pub memory_limit_mib: Option<u64>,
+    /// Calls of this tool at once.
+    pub max_concurrent_calls: Option<usize>,
+    /// Largest result of this tool, bytes.
+    pub max_output_bytes: Option<usize>,
     /// Values the tool reads with `config.get`.
     #[serde(default)]
     pub config: BTreeMap<String, String>,
@@ -309,6 +324,10 @@ pub struct ToolPolicy {
     pub call_timeout: Option<Duration>,
     /// Its memory limit in bytes, if not the default.
     pub memory_limit: Option<usize>,
+    /// Its concurrency limit, if not the default.
+    pub max_concurrent_calls: Option<usize>,
+    /// Its output limit in bytes, if not the default.
+    pub max_output_bytes: Option<usize>,
     /// `config.get` values.
     pub config: HashMap<String, String>,
     /// `config.secret` values.
@@ -441,6 +460,9 @@ pub fn resolve(args: &ServeArgs, file: FileConfig, path: Option<PathBuf>) -> Res
     if let Some(n) = args.max_concurrent_calls.or(file.limits.max_concurrent_calls) {
         runtime.max_concurrent_calls = in_range(p, "limits.max_concurrent_calls", n, 1, 1024)?;
     }
+    if let Some(n) = file.limits.max_output_bytes {
+        runtime.max_output_bytes = in_range(p, "limits.max_output_bytes", n, 1, 1 << 30)?;
+    }
     runtime.cache_dir = if args.no_cache {
         None
     } else {
@@ -450,6 +472,13 @@ pub fn resolve(args: &ServeArgs, file: FileConfig, path: Option<PathBuf>) -> Res
     let mut server = ServerSettings::default();
     if let Some(n) = args.page_size.or(file.server.page_size) {
         server.page_size = in_range(p, "server.page_size", n, 1, 10_000)?;
+    }
+    if let Some(n) = args.max_line_bytes.or(file.server.max_line_bytes) {
+        server.max_line_bytes = in_range(p, "server.max_line_bytes", n, 1024, 1 << 30)?;
+    }
+    server.max_calls_per_tool = runtime.max_concurrent_calls.div_ceil(2).max(1);
+    if let Some(n) = file.limits.max_concurrent_calls_per_tool {
+        server.max_calls_per_tool = in_range(p, "limits.max_concurrent_calls_per_tool", n, 1, 1024)?;
     }
 
     let h = file.http;
@@ -525,6 +554,12 @@ pub fn resolve(args: &ServeArgs, file: FileConfig, path: Option<PathBuf>) -> Res
         }
         if let Some(mib) = section.memory_limit_mib {
             policy.memory_limit = Some((in_range(p, &key("memory_limit_mib"), mib, 1, MAX_MEMORY_MIB)? as usize) << 20);
+        }
+        if let Some(n) = section.max_concurrent_calls {
+            policy.max_concurrent_calls = Some(in_range(p, &key("max_concurrent_calls"), n, 1, 1024)?);
+        }
+        if let Some(n) = section.max_output_bytes {
+            policy.max_output_bytes = Some(in_range(p, &key("max_output_bytes"), n, 1, 1 << 30)?);
         }
         policy.config = section.config.into_iter().collect();
         for (secret, source) in section.secrets {

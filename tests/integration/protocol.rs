@@ -144,7 +144,7 @@ fn tool_calls_results_and_errors() {
     // Tool-level failures are isError results naming the problem.
     let missing = server.call("echo", json!({}));
     assert_eq!(missing["isError"], true);
-    assert!(text(&missing).contains("`message`"), "{missing}");
+    assert!(text(&missing).contains("\"message\" is a required property"), "{missing}");
     assert!(missing.get("structuredContent").is_none());
     let not_object = server.result("tools/call", json!({"name": "echo", "arguments": [1]}));
     assert_eq!(not_object["isError"], true);

@@ -248,9 +248,19 @@ impl Server {
         self.result("tools/call", json!({"name": tool, "arguments": arguments}))
     }
 
+    /// Takes the server's stdin (for a test that writes on its own thread).
+    pub fn take_stdin(&mut self) -> ChildStdin {
+        self.stdin.take().expect("stdin open")
+    }
+
     /// Closes stdin and waits for the server to exit.
     pub fn finish(mut self) -> Finished {
         drop(self.stdin.take());
+        self.wait_exit()
+    }
+
+    /// Waits for the server to exit (stdin stays as it is) and collects what it left.
+    pub fn wait_exit(mut self) -> Finished {
         let started = Instant::now();
         let status = loop {
             if let Some(status) = self.child.try_wait().unwrap() {

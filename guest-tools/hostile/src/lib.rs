@@ -28,6 +28,17 @@ impl Guest for Hostile {
             tool("hostile_alloc", "Allocates memory without bound."),
             tool("hostile_trap", "Panics (a trap)."),
             tool("hostile_probe", "Tries to read env vars, args, files and to open a socket; reports what worked."),
+            tool("hostile_recurse", "Recurses without end (stack overflow)."),
+            tool("hostile_big_output", "Returns a 100 MB text result."),
+            tool("hostile_bad_json", "Returns structured content that is not JSON."),
+            ToolDescriptor {
+                output_schema: Some(
+                    r#"{"type":"object","properties":{"count":{"type":"integer"}},"required":["count"]}"#.into(),
+                ),
+                ..tool("hostile_schema_break", "Declares an output schema and breaks it.")
+            },
+            tool("hostile_sleep", "Sleeps for a minute."),
+            tool("hostile_http", "Tries HTTP to a denied host, to 127.0.0.1 and to 169.254.169.254."),
         ]
     }
 
@@ -54,6 +65,51 @@ impl Guest for Hostile {
                 }
             }
             "hostile_trap" => panic!("hostile guest panicked on purpose"),
+            "hostile_recurse" => Ok(CallResult {
+                content: vec![Content::Text(recurse(std::hint::black_box(1)).to_string())],
+                structured: None,
+                is_error: false,
+            }),
+            "hostile_big_output" => Ok(CallResult {
+                content: vec![Content::Text("x".repeat(100 << 20))],
+                structured: None,
+                is_error: false,
+            }),
+            "hostile_bad_json" => Ok(CallResult {
+                content: vec![Content::Text("bad".into())],
+                structured: Some("{not json".into()),
+                is_error: false,
+            }),
+            "hostile_schema_break" => {
+                Ok(CallResult { content: vec![], structured: Some(r#"{"count":"many"}"#.into()), is_error: false })
+            }
+            "hostile_sleep" => {
+                std::thread::sleep(std::time::Duration::from_secs(60));
+                Ok(CallResult { content: vec![Content::Text("woke".into())], structured: None, is_error: false })
+            }
+            "hostile_http" => {
+                let outcome = |url: &str| {
+                    let req = ide_agents::tool::http::Request {
+                        method: "GET".into(),
+                        url: url.into(),
+                        headers: vec![],
+                        body: None,
+                        timeout_ms: Some(2000),
+                    };
+                    match ide_agents::tool::http::send(&req) {
+                        Ok(r) => format!("status {}", r.status),
+                        Err(ide_agents::tool::http::Error::Denied(_)) => "denied".into(),
+                        Err(e) => format!("{e:?}"),
+                    }
+                };
+                let report = format!(
+                    r#"{{"example":"{}","loopback":"{}","metadata":"{}"}}"#,
+                    outcome("https://example.com/"),
+                    outcome("http://127.0.0.1:9/"),
+                    outcome("http://169.254.169.254/latest/meta-data/"),
+                );
+                Ok(CallResult { content: vec![Content::Text(report)], structured: None, is_error: false })
+            }
             "hostile_probe" => {
                 let report = format!(
                     r#"{{"env":{},"args":{},"read_passwd":{},"read_root":{},"cwd_file":{},"tcp":{}}}"#,
@@ -69,6 +125,14 @@ impl Guest for Hostile {
             other => Err(ToolError::UnknownTool(other.into())),
         }
     }
+}
+
+#[allow(unconditional_recursion)]
+fn recurse(n: u64) -> u64 {
+    let mut frame = [0u8; 256];
+    frame[0] = n as u8;
+    std::hint::black_box(&mut frame);
+    recurse(n + 1) + u64::from(frame[1])
 }
 
 export!(Hostile);

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use crate::bindings::{CallResult, Content, ToolError};
 use crate::runtime::CallOutcome;
-use crate::runtime::spec::ToolSpec;
+use crate::runtime::spec::{ToolSpec, Validators};
 
 /// Protocol revisions we speak, newest first.
 pub const SUPPORTED_VERSIONS: &[&str] = &["2025-11-25", "2025-06-18", "2025-03-26", "2024-11-05"];
@@ -99,9 +99,9 @@ pub fn error_result(message: impl Into<String>) -> CallToolResult {
 /// Turns a call outcome into a `CallToolResult`. Tool errors and sandbox failures become
 /// `isError` results whose text names the cause; a tool that declares an output schema must return
 /// structured content that is a JSON object, or the result becomes an error.
-pub fn call_result(spec: &ToolSpec, outcome: CallOutcome) -> CallToolResult {
+pub fn call_result(spec: &ToolSpec, validators: &Validators, outcome: CallOutcome) -> CallToolResult {
     match outcome {
-        Ok(Ok(result)) => success(spec, result),
+        Ok(Ok(result)) => success(spec, validators, result),
         Ok(Err(error)) => error_result(tool_error_text(&spec.name, error)),
         Err(failure) => error_result(failure.to_string()),
     }
@@ -115,7 +115,7 @@ fn tool_error_text(tool: &str, error: ToolError) -> String {
     }
 }
 
-fn success(spec: &ToolSpec, result: CallResult) -> CallToolResult {
+fn success(spec: &ToolSpec, validators: &Validators, result: CallResult) -> CallToolResult {
     let structured = match result.structured.map(RawValue::from_string) {
         None => None,
         Some(Ok(raw)) if raw.get().starts_with('{') => Some(raw),
@@ -131,8 +131,20 @@ fn success(spec: &ToolSpec, result: CallResult) -> CallToolResult {
         // Structured content is never sent with an error result.
         return CallToolResult { content, structured_content: None, is_error: true };
     }
-    if spec.output_schema.is_some() && structured.is_none() {
-        return error_result(format!("`{}` declares an output schema but returned no structured content", spec.name));
+    if spec.output_schema.is_some() {
+        let Some(raw) = &structured else {
+            return error_result(format!(
+                "`{}` declares an output schema but returned no structured content",
+                spec.name
+            ));
+        };
+        let value: Value = serde_json::from_str(raw.get()).unwrap_or(Value::Null);
+        if let Err(e) = validators.check_output(&value) {
+            return error_result(format!(
+                "`{}` returned structured content that breaks its output schema: {e}",
+                spec.name
+            ));
+        }
     }
     if content.is_empty()
         && let Some(raw) = &structured
@@ -167,7 +179,7 @@ mod tests {
     use serde_json::Map;
 
     fn call_result(spec: &ToolSpec, outcome: CallOutcome) -> Value {
-        serde_json::to_value(super::call_result(spec, outcome)).unwrap()
+        serde_json::to_value(super::call_result(spec, &Validators::compile(spec), outcome)).unwrap()
     }
 
     fn spec(output_schema: Option<Value>) -> ToolSpec {
@@ -191,7 +203,7 @@ mod tests {
 
     #[test]
     fn structured_output_is_required_when_declared() {
-        let declared = spec(Some(json!({"type": "object"})));
+        let declared = spec(Some(json!({"type": "object", "properties": {"a": {"type": "integer"}}})));
         let bare = CallResult { content: vec![Content::Text("x".into())], structured: None, is_error: false };
         assert_eq!(call_result(&declared, Ok(Ok(bare)))["isError"], json!(true));
 
@@ -203,6 +215,11 @@ mod tests {
 
         let not_object = CallResult { content: vec![], structured: Some("[1]".into()), is_error: false };
         assert_eq!(call_result(&declared, Ok(Ok(not_object)))["isError"], json!(true));
+
+        let breaks = CallResult { content: vec![], structured: Some(r#"{"a":"x"}"#.into()), is_error: false };
+        let v = call_result(&declared, Ok(Ok(breaks)));
+        assert_eq!(v["isError"], json!(true));
+        assert!(v["content"][0]["text"].as_str().unwrap().contains("/a"), "{v}");
     }
 
     #[test]

@@ -44,11 +44,19 @@ const LOG_OFF: u8 = u8::MAX;
 pub struct ServerSettings {
     /// Tools per `tools/list` page.
     pub page_size: usize,
+    /// Longest accepted message line, bytes.
+    pub max_line_bytes: usize,
+    /// Default limit of calls of one tool at once.
+    pub max_calls_per_tool: usize,
 }
 
 impl Default for ServerSettings {
     fn default() -> Self {
-        Self { page_size: DEFAULT_PAGE_SIZE }
+        Self {
+            page_size: DEFAULT_PAGE_SIZE,
+            max_line_bytes: super::stdio::DEFAULT_MAX_LINE_BYTES,
+            max_calls_per_tool: crate::runtime::limits::DEFAULT_MAX_CONCURRENT_CALLS_PER_TOOL,
+        }
     }
 }
 
@@ -73,6 +81,8 @@ pub struct McpServer {
     settings: ServerSettings,
     policies: HashMap<String, Arc<ToolPolicy>>,
     default_policy: Arc<ToolPolicy>,
+    /// One semaphore per tool (by registry index): its concurrency limit.
+    tool_slots: Vec<tokio::sync::Semaphore>,
     telemetry: Arc<Telemetry>,
     caches: HostCaches,
     ultra: bool,
@@ -115,7 +125,16 @@ fn params<'a, T: Deserialize<'a>>(params: Option<&'a RawValue>) -> Result<T, Rpc
 impl McpServer {
     /// A server over `registry`, running calls with `runtime`.
     pub fn new(runtime: Runtime, registry: Registry, parts: ServerParts) -> Self {
+        let tool_slots = registry
+            .tools()
+            .iter()
+            .map(|t| {
+                let limit = parts.policies.get(&t.spec.name).and_then(|p| p.max_concurrent_calls);
+                tokio::sync::Semaphore::new(limit.unwrap_or(parts.settings.max_calls_per_tool))
+            })
+            .collect();
         Self {
+            tool_slots,
             runtime,
             registry,
             settings: parts.settings,
@@ -225,21 +244,33 @@ impl McpServer {
         Ok(PreparedCall { tool, arguments, progress_token })
     }
 
-    /// Runs a prepared call and returns its `CallToolResult`; records its span.
+    /// Runs a prepared call and returns its `CallToolResult`; records its span (also when the
+    /// call is cancelled: dropping this future records a `cancelled` span).
     pub async fn run_call(self: &Arc<Self>, call: PreparedCall, out: Outbox) -> protocol::CallToolResult {
         let (started, timestamp_ms) = (Instant::now(), unix_ms());
         self.calls_served.fetch_add(1, Ordering::Relaxed);
         let tool = &self.registry.tools()[call.tool];
         let name = tool.spec.name.as_str();
+        let mut cancelled =
+            CancelledSpan { telemetry: &self.telemetry, tool: &tool.name, started, timestamp_ms, armed: true };
         let (result, error_code, report) = match call.arguments {
             Err(message) => (protocol::error_result(message), Some("invalid_arguments"), CallReport::default()),
+            Ok(arguments) if let Err(e) = self.check_arguments(tool, &arguments) => (
+                protocol::error_result(format!("invalid arguments for `{name}`: {e}")),
+                Some("invalid_arguments"),
+                CallReport::default(),
+            ),
             Ok(arguments) => {
                 let policy = self.policies.get(name).unwrap_or(&self.default_policy).clone();
                 let defaults = self.runtime.default_limits();
                 let limits = CallLimits {
                     timeout: policy.call_timeout.unwrap_or(defaults.timeout),
                     memory: policy.memory_limit.unwrap_or(defaults.memory),
+                    max_output_bytes: policy.max_output_bytes.unwrap_or(defaults.max_output_bytes),
                 };
+                let waited = Instant::now();
+                let _slot = self.tool_slots[call.tool].acquire().await.expect("tool slots are never closed");
+                let waited = waited.elapsed();
                 let env = CallEnv {
                     tool: tool.name.clone(),
                     progress_token: call.progress_token,
@@ -248,16 +279,18 @@ impl McpServer {
                     policy,
                 };
                 let component = self.registry.component_of(tool);
-                let (outcome, report) = self.runtime.call(component, tool, &arguments, env, limits).await;
+                let (outcome, mut report) = self.runtime.call(component, tool, &arguments, env, limits).await;
+                report.queued += waited;
                 if let Err(failure) = &outcome {
                     tracing::warn!(tool = name, "{failure}");
                 }
                 let code = error_code(&outcome);
-                let result = protocol::call_result(&tool.spec, outcome);
+                let result = protocol::call_result(&tool.spec, tool.validators(), outcome);
                 let code = code.or_else(|| result.is_error().then_some("invalid_output"));
                 (result, code, report)
             }
         };
+        cancelled.armed = false;
         self.telemetry.record(Span {
             timestamp_ms,
             tool_name: tool.name.clone(),
@@ -275,6 +308,17 @@ impl McpServer {
             },
         });
         result
+    }
+
+    /// Checks arguments (a JSON object as text) against the tool's input schema.
+    fn check_arguments(&self, tool: &crate::runtime::registry::RegisteredTool, arguments: &str) -> Result<(), String> {
+        let value: Value = serde_json::from_str(arguments).map_err(|e| format!("not valid JSON: {e}"))?;
+        tool.validators().check_input(&value)
+    }
+
+    /// The session settings.
+    pub fn settings(&self) -> &ServerSettings {
+        &self.settings
     }
 
     /// The server's facts, for `host-facts.get`.
@@ -325,6 +369,31 @@ impl McpServer {
     }
 }
 
+/// Records a `cancelled` span if a call's future is dropped before it finishes.
+struct CancelledSpan<'a> {
+    telemetry: &'a Telemetry,
+    tool: &'a Arc<str>,
+    started: Instant,
+    timestamp_ms: u64,
+    armed: bool,
+}
+
+impl Drop for CancelledSpan<'_> {
+    fn drop(&mut self) {
+        if self.armed {
+            self.telemetry.record(Span {
+                timestamp_ms: self.timestamp_ms,
+                tool_name: self.tool.clone(),
+                method: "tools/call".into(),
+                duration_ms: ms(self.started.elapsed()),
+                success: false,
+                error_code: Some("cancelled".into()),
+                phases: Phases::default(),
+            });
+        }
+    }
+}
+
 /// The span error code of an outcome (`None` when the guest answered without error).
 fn error_code(outcome: &CallOutcome) -> Option<&'static str> {
     match outcome {
@@ -337,6 +406,7 @@ fn error_code(outcome: &CallOutcome) -> Option<&'static str> {
         Err(CallFailure::Memory { .. }) => Some("memory_limit"),
         Err(CallFailure::Trap { .. }) => Some("trap"),
         Err(CallFailure::Load { .. }) => Some("load_failed"),
+        Err(CallFailure::OutputTooLarge { .. }) => Some("output_too_large"),
     }
 }
 

@@ -1,6 +1,6 @@
 //! MCP over stdio: one reader thread, one writer thread, calls on the async runtime.
 //!
-//! - The reader reads one message per line (at most [`MAX_LINE_BYTES`]), answers everything but
+//! - The reader reads one message per line (at most `max_line_bytes`), answers everything but
 //!   `tools/call` at once, and spawns each call as a task. At most [`MAX_IN_FLIGHT`] calls are
 //!   in flight; past that the reader stops reading, which pushes back on the client.
 //! - The writer writes lines in the order they are queued and flushes whenever the queue is empty,
@@ -8,8 +8,8 @@
 //! - `notifications/cancelled` drops the call's future: the guest stops at its next epoch yield
 //!   and nothing is sent for that request.
 //! - On stdin EOF the server stops reading, answers the requests in flight, flushes and returns.
-//!   On SIGTERM or SIGINT it gives calls in flight [`SIGNAL_GRACE`] to finish, cancels the rest,
-//!   flushes and returns.
+//!   On SIGTERM or SIGINT it gives calls in flight [`SIGNAL_GRACE`] to finish, cancels the rest
+//!   (each gets a -32603 "shutting down" error), flushes and returns.
 
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
@@ -25,9 +25,9 @@ use tokio::sync::{Semaphore, mpsc, oneshot};
 use super::jsonrpc::{self, Incoming, RpcError};
 use super::server::{McpServer, Outbox};
 
-/// Longest accepted message line. Larger lines are answered with -32600 and skipped; the
-/// server keeps serving.
-pub const MAX_LINE_BYTES: usize = 16 << 20;
+/// Default longest accepted message line. Larger lines are answered with -32600 and skipped;
+/// the server keeps serving.
+pub const DEFAULT_MAX_LINE_BYTES: usize = 16 << 20;
 /// Calls in flight at once before the reader stops reading stdin.
 pub const MAX_IN_FLIGHT: usize = 1024;
 /// Lines queued for the writer before senders wait.
@@ -37,18 +37,24 @@ pub const SIGNAL_GRACE: Duration = Duration::from_millis(500);
 /// Buffer size for stdin and stdout.
 const IO_BUFFER_BYTES: usize = 64 << 10;
 
-/// Calls in flight, by canonical request id; dropping an entry's sender cancels the call.
+/// Sent to a call in flight when the server shuts down: it is answered with an error so no request
+/// is left hanging. (A client's cancellation drops the sender instead, and nothing is sent.)
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Shutdown;
+
+/// Calls in flight, by canonical request id. Dropping an entry's sender cancels the call as the
+/// client asked; sending [`Shutdown`] cancels it with an error response.
 #[derive(Default)]
 struct InFlight {
-    calls: Mutex<HashMap<String, oneshot::Sender<()>>>,
+    calls: Mutex<HashMap<String, oneshot::Sender<Shutdown>>>,
 }
 
 impl InFlight {
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, oneshot::Sender<()>>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, oneshot::Sender<Shutdown>>> {
         self.calls.lock().unwrap_or_else(|p| p.into_inner())
     }
     /// Registers a call; `None` if a call with the same id is already in flight.
-    fn start(&self, key: String) -> Option<oneshot::Receiver<()>> {
+    fn start(&self, key: String) -> Option<oneshot::Receiver<Shutdown>> {
         match self.lock().entry(key) {
             Entry::Occupied(_) => None,
             Entry::Vacant(slot) => {
@@ -64,8 +70,10 @@ impl InFlight {
     fn cancel(&self, key: &str) -> bool {
         self.lock().remove(key).is_some()
     }
-    fn cancel_all(&self) {
-        self.lock().clear();
+    fn cancel_all_for_shutdown(&self) {
+        for (_, stop) in self.lock().drain() {
+            let _ = stop.send(Shutdown);
+        }
     }
 }
 
@@ -95,7 +103,7 @@ pub async fn serve(server: Arc<McpServer>) -> anyhow::Result<()> {
     let all = MAX_IN_FLIGHT as u32;
     if signalled && tokio::time::timeout(SIGNAL_GRACE, slots.acquire_many(all)).await.is_err() {
         tracing::info!("cancelling calls still in flight");
-        in_flight.cancel_all();
+        in_flight.cancel_all_for_shutdown();
     }
     let _drained = slots.acquire_many(all).await;
     // An empty line tells the writer to flush and stop.
@@ -207,15 +215,13 @@ impl Reader {
         let stdin = std::io::stdin();
         let mut input = BufReader::with_capacity(IO_BUFFER_BYTES, stdin.lock());
         let mut line = Vec::with_capacity(4096);
+        let max = self.server.settings().max_line_bytes;
         loop {
-            match read_line(&mut input, &mut line, MAX_LINE_BYTES) {
+            match read_line(&mut input, &mut line, max) {
                 Ok(LineRead::Eof) => return,
                 Ok(LineRead::TooLong) => self.send(jsonrpc::failure(
                     None,
-                    &RpcError::new(
-                        jsonrpc::INVALID_REQUEST,
-                        format!("message exceeds the {MAX_LINE_BYTES}-byte line limit"),
-                    ),
+                    &RpcError::new(jsonrpc::INVALID_REQUEST, format!("message exceeds the {max}-byte line limit")),
                 )),
                 Ok(LineRead::Line) if line.iter().all(u8::is_ascii_whitespace) => {}
                 Ok(LineRead::Line) => self.dispatch(&line),
@@ -280,7 +286,12 @@ impl Reader {
             let _slot = slot;
             tokio::select! {
                 biased;
-                _ = cancelled => {}
+                stop = cancelled => {
+                    if stop == Ok(Shutdown) {
+                        let error = RpcError::new(jsonrpc::INTERNAL_ERROR, "cancelled: the server is shutting down");
+                        let _ = out.send(jsonrpc::failure(Some(&id), &error)).await;
+                    }
+                }
                 result = server.run_call(call, out.clone()) => {
                     in_flight.finish(&key);
                     let _ = out.send(jsonrpc::success(&id, &result)).await;

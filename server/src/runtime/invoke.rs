@@ -31,6 +31,8 @@ pub struct CallLimits {
     pub timeout: Duration,
     /// Linear memory limit, bytes.
     pub memory: usize,
+    /// Largest result (content and structured output together), bytes.
+    pub max_output_bytes: usize,
 }
 
 /// Where a call's time went, for telemetry.
@@ -88,6 +90,16 @@ pub enum CallFailure {
         /// The limit in bytes.
         limit: usize,
     },
+    /// The guest returned more output than allowed.
+    #[error("tool `{tool}` returned {size} bytes of output, more than its limit of {limit} bytes")]
+    OutputTooLarge {
+        /// The tool.
+        tool: String,
+        /// The result's size.
+        size: usize,
+        /// The limit.
+        limit: usize,
+    },
     /// The guest trapped (a panic, an unreachable, a bad memory access...).
     #[error("tool `{tool}` crashed: {reason}")]
     Trap {
@@ -136,6 +148,14 @@ impl Runtime {
         report.instantiate = times.instantiate;
         report.execute = times.execute;
         report.http = times.http;
+        let result = result.and_then(|answer| match &answer {
+            Ok(r) if output_size(r) > limits.max_output_bytes => Err(CallFailure::OutputTooLarge {
+                tool: name.into(),
+                size: output_size(r),
+                limit: limits.max_output_bytes,
+            }),
+            _ => Ok(answer),
+        });
         (result, report)
     }
 
@@ -255,10 +275,25 @@ impl Runtime {
     }
 }
 
+/// Bytes of a result: text, media, links and structured output.
+fn output_size(result: &CallResult) -> usize {
+    use crate::bindings::Content;
+    let blocks: usize = result
+        .content
+        .iter()
+        .map(|c| match c {
+            Content::Text(t) => t.len(),
+            Content::Image(m) | Content::Audio(m) => m.data.len() + m.mime_type.len(),
+            Content::ResourceLink(l) => l.uri.len() + l.name.len() + l.description.as_ref().map_or(0, String::len),
+        })
+        .sum();
+    blocks + result.structured.as_ref().map_or(0, String::len)
+}
+
 /// The most useful one-line description of a guest failure: the trap code when there is one.
 fn describe_error(error: &wasmtime::Error) -> String {
     match error.downcast_ref::<wasmtime::Trap>() {
-        Some(trap) => format!("wasm trap: {trap}"),
+        Some(trap) => trap.to_string(),
         None => error.to_string(),
     }
 }

@@ -15,6 +15,15 @@ pub const DEFAULT_MEMORY_LIMIT: usize = 256 << 20;
 /// for a slot; the pooling allocator is sized from this, so it never runs out of slots.
 pub const DEFAULT_MAX_CONCURRENT_CALLS: usize = 64;
 
+/// Default number of calls of one tool running at once: half the server's slots, so one busy
+/// tool cannot starve the others.
+pub const DEFAULT_MAX_CONCURRENT_CALLS_PER_TOOL: usize = DEFAULT_MAX_CONCURRENT_CALLS / 2;
+
+/// Default largest result of one call. A result is copied out of the guest and then serialised
+/// into one JSON line for the client; 16 MiB keeps that well below the memory limit and within
+/// what MCP clients accept.
+pub const DEFAULT_MAX_OUTPUT_BYTES: usize = 16 << 20;
+
 /// How often the epoch ticker advances while calls are running. A running guest yields to the
 /// async runtime at each tick, so this bounds how late a timeout or a cancellation takes effect.
 pub const EPOCH_TICK: Duration = Duration::from_millis(1);

@@ -45,6 +45,8 @@ pub struct RuntimeSettings {
     pub memory_limit: usize,
     /// Largest memory limit any tool has (the engine's hard cap); at least `memory_limit`.
     pub max_memory_limit: usize,
+    /// Default largest result per call, bytes.
+    pub max_output_bytes: usize,
     /// Cache directory; `None` disables the disk cache (every start compiles).
     pub cache_dir: Option<PathBuf>,
 }
@@ -56,6 +58,7 @@ impl Default for RuntimeSettings {
             call_timeout: limits::DEFAULT_CALL_TIMEOUT,
             memory_limit: limits::DEFAULT_MEMORY_LIMIT,
             max_memory_limit: limits::DEFAULT_MEMORY_LIMIT,
+            max_output_bytes: limits::DEFAULT_MAX_OUTPUT_BYTES,
             cache_dir: cache::default_dir(),
         }
     }
@@ -125,6 +128,10 @@ impl Runtime {
 
     /// The default limits of a call.
     pub fn default_limits(&self) -> CallLimits {
-        CallLimits { timeout: self.settings.call_timeout, memory: self.settings.memory_limit }
+        CallLimits {
+            timeout: self.settings.call_timeout,
+            memory: self.settings.memory_limit,
+            max_output_bytes: self.settings.max_output_bytes,
+        }
     }
 }

@@ -14,7 +14,7 @@ use sha2::{Digest, Sha256};
 use tokio::sync::OnceCell;
 
 use super::engine::hex;
-use super::spec::ToolSpec;
+use super::spec::{ToolSpec, Validators};
 use crate::bindings::ToolPre;
 use crate::host::HostState;
 use crate::telemetry::LoadKind;
@@ -120,6 +120,14 @@ pub struct RegisteredTool {
     pub name: Arc<str>,
     /// Its key in the schema cache, `schema:{name}`.
     pub schema_key: String,
+    validators: std::sync::OnceLock<Validators>,
+}
+
+impl RegisteredTool {
+    /// The tool's schema validators, compiled on first use.
+    pub fn validators(&self) -> &Validators {
+        self.validators.get_or_init(|| Validators::compile(&self.spec))
+    }
 }
 
 /// All components and tools known to the server.
@@ -144,7 +152,8 @@ impl Registry {
             }
             self.index.insert(spec.name.clone(), self.tools.len());
             let (name, schema_key) = (Arc::from(spec.name.as_str()), format!("schema:{}", spec.name));
-            self.tools.push(RegisteredTool { spec, component: index, name, schema_key });
+            let validators = std::sync::OnceLock::new();
+            self.tools.push(RegisteredTool { spec, component: index, name, schema_key, validators });
         }
         self.tools.sort_by(|a, b| a.spec.name.cmp(&b.spec.name));
         for (i, tool) in self.tools.iter().enumerate() {

@@ -108,6 +108,47 @@ fn annotations(a: &ToolAnnotations) -> Map<String, Value> {
     m
 }
 
+/// Compiled JSON Schema validators of a tool's input and output.
+pub struct Validators {
+    input: Option<jsonschema::Validator>,
+    output: Option<jsonschema::Validator>,
+}
+
+impl Validators {
+    /// Compiles the tool's schemas. A schema that does not compile is reported and not enforced.
+    pub fn compile(spec: &ToolSpec) -> Self {
+        let compile = |which: &str, schema: &Value| match jsonschema::validator_for(schema) {
+            Ok(v) => Some(v),
+            Err(e) => {
+                tracing::warn!(tool = %spec.name, "{which} schema does not compile and is not enforced: {e}");
+                None
+            }
+        };
+        Self {
+            input: compile("input", &spec.input_schema),
+            output: spec.output_schema.as_ref().and_then(|s| compile("output", s)),
+        }
+    }
+
+    /// Checks arguments against the input schema: `Err` names the first offending field.
+    pub fn check_input(&self, arguments: &Value) -> Result<(), String> {
+        check(self.input.as_ref(), arguments)
+    }
+
+    /// Checks structured output against the output schema.
+    pub fn check_output(&self, structured: &Value) -> Result<(), String> {
+        check(self.output.as_ref(), structured)
+    }
+}
+
+fn check(validator: Option<&jsonschema::Validator>, instance: &Value) -> Result<(), String> {
+    let Some(validator) = validator else { return Ok(()) };
+    validator.validate(instance).map_err(|e| {
+        let path = e.instance_path().to_string();
+        if path.is_empty() { e.to_string() } else { format!("{path}: {e}") }
+    })
+}
+
 impl ToolSpec {
     /// The MCP `Tool` object for `tools/list`.
     pub fn to_mcp(&self) -> Value {
@@ -150,6 +191,25 @@ mod tests {
                 open_world: None,
             },
         }
+    }
+
+    #[test]
+    fn validators_name_the_field() {
+        let spec = ToolSpec {
+            name: "t".into(),
+            title: None,
+            description: "d".into(),
+            input_schema: json!({"type": "object", "properties": {"n": {"type": "integer"}}, "required": ["n"]}),
+            output_schema: Some(json!({"type": "object", "required": ["ok"]})),
+            annotations: Map::new(),
+        };
+        let v = Validators::compile(&spec);
+        assert!(v.check_input(&json!({"n": 1})).is_ok());
+        let e = v.check_input(&json!({"n": "x"})).unwrap_err();
+        assert!(e.starts_with("/n:"), "{e}");
+        assert!(v.check_input(&json!({})).unwrap_err().contains("\"n\""));
+        assert!(v.check_output(&json!({"ok": 1})).is_ok());
+        assert!(v.check_output(&json!({"nope": 1})).is_err());
     }
 
     #[test]
