@@ -29,3 +29,11 @@ bench *ARGS:
 # Scaffold a new tool component in guest-tools/NAME.
 new-tool NAME:
     scripts/new-tool.sh {{NAME}}
+
+# Fuzz the JSON-RPC layer and the tools/call path for SECONDS each (nightly + cargo-fuzz);
+# new corpus entries land in fuzz/corpus/.
+fuzz SECONDS="60":
+    command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz
+    rustup target add --toolchain nightly wasm32-wasip2
+    cd fuzz && cargo +nightly fuzz run jsonrpc_message -- -max_total_time={{SECONDS}}
+    cd fuzz && cargo +nightly fuzz run call_path -- -max_total_time={{SECONDS}}

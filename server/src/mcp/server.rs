@@ -117,6 +117,29 @@ struct RequestMeta {
     progress_token: Option<Value>,
 }
 
+/// The parts of `tools/call` params the server needs.
+pub struct CallRequest<'a> {
+    /// The tool name.
+    pub name: Cow<'a, str>,
+    /// The arguments object as JSON text (`{}` when absent), or why they are unusable.
+    pub arguments: Result<String, String>,
+    /// `_meta.progressToken`, if it is a string or an integer.
+    pub progress_token: Option<Value>,
+}
+
+/// Parses `tools/call` params (the JSON-arguments path, fuzzed by `fuzz/fuzz_targets/call_path.rs`).
+pub fn parse_call_params(raw_params: Option<&RawValue>) -> Result<CallRequest<'_>, RpcError> {
+    let p: CallParams = params(raw_params)?;
+    let arguments = match p.arguments {
+        None => Ok("{}".to_owned()),
+        Some(raw) if raw.get() == "null" => Ok("{}".to_owned()),
+        Some(raw) if raw.get().starts_with('{') => Ok(raw.get().to_owned()),
+        Some(_) => Err(format!("invalid arguments for `{}`: `arguments` must be a JSON object", p.name)),
+    };
+    let progress_token = p.meta.and_then(|m| m.progress_token).filter(|t| t.is_string() || t.is_i64() || t.is_u64());
+    Ok(CallRequest { name: p.name, arguments, progress_token })
+}
+
 fn params<'a, T: Deserialize<'a>>(params: Option<&'a RawValue>) -> Result<T, RpcError> {
     let text = params.map_or("{}", RawValue::get);
     serde_json::from_str(text).map_err(|e| RpcError::invalid_params(format!("invalid params: {e}")))
@@ -227,21 +250,13 @@ impl McpServer {
     /// Validates a `tools/call` request. An unknown tool is a protocol error (-32602); bad
     /// arguments are kept for the call to answer as an `isError` result.
     pub fn prepare_call(&self, raw_params: Option<&RawValue>) -> Result<PreparedCall, RpcError> {
-        let p: CallParams = params(raw_params)?;
+        let parsed = parse_call_params(raw_params)?;
         let tool = self
             .registry
             .tools()
-            .binary_search_by(|t| t.spec.name.as_str().cmp(&p.name))
-            .map_err(|_| RpcError::invalid_params(format!("unknown tool: {}", p.name)))?;
-        let arguments = match p.arguments {
-            None => Ok("{}".to_owned()),
-            Some(raw) if raw.get() == "null" => Ok("{}".to_owned()),
-            Some(raw) if raw.get().starts_with('{') => Ok(raw.get().to_owned()),
-            Some(_) => Err(format!("invalid arguments for `{}`: `arguments` must be a JSON object", p.name)),
-        };
-        let progress_token =
-            p.meta.and_then(|m| m.progress_token).filter(|t| t.is_string() || t.is_i64() || t.is_u64());
-        Ok(PreparedCall { tool, arguments, progress_token })
+            .binary_search_by(|t| t.spec.name.as_str().cmp(&parsed.name))
+            .map_err(|_| RpcError::invalid_params(format!("unknown tool: {}", parsed.name)))?;
+        Ok(PreparedCall { tool, arguments: parsed.arguments, progress_token: parsed.progress_token })
     }
 
     /// Runs a prepared call and returns its `CallToolResult`; records its span (also when the
