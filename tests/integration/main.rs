@@ -4,6 +4,7 @@
 //! One test binary with a module per area (see `support.rs` for the harness).
 
 mod components;
+mod golden;
 mod hostile;
 mod http_server;
 mod interop;
