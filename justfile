@@ -24,7 +24,7 @@ run *ARGS:
 bench *ARGS:
     cargo build --release -p ide-agents-mcp -p ide-agents-mcp-benches
     target/release/micro --out bench-results
-    target/release/e2e --server target/release/ide-agents-mcp --out bench-results {{ARGS}}
+    target/release/e2e --server target/release/ide-agents-mcp --floor target/release/floor --out bench-results {{ARGS}}
 
 # Scaffold a new tool component in guest-tools/NAME.
 new-tool NAME:

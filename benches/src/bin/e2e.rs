@@ -2,12 +2,13 @@
 //!
 //! ```text
 //! e2e --server target/release/ide-agents-mcp [--out bench-results] [--requests 50000]
-//!     [--concurrency 1,16,64] [--spawns 20]
+//!     [--concurrency 1,16,64] [--spawns 20] [--floor target/release/floor]
 //! ```
 //!
 //! Reports spawn-to-initialize (warm cache), idle RSS, the first call of a lazily loaded tool with
 //! a warm AOT cache, and for `ide_agents_health` at each concurrency: calls/s, p50/p95/p99 latency
-//! and server CPU per call (from /proc). Writes `e2e.json` and `e2e.md` to the output directory.
+//! and server CPU per call (from /proc). With `--floor`, the same load at 16 in flight against a
+//! minimal serde_json line loop, and our ratios to it. Writes `e2e.json` and `e2e.md`.
 //! Every request loop is bounded in count and time.
 
 use std::io::{BufRead, BufReader, BufWriter, Write};
@@ -26,6 +27,7 @@ struct Opts {
     requests: usize,
     concurrency: Vec<usize>,
     spawns: usize,
+    floor: Option<PathBuf>,
 }
 
 fn usage() -> ! {
@@ -40,6 +42,7 @@ fn parse_opts() -> Opts {
         requests: 50_000,
         concurrency: vec![1, 16, 64],
         spawns: 20,
+        floor: None,
     };
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
@@ -52,6 +55,7 @@ fn parse_opts() -> Opts {
                 o.concurrency = value().split(',').map(|c| c.parse().unwrap_or_else(|_| usage())).collect();
             }
             "--spawns" => o.spawns = value().parse().unwrap_or_else(|_| usage()),
+            "--floor" => o.floor = Some(value().into()),
             _ => usage(),
         }
     }
@@ -263,6 +267,16 @@ fn main() {
     let (_, peak_rss) = rss_kib(server.pid());
     server.close();
 
+    // The floor, same load at 16 in flight, and our ratios to it (needs 16 among --concurrency).
+    let ours_at_16 = runs.iter().find(|r| r["concurrency"] == 16).cloned();
+    let floor = opts.floor.as_ref().zip(ours_at_16).map(|(bin, ours)| {
+        let mut f = Server::spawn(bin, cache.path());
+        f.initialize();
+        let run = throughput(&mut f, "ide_agents_health", opts.requests, 16);
+        f.close();
+        let ratio = |key: &str| ours[key].as_f64().unwrap_or(0.0) / run[key].as_f64().unwrap_or(f64::NAN);
+        json!({"floor": run, "throughput_ratio": ratio("calls_per_s"), "cpu_per_call_ratio": ratio("server_cpu_us_per_call")})
+    });
     let result = json!({
         "machine": machine(),
         "server": opts.server.display().to_string(),
@@ -274,6 +288,7 @@ fn main() {
         "idle_rss_kib": idle_rss,
         "peak_rss_kib": peak_rss,
         "throughput": runs,
+        "floor": floor,
     });
     std::fs::create_dir_all(&opts.out).expect("create output directory");
     let pretty = serde_json::to_string_pretty(&result).unwrap();
@@ -323,6 +338,16 @@ fn markdown(r: &Value) -> String {
             t["p95_ms"],
             t["p99_ms"],
             t["server_cpu_us_per_call"]
+        ));
+    }
+    if let Some(f) = r.get("floor").filter(|f| !f.is_null()) {
+        md.push_str(&format!(
+            "\nFloor (serde_json line loop, no MCP semantics, no sandbox), 16 in flight: {} calls/s, {} µs CPU per call. \
+             Ours: {:.2}x its throughput, {:.1}x its CPU per call.\n",
+            f["floor"]["calls_per_s"],
+            f["floor"]["server_cpu_us_per_call"],
+            f["throughput_ratio"].as_f64().unwrap_or(0.0),
+            f["cpu_per_call_ratio"].as_f64().unwrap_or(0.0),
         ));
     }
     md
