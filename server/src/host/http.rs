@@ -133,11 +133,6 @@ impl AllowList {
     pub fn explicit_hosts(&self) -> impl Iterator<Item = &str> {
         self.origins.iter().filter(|o| !o.wildcard).map(|o| o.host.as_str())
     }
-
-    /// Whether the list is empty (the tool has no network access).
-    pub fn is_empty(&self) -> bool {
-        self.origins.is_empty()
-    }
 }
 
 /// Whether `ip` is a public unicast address (not loopback, private, link-local, shared, metadata,

@@ -174,11 +174,6 @@ impl McpServer {
         }
     }
 
-    /// The tool registry.
-    pub fn registry(&self) -> &Registry {
-        &self.registry
-    }
-
     /// Answers every request except `tools/call`.
     pub fn handle(&self, method: &str, raw_params: Option<&RawValue>) -> Result<Value, RpcError> {
         match method {

@@ -7,7 +7,6 @@
 
 use std::borrow::Cow;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
@@ -224,7 +223,6 @@ impl Runtime {
         });
         let (component, kind) = match cached {
             Some(component) => {
-                self.stats.from_aot_cache.fetch_add(1, Ordering::Relaxed);
                 tracing::info!(component = %label, "loaded component from AOT cache");
                 (component, LoadKind::Aot)
             }
@@ -245,7 +243,6 @@ impl Runtime {
                     .context("compiler task failed")?
                     .map_err(anyhow::Error::from)
                     .with_context(|| format!("{label} is not a valid WebAssembly component"))?;
-                self.stats.compiled.fetch_add(1, Ordering::Relaxed);
                 tracing::info!(component = %label, ms = started.elapsed().as_millis() as u64, "compiled component");
                 if let Some(path) = &artifact_path
                     && let Err(e) = Cache::write_artifact(path, &compiled)

@@ -19,7 +19,6 @@ pub mod registry;
 pub mod spec;
 
 use std::path::PathBuf;
-use std::sync::atomic::AtomicU64;
 use std::time::Duration;
 
 use tokio::sync::Semaphore;
@@ -64,15 +63,6 @@ impl Default for RuntimeSettings {
     }
 }
 
-/// Counters about component loading, for diagnostics and tests.
-#[derive(Debug, Default)]
-pub struct LoadStats {
-    /// Components compiled by Cranelift.
-    pub compiled: AtomicU64,
-    /// Components loaded from the AOT cache.
-    pub from_aot_cache: AtomicU64,
-}
-
 /// The engine, linker, cache and call limits: everything needed to run a tool.
 pub struct Runtime {
     engine: Engine,
@@ -83,8 +73,6 @@ pub struct Runtime {
     call_slots: Semaphore,
     settings: RuntimeSettings,
     services: std::sync::Arc<HostServices>,
-    /// Load counters.
-    pub stats: LoadStats,
 }
 
 impl Runtime {
@@ -112,13 +100,7 @@ impl Runtime {
             cache,
             settings,
             services,
-            stats: LoadStats::default(),
         })
-    }
-
-    /// The runtime's settings.
-    pub fn settings(&self) -> &RuntimeSettings {
-        &self.settings
     }
 
     /// The services shared by every call.
