@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test. Works on a fresh machine that has rustup/cargo, python3 and node (with npm):
-# installs the wasm32-wasip2 target, the Python interop client (mcp==2.3.0 in tests/interop/.venv)
+# installs the wasm32-wasip2 target, the Python test packages (tests/interop/requirements.txt: the
+# mcp==2.3.0 interop client and scikit-learn, into tests/interop/.venv)
 # and the TypeScript interop client (@modelcontextprotocol/sdk@1.32.2 in tests/interop/node_modules),
 # then runs `cargo test --workspace`. Extra arguments go to `cargo test`.
 set -euo pipefail
@@ -18,10 +19,19 @@ fi
 
 interop=tests/interop
 py="$interop/.venv/bin/python"
-if ! { [ -x "$py" ] && "$py" -c 'import importlib.metadata as m, sys; sys.exit(m.version("mcp") != "2.3.0")' 2>/dev/null; }; then
-  echo "installing the Python interop client (mcp==2.3.0) into $interop/.venv" >&2
-  python3 -m venv "$interop/.venv" || die "python3 -m venv failed: install the venv module (Debian: apt-get install python3-venv)"
-  "$py" -m pip install --quiet --disable-pip-version-check mcp==2.3.0 || die "pip could not install mcp==2.3.0"
+requirements="$interop/requirements.txt"
+# Every pinned requirement installed at its version?
+installed() {
+  "$py" - "$requirements" <<'PY' 2>/dev/null
+import importlib.metadata as m, sys
+pins = [l.split("==") for l in open(sys.argv[1]) if "==" in l and not l.startswith("#")]
+sys.exit(any(m.version(name.strip()) != version.strip() for name, version in pins))
+PY
+}
+if ! { [ -x "$py" ] && installed; }; then
+  echo "installing the Python test packages ($(grep -v '^#' "$requirements" | tr '\n' ' ')) into $interop/.venv" >&2
+  [ -x "$py" ] || python3 -m venv "$interop/.venv" || die "python3 -m venv failed: install the venv module (Debian: apt-get install python3-venv)"
+  "$py" -m pip install --quiet --disable-pip-version-check -r "$requirements" || die "pip could not install $requirements"
 fi
 if [ ! -f "$interop/node_modules/@modelcontextprotocol/sdk/package.json" ] \
    || ! grep -q '"version": "1.32.2"' "$interop/node_modules/@modelcontextprotocol/sdk/package.json"; then

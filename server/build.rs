@@ -1,16 +1,28 @@
 //! Builds the tool components in `../guest-tools` for `wasm32-wasip2` and tells the crate where they are.
 //!
-//! The shipped built-ins (`health`) are embedded with `include_bytes!` through
-//! `$OUT_DIR/builtins.rs`; the test-only components (`echo`, `hostile`) are only built, and their
+//! The shipped built-ins (see [`BUILTINS`]) are embedded with `include_bytes!` through
+//! `$OUT_DIR/builtins.rs`, each with its group and its SHA-256 (computed here, so startup does not
+//! hash them); the test-only components (`echo`, `hostile`, ...) are only built, and their
 //! directory is exported as `IDE_AGENTS_TEST_GUESTS` for the integration tests. Guests are built
 //! once per server build, never inside a test.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use sha2::{Digest, Sha256};
+
 const GUEST_TARGET: &str = "wasm32-wasip2";
-/// Components embedded in the server binary, by crate name.
-const BUILTINS: &[&str] = &["health"];
+/// Components embedded in the server binary: (crate name, group). `ultra` components are only
+/// registered in ULTRA mode; without it their bytes are never touched.
+const BUILTINS: &[(&str, &str)] = &[
+    ("health", "Core"),
+    ("catalog", "Core"),
+    ("command", "Core"),
+    ("resource", "Core"),
+    ("prompt", "Core"),
+    ("github", "Core"),
+    ("ultra", "Ultra"),
+];
 
 fn main() {
     let manifest_dir = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").unwrap());
@@ -27,7 +39,7 @@ fn main() {
         // For builds whose toolchain cannot target wasm32-wasip2 (the nightly used for fuzzing):
         // a server with no built-in tools, enough for the protocol-layer fuzz targets.
         println!("cargo:warning=IDE_AGENTS_MCP_NO_GUESTS is set: building without built-in tools");
-        std::fs::write(out_dir.join("builtins.rs"), "pub static BUILTIN_COMPONENTS: &[(&str, &[u8])] = &[];\n")
+        std::fs::write(out_dir.join("builtins.rs"), "pub static BUILTIN_COMPONENTS: &[Builtin] = &[];\n")
             .expect("write builtins.rs");
         println!("cargo:rustc-env=IDE_AGENTS_TEST_GUESTS=");
         return;
@@ -56,12 +68,17 @@ fn main() {
     assert!(status.success(), "building guest tools in {} failed (see the output above)", guests.display());
 
     let built = target_dir.join(GUEST_TARGET).join("release");
-    let mut builtins = String::from("/// Components compiled into the binary: (crate name, component bytes).\n");
-    builtins.push_str("pub static BUILTIN_COMPONENTS: &[(&str, &[u8])] = &[\n");
-    for name in BUILTINS {
+    let mut builtins = String::from("/// Components compiled into the binary.\n");
+    builtins.push_str("pub static BUILTIN_COMPONENTS: &[Builtin] = &[\n");
+    for (name, group) in BUILTINS {
         let path = built.join(format!("{name}.wasm"));
-        assert!(path.exists(), "guest build did not produce {}", path.display());
-        builtins.push_str(&format!("    ({name:?}, include_bytes!({:?})),\n", path.display().to_string()));
+        let bytes =
+            std::fs::read(&path).unwrap_or_else(|e| panic!("guest build did not produce {}: {e}", path.display()));
+        let sha256: String = Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect();
+        builtins.push_str(&format!(
+            "    Builtin {{ name: {name:?}, group: Group::{group}, sha256: {sha256:?}, bytes: include_bytes!({:?}) }},\n",
+            path.display().to_string()
+        ));
     }
     builtins.push_str("];\n");
     std::fs::write(out_dir.join("builtins.rs"), builtins).expect("write builtins.rs");

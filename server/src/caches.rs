@@ -95,6 +95,22 @@ impl<K: Hash + Eq + Send + Sync + 'static, V: Clone + Send + Sync + 'static> Ttl
         v
     }
 
+    /// The value under `key`, if present and fresh (counted as a hit or a miss).
+    pub fn get(&self, key: &K) -> Option<V> {
+        let found = self.cache.get(key);
+        if found.is_some() {
+            self.counters.hit();
+        } else {
+            self.counters.miss();
+        }
+        found
+    }
+
+    /// Stores `value` under `key`.
+    pub fn insert(&self, key: K, value: V) {
+        self.cache.insert(key, value);
+    }
+
     /// Entries held (approximate, as mini-moka reports it).
     pub fn entries(&self) -> u64 {
         self.cache.entry_count()

@@ -14,6 +14,7 @@ use clap::{Args, Parser, Subcommand};
 use serde::Deserialize;
 
 use crate::host::http::{AllowList, HttpSettings};
+pub use crate::host::workspace::Root;
 use crate::mcp::ServerSettings;
 use crate::runtime::RuntimeSettings;
 use crate::telemetry::TelemetrySettings;
@@ -34,7 +35,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Serve MCP over stdio (the default).
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Summarise a telemetry span file: per tool, count, error rate, latency percentiles, phases.
     Stats(StatsArgs),
 }
@@ -76,6 +77,15 @@ pub struct ServeArgs {
     /// Enable the ULTRA (ML) tool group.
     #[arg(long, env = "IDE_AGENTS_MCP_ULTRA")]
     pub ultra: bool,
+
+    /// Grant the built-in resource, prompt and rank tools read-only access to this directory (the
+    /// `workspace` root) [default: `[roots] workspace`, else nothing].
+    #[arg(long, value_name = "DIR", env = "IDE_AGENTS_MCP_WORKSPACE")]
+    pub workspace: Option<PathBuf>,
+
+    /// Base URL of the agents backend used by `ide_agents_command` [default: `[backend] base_url`].
+    #[arg(long, value_name = "URL", env = "IDE_AGENTS_MCP_BACKEND_URL")]
+    pub backend_url: Option<String>,
 
     /// Wall-clock limit per tool call, in milliseconds [default: 30000].
     #[arg(long, value_name = "MS", env = "IDE_AGENTS_MCP_CALL_TIMEOUT_MS",
@@ -175,10 +185,60 @@ pub struct FileConfig {
     /// `[telemetry]`
     #[serde(default)]
     pub telemetry: TelemetrySection,
+    /// `[roots]`: directories granted read-only to the built-in tools.
+    #[serde(default)]
+    pub roots: RootsSection,
+    /// `[backend]`: the agents backend of `ide_agents_command`.
+    #[serde(default)]
+    pub backend: ServiceSection,
+    /// `[github]`: the GitHub API of the `ide_agents_github_*` tools.
+    #[serde(default)]
+    pub github: ServiceSection,
     /// `[tools.<name>]`: per-tool permissions.
     #[serde(default)]
     pub tools: BTreeMap<String, ToolSection>,
 }
+
+/// `[roots]`: each directory is granted, read-only and under the root name given here, to the
+/// built-in tools that read files ([`ROOT_TOOLS`]).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RootsSection {
+    /// The workspace (`repo.graph`, `/diff_review` and `/write_tests` from files, ranking files).
+    pub workspace: Option<PathBuf>,
+    /// A folder of markdown notes (`kb.snippet`).
+    pub kb: Option<PathBuf>,
+    /// A folder of build logs (`build.logs`).
+    pub logs: Option<PathBuf>,
+}
+
+/// `[backend]` and `[github]`: where a built-in service client talks to, and its token.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceSection {
+    /// Base URL; its origin is added to the tools' `http_allow`.
+    pub base_url: Option<String>,
+    /// Bearer token (a secret).
+    pub token: Option<SecretSource>,
+}
+
+/// Built-in tools that get the `[roots]` grants.
+pub const ROOT_TOOLS: &[&str] = &["ide_agents_resource", "ide_agents_prompt", "ide_agents_ultra_rank"];
+/// The built-in backend command tool.
+pub const COMMAND_TOOL: &str = "ide_agents_command";
+/// The built-in GitHub tools.
+pub const GITHUB_TOOLS: &[&str] = &[
+    "ide_agents_github_get_issue",
+    "ide_agents_github_list_pulls",
+    "ide_agents_github_get_pull",
+    "ide_agents_github_get_pull_diff",
+    "ide_agents_github_search_code",
+    "ide_agents_github_comment_issue",
+];
+/// The GitHub API the GitHub tools use unless `[github] base_url` says otherwise.
+pub const DEFAULT_GITHUB_URL: &str = "https://api.github.com";
+/// The environment variable the GitHub token is read from when `[github] token` is not set.
+pub const GITHUB_TOKEN_ENV: &str = "GITHUB_TOKEN";
 
 /// `[limits]`
 #[derive(Debug, Default, Deserialize)]
@@ -275,6 +335,9 @@ pub struct ToolSection {
     pub max_concurrent_calls: Option<usize>,
     /// Largest result of this tool, bytes.
     pub max_output_bytes: Option<usize>,
+    /// Directories the tool may read through the `workspace` interface, by root name.
+    #[serde(default)]
+    pub read_roots: BTreeMap<String, PathBuf>,
     /// Values the tool reads with `config.get`.
     #[serde(default)]
     pub config: BTreeMap<String, String>,
@@ -339,6 +402,8 @@ pub struct ToolPolicy {
     pub config: HashMap<String, String>,
     /// `config.secret` values.
     pub secrets: HashMap<String, Secret>,
+    /// Read-only directory grants, by root name.
+    pub roots: BTreeMap<String, Root>,
 }
 
 /// Cache sizes and lifetimes.
@@ -550,10 +615,10 @@ pub fn resolve(args: &ServeArgs, file: FileConfig, path: Option<PathBuf>) -> Res
         telemetry.queue_capacity = in_range(p, "telemetry.queue_capacity", n, 1, 10_000_000)?;
     }
 
-    let mut tools = HashMap::new();
+    let mut tools = builtin_policies(args, &file.roots, file.backend, file.github, p)?;
     for (name, section) in file.tools {
         let key = |k: &str| format!("tools.{name}.{k}");
-        let mut policy = ToolPolicy::default();
+        let policy = tools.entry(name.clone()).or_default();
         for (i, entry) in section.http_allow.iter().enumerate() {
             policy.http_allow.add(entry).map_err(|reason| invalid(p, format!("{}[{i}]", key("http_allow")), reason))?;
         }
@@ -570,17 +635,16 @@ pub fn resolve(args: &ServeArgs, file: FileConfig, path: Option<PathBuf>) -> Res
         if let Some(n) = section.max_output_bytes {
             policy.max_output_bytes = Some(in_range(p, &key("max_output_bytes"), n, 1, 1 << 30)?);
         }
-        policy.config = section.config.into_iter().collect();
+        policy.config.extend(section.config);
         for (secret, source) in section.secrets {
-            let value = match source {
-                SecretSource::Value(v) => v,
-                SecretSource::Env { env } => std::env::var(&env).map_err(|_| {
-                    invalid(p, format!("{}.{secret}", key("secrets")), format!("environment variable {env} is not set"))
-                })?,
-            };
-            policy.secrets.insert(secret, Secret(value));
+            let value = secret_value(p, &format!("{}.{secret}", key("secrets")), source)?;
+            policy.secrets.insert(secret, value);
         }
-        tools.insert(name, policy);
+        for (root, path) in section.read_roots {
+            let opened =
+                Root::open(&path).map_err(|reason| invalid(p, format!("{}.{root}", key("read_roots")), reason))?;
+            policy.roots.insert(root, opened);
+        }
     }
 
     let worker_threads = match args.worker_threads.or(file.server.worker_threads) {
@@ -604,6 +668,64 @@ pub fn resolve(args: &ServeArgs, file: FileConfig, path: Option<PathBuf>) -> Res
         telemetry,
         tools,
     })
+}
+
+/// A secret's value: inline, or read from the environment variable it names.
+fn secret_value(file: &Option<PathBuf>, key: &str, source: SecretSource) -> Result<Secret, ConfigError> {
+    match source {
+        SecretSource::Value(v) => Ok(Secret(v)),
+        SecretSource::Env { env } => std::env::var(&env)
+            .map(Secret)
+            .map_err(|_| invalid(file, key, format!("environment variable {env} is not set"))),
+    }
+}
+
+/// The policies of the built-in tools, from `[roots]`, `[backend]` and `[github]` (and their
+/// flags): read-only roots for [`ROOT_TOOLS`], the backend's origin, URL and token for
+/// [`COMMAND_TOOL`], GitHub's for [`GITHUB_TOOLS`]. `[tools.<name>]` sections apply on top.
+fn builtin_policies(
+    args: &ServeArgs,
+    roots: &RootsSection,
+    backend: ServiceSection,
+    github: ServiceSection,
+    p: &Option<PathBuf>,
+) -> Result<HashMap<String, ToolPolicy>, ConfigError> {
+    let mut tools: HashMap<String, ToolPolicy> = HashMap::new();
+    let workspace = args.workspace.as_ref().or(roots.workspace.as_ref());
+    for (name, path) in [("workspace", workspace), ("kb", roots.kb.as_ref()), ("logs", roots.logs.as_ref())] {
+        let Some(path) = path else { continue };
+        let root = Root::open(path).map_err(|reason| invalid(p, format!("roots.{name}"), reason))?;
+        for tool in ROOT_TOOLS {
+            tools.entry((*tool).to_owned()).or_default().roots.insert(name.to_owned(), root.clone());
+        }
+    }
+    let mut service = |tools_of: &[&str], section: ServiceSection, url: Option<String>, key: &str, url_key: &str| {
+        let token = match section.token {
+            Some(source) => Some(secret_value(p, &format!("{key}.token"), source)?),
+            None if key == "github" => std::env::var(GITHUB_TOKEN_ENV).ok().filter(|t| !t.is_empty()).map(Secret),
+            None => None,
+        };
+        let Some(url) = url else { return Ok(()) };
+        let origin = url::Url::parse(&url)
+            .ok()
+            .filter(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
+            .map(|u| u.origin().ascii_serialization())
+            .ok_or_else(|| invalid(p, format!("{key}.base_url"), format!("{url:?} is not an http(s) URL")))?;
+        for tool in tools_of {
+            let policy = tools.entry((*tool).to_owned()).or_default();
+            policy.http_allow.add(&origin).map_err(|reason| invalid(p, format!("{key}.base_url"), reason))?;
+            policy.config.insert(url_key.to_owned(), url.trim_end_matches('/').to_owned());
+            if let Some(token) = &token {
+                policy.secrets.insert("token".to_owned(), token.clone());
+            }
+        }
+        Ok::<_, ConfigError>(())
+    };
+    let backend_url = args.backend_url.clone().or(backend.base_url.clone());
+    service(&[COMMAND_TOOL], backend, backend_url, "backend", "backend_base_url")?;
+    let github_url = github.base_url.clone().unwrap_or_else(|| DEFAULT_GITHUB_URL.to_owned());
+    service(GITHUB_TOOLS, github, Some(github_url), "github", "base_url")?;
+    Ok(tools)
 }
 
 /// One worker thread per core but one: the stdin reader, stdout writer, epoch ticker and

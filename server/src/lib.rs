@@ -24,6 +24,21 @@ pub mod telemetry;
 
 /// Components compiled into the binary (built from `guest-tools/` by `build.rs`).
 pub mod builtins {
+    pub use crate::runtime::registry::Group;
+
+    /// One built-in component.
+    #[derive(Debug)]
+    pub struct Builtin {
+        /// Crate name of the component.
+        pub name: &'static str,
+        /// Which tool group it belongs to.
+        pub group: Group,
+        /// Hex SHA-256 of `bytes`, computed at build time.
+        pub sha256: &'static str,
+        /// The component.
+        pub bytes: &'static [u8],
+    }
+
     include!(concat!(env!("OUT_DIR"), "/builtins.rs"));
 }
 
@@ -52,7 +67,7 @@ pub async fn serve(settings: config::Settings) -> anyhow::Result<()> {
     let mut runtime_settings = settings.runtime.clone();
     runtime_settings.max_memory_limit = settings.max_memory_limit();
     let runtime = runtime::Runtime::new(runtime_settings, services)?;
-    let sources = runtime::registry::sources(&settings.tools_dirs)?;
+    let sources = runtime::registry::sources(&settings.tools_dirs, settings.ultra)?;
     let registry = runtime.discover(sources).await;
     for name in settings.tools.keys().filter(|n| registry.tool(n).is_none()) {
         tracing::warn!(tool = %name, "configuration names a tool that is not registered");

@@ -32,7 +32,7 @@ fn stats(args: &StatsArgs) -> std::process::ExitCode {
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let args = match cli.command {
-        Some(Command::Serve(args)) => args,
+        Some(Command::Serve(args)) => *args,
         Some(Command::Stats(args)) => return stats(&args),
         None => cli.serve,
     };

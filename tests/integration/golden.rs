@@ -1,4 +1,4 @@
-//! Golden `tools/list` output: any change to a tool's name, description or schemas shows up as a
+//! Golden `tools/list` output (ULTRA on, so every built-in tool is in it): any change to a tool's name, description or schemas shows up as a
 //! diff here. Regenerate with `UPDATE_GOLDEN=1 cargo test -p ide-agents-mcp --test integration golden`.
 
 use std::path::Path;
@@ -9,7 +9,7 @@ use crate::support::Launch;
 
 #[test]
 fn tools_list_matches_the_golden_file() {
-    let mut server = Launch::with_tools(&["echo"]).spawn();
+    let mut server = Launch::with_tools(&["echo"]).args(["--ultra"]).spawn();
     server.initialize();
     let listed = server.result("tools/list", json!({}));
     let golden = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/integration/golden/tools_list.json");

@@ -2,7 +2,8 @@
 //! a certificate from a throwaway CA. It counts accepted TCP connections.
 //!
 //! Routes: `/ok` (200 "ok"), `/redirect?to=URL` (302), `/slow?ms=N`, `/big?n=N` (N bytes),
-//! `/echo` (method, body and whether an Authorization header arrived).
+//! `/echo` (method, body and whether an Authorization header arrived). [`TestServer::api`] serves
+//! a [`Handler`] instead (the fake backend and GitHub API).
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -17,6 +18,39 @@ use hyper::{Request, Response};
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
 
+/// One request, as a [`Handler`] sees it.
+#[derive(Debug, Clone)]
+pub struct ApiRequest {
+    /// `GET`, `POST`, ...
+    pub method: String,
+    /// The path, without the query.
+    pub path: String,
+    /// The query string (without `?`), or empty.
+    pub query: String,
+    /// Headers, lowercased names.
+    pub headers: Vec<(String, String)>,
+    /// The body.
+    pub body: Vec<u8>,
+}
+
+impl ApiRequest {
+    /// The first header called `name` (lowercase).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
+
+    /// The query parameter `key`, percent-decoded.
+    pub fn param(&self, key: &str) -> Option<String> {
+        url::form_urlencoded::parse(self.query.as_bytes()).find(|(k, _)| k == key).map(|(_, v)| v.into_owned())
+    }
+}
+
+/// An answer: status, content type, body.
+pub type ApiReply = (u16, &'static str, Vec<u8>);
+
+/// Answers requests (run on the blocking pool, so it may block).
+pub type Handler = Arc<dyn Fn(ApiRequest) -> ApiReply + Send + Sync>;
+
 /// A running test server; stops when dropped.
 pub struct TestServer {
     /// Where it listens (127.0.0.1).
@@ -28,7 +62,12 @@ pub struct TestServer {
 impl TestServer {
     /// Plain HTTP/1.1 and h2c.
     pub fn plain() -> Self {
-        Self::start(None)
+        Self::start(None, None)
+    }
+
+    /// Plain HTTP/1.1 answered by `handler`.
+    pub fn api(handler: Handler) -> Self {
+        Self::start(None, Some(handler))
     }
 
     /// TLS with ALPN h2 + http/1.1; writes the CA certificate (PEM) to `ca_file`.
@@ -54,10 +93,10 @@ impl TestServer {
             )
             .unwrap();
         config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
-        Self::start(Some(tokio_rustls::TlsAcceptor::from(Arc::new(config))))
+        Self::start(Some(tokio_rustls::TlsAcceptor::from(Arc::new(config))), None)
     }
 
-    fn start(tls: Option<tokio_rustls::TlsAcceptor>) -> Self {
+    fn start(tls: Option<tokio_rustls::TlsAcceptor>, handler: Option<Handler>) -> Self {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         listener.set_nonblocking(true).unwrap();
         let addr = listener.local_addr().unwrap();
@@ -65,7 +104,7 @@ impl TestServer {
         let (stop, mut stopped) = tokio::sync::oneshot::channel::<()>();
         let count = accepted.clone();
         std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
             rt.block_on(async move {
                 let listener = tokio::net::TcpListener::from_std(listener).unwrap();
                 loop {
@@ -74,9 +113,17 @@ impl TestServer {
                         accepted = listener.accept() => match accepted { Ok((s, _)) => s, Err(_) => continue },
                     };
                     count.fetch_add(1, Ordering::SeqCst);
-                    let tls = tls.clone();
+                    let (tls, handler) = (tls.clone(), handler.clone());
                     tokio::spawn(async move {
-                        let service = hyper::service::service_fn(route);
+                        let service = hyper::service::service_fn(move |req| {
+                            let handler = handler.clone();
+                            async move {
+                                match handler {
+                                    Some(h) => serve_api(h, req).await,
+                                    None => route(req).await,
+                                }
+                            }
+                        });
                         let builder = auto::Builder::new(TokioExecutor::new());
                         match tls {
                             Some(acceptor) => {
@@ -112,6 +159,23 @@ impl Drop for TestServer {
             let _ = stop.send(());
         }
     }
+}
+
+async fn serve_api(handler: Handler, req: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
+    let method = req.method().to_string();
+    let path = req.uri().path().to_owned();
+    let query = req.uri().query().unwrap_or_default().to_owned();
+    let headers =
+        req.headers().iter().map(|(k, v)| (k.as_str().to_owned(), v.to_str().unwrap_or_default().to_owned())).collect();
+    let body = req.into_body().collect().await.map(|b| b.to_bytes().to_vec()).unwrap_or_default();
+    let request = ApiRequest { method, path, query, headers, body };
+    let (status, content_type, body) =
+        tokio::task::spawn_blocking(move || handler(request)).await.unwrap_or((500, "text/plain", b"panic".to_vec()));
+    Ok(Response::builder()
+        .status(status)
+        .header("content-type", content_type)
+        .body(Full::new(Bytes::from(body)))
+        .unwrap())
 }
 
 fn query<'a>(req: &'a Request<Incoming>, key: &str) -> Option<&'a str> {

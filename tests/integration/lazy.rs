@@ -6,7 +6,7 @@ use std::path::Path;
 
 use serde_json::json;
 
-use crate::support::{Finished, Launch, tools_dir};
+use crate::support::{CORE_COMPONENTS, Finished, Launch, tools_dir};
 
 fn count(stderr: &str, needle: &str) -> usize {
     stderr.lines().filter(|l| l.contains(needle)).count()
@@ -36,8 +36,9 @@ fn warm_descriptor_cache_means_tools_list_compiles_nothing_and_first_call_writes
     let cold = run(tools.path(), cache.path(), |s| {
         s.result("tools/list", json!({}));
     });
-    assert_eq!(count(&cold.stderr, "compiled component"), 2, "health and echo:\n{}", cold.stderr);
-    assert_eq!(files(&cache.path().join("descriptors")).len(), 2);
+    assert_eq!(count(&cold.stderr, "compiled component"), CORE_COMPONENTS + 1, "built-ins and echo:\n{}", cold.stderr);
+    assert_eq!(files(&cache.path().join("descriptors")).len(), CORE_COMPONENTS + 1);
+    let listed_cold = cold.stderr;
 
     // Descriptors warm, artifacts gone (as after a wasmtime upgrade, which changes the engine key).
     for f in files(&cache.path().join("aot")) {
@@ -45,8 +46,11 @@ fn warm_descriptor_cache_means_tools_list_compiles_nothing_and_first_call_writes
     }
     let listed = run(tools.path(), cache.path(), |s| {
         let tools = s.result("tools/list", json!({}));
-        assert_eq!(tools["tools"].as_array().unwrap().len(), 2);
+        let names: Vec<&str> = tools["tools"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
+        assert!(names.contains(&"echo") && names.contains(&"ide_agents_health"), "{names:?}");
+        assert!(!names.iter().any(|n| n.starts_with("ide_agents_ultra")), "ULTRA tools are off: {names:?}");
     });
+    assert!(!listed_cold.contains("builtin:ultra"), "the ULTRA component is not even read without ULTRA");
     assert_eq!(count(&listed.stderr, "compiled component"), 0, "{}", listed.stderr);
     assert_eq!(count(&listed.stderr, "loaded component"), 0, "{}", listed.stderr);
     assert!(files(&cache.path().join("aot")).is_empty(), "tools/list wrote an artifact");
@@ -93,9 +97,12 @@ fn corrupt_or_truncated_cache_files_are_detected_and_rebuilt() {
         assert_eq!(s.call("echo", json!({"message": "ok"}))["content"][0]["text"], "ok");
         assert_eq!(s.call("ide_agents_health", json!({}))["isError"], false);
     });
-    assert_eq!(count(&repaired.stderr, "ignoring corrupt descriptor cache entry"), 2, "{}", repaired.stderr);
-    // Discovery recompiled both components (descriptors were unreadable) and rewrote the artifacts.
+    let components = CORE_COMPONENTS + 1;
+    assert_eq!(count(&repaired.stderr, "ignoring corrupt descriptor cache entry"), components, "{}", repaired.stderr);
+    // Discovery described every component again (descriptors were unreadable): the two with a
+    // corrupt artifact were recompiled, the others loaded from their intact artifacts.
     assert_eq!(count(&repaired.stderr, "compiled component"), 2, "{}", repaired.stderr);
+    assert!(count(&repaired.stderr, "loaded component from AOT cache") >= components - 2, "{}", repaired.stderr);
 
     let clean = run(tools.path(), cache.path(), |s| {
         s.call("echo", json!({"message": "ok"}));

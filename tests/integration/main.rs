@@ -3,7 +3,10 @@
 //!
 //! One test binary with a module per area (see `support.rs` for the harness).
 
+mod backend;
+mod command;
 mod components;
+mod github;
 mod golden;
 mod hostile;
 mod http_server;
@@ -13,3 +16,5 @@ mod protocol;
 mod sandbox;
 mod services;
 mod support;
+mod ultra;
+mod workspace;

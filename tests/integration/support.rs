@@ -12,6 +12,10 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 use tempfile::TempDir;
 
+/// Components built into the server (without ULTRA): health, catalog, command, resource, prompt,
+/// github.
+pub const CORE_COMPONENTS: usize = 6;
+
 /// How long any single expected message may take (debug builds compile components on first use).
 pub const PATIENCE: Duration = Duration::from_secs(60);
 
@@ -122,6 +126,8 @@ impl Server {
         let mut child = Command::new(server_bin())
             .args(&args)
             .env("IDE_AGENTS_MCP_LOG", "info")
+            // Tests configure tokens themselves; a developer's own must not leak in.
+            .env_remove("GITHUB_TOKEN")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())

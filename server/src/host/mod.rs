@@ -5,7 +5,8 @@
 //! progress token, the shared [`HostServices`] (HTTP client, guest cache) and a handle to the
 //! server ([`ServerHooks`]) for facts, client logging and progress. WASI is linked, but with no
 //! preopens, no environment, no arguments and no network; guest stdout and stderr go to our stderr
-//! through [`guest_stdio`]. See `runtime/` for how stores are created.
+//! through [`guest_stdio`]. Files are reachable only through [`workspace`], under roots the
+//! configuration grants, read-only. See `runtime/` for how stores are created.
 
 pub mod cache;
 pub mod config;
@@ -14,6 +15,7 @@ pub mod guest_stdio;
 pub mod http;
 pub mod log;
 pub mod progress;
+pub mod workspace;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -23,7 +25,7 @@ use wasmtime::component::{HasSelf, Linker, ResourceTable};
 use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 
 use crate::bindings::Tool;
-use crate::bindings::ide_agents::tool::host_facts::Facts;
+use crate::bindings::ide_agents::tool::host_facts::{Facts, ServerCatalog};
 use crate::bindings::ide_agents::tool::host_facts::{HttpStats, TelemetryStats};
 use crate::bindings::ide_agents::tool::log::Level;
 use crate::caches::GuestCache;
@@ -43,6 +45,8 @@ pub struct HostServices {
 pub trait ServerHooks: Send + Sync {
     /// A snapshot of the server's facts for `host-facts.get`.
     fn facts(&self) -> Facts;
+    /// The server's tools, resources and prompts for `host-facts.catalog`.
+    fn catalog(&self) -> ServerCatalog;
     /// Forwards a guest log record to the client, if the client asked for that level.
     fn log_to_client(&self, tool: &str, level: Level, message: &str);
     /// Sends `notifications/progress` for `token`.
@@ -69,6 +73,9 @@ impl ServerHooks for Detached {
             telemetry: TelemetryStats { enabled: false, queued: 0, flushed: 0, dropped: 0, write_errors: 0 },
             http: HttpStats { requests: 0, in_flight: 0, waits: 0, connections_opened: 0 },
         }
+    }
+    fn catalog(&self) -> ServerCatalog {
+        ServerCatalog { tools: Vec::new(), resources: Vec::new(), prompts: Vec::new() }
     }
     fn log_to_client(&self, _: &str, _: Level, _: &str) {}
     fn progress(&self, _: &Value, _: f64, _: Option<f64>, _: Option<String>) {}

@@ -31,6 +31,9 @@ pub fn initialize_result(version: &str) -> Value {
         "protocolVersion": version,
         "capabilities": {
             "tools": {"listChanged": false},
+            "resources": {"subscribe": false, "listChanged": false},
+            "prompts": {"listChanged": false},
+            "completions": {},
             "logging": {},
         },
         "serverInfo": {
@@ -57,6 +60,19 @@ impl CallToolResult {
     /// Whether this is an error result.
     pub fn is_error(&self) -> bool {
         self.is_error
+    }
+
+    /// The structured content, if any.
+    pub fn structured(&self) -> Option<&RawValue> {
+        self.structured_content.as_deref()
+    }
+
+    /// The text of the first text block, if any (an error result's message).
+    pub fn first_text(&self) -> Option<&str> {
+        self.content.iter().find_map(|c| match c {
+            ContentBlock::Text { text } => Some(text.as_str()),
+            _ => None,
+        })
     }
 }
 

@@ -18,9 +18,11 @@ use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
 use super::jsonrpc::{self, RpcError};
-use super::protocol;
+use super::{prompts, protocol, resources};
 use crate::bindings::ToolError;
-use crate::bindings::ide_agents::tool::host_facts::{CacheStats, Facts, HttpStats, TelemetryStats};
+use crate::bindings::ide_agents::tool::host_facts::{
+    CacheStats, Facts, HttpStats, PromptArgument, PromptEntry, ResourceEntry, ServerCatalog, TelemetryStats, ToolEntry,
+};
 use crate::bindings::ide_agents::tool::log::Level;
 use crate::caches::HostCaches;
 use crate::config::ToolPolicy;
@@ -94,11 +96,35 @@ pub struct McpServer {
     calls_served: AtomicU64,
 }
 
-/// A validated `tools/call`, ready to run.
+/// A validated tool call, ready to run: a `tools/call`, or the call behind a `resources/read` or
+/// `prompts/get`.
 pub struct PreparedCall {
     tool: usize,
     arguments: Result<String, String>,
     progress_token: Option<Value>,
+    /// The MCP method it answers (for its span).
+    method: &'static str,
+}
+
+/// A `resources/read` or `prompts/get` request, checked: answered from the cache, or a tool call
+/// to run.
+pub enum Native {
+    /// The answer, from the cache.
+    Ready(Value),
+    /// The call to run, and how to shape and cache its answer.
+    Run(NativeJob),
+}
+
+/// The tool call behind a `resources/read` or `prompts/get`.
+pub struct NativeJob {
+    call: PreparedCall,
+    cache_key: String,
+    shape: NativeShape,
+}
+
+enum NativeShape {
+    Resource { uri: String, def: &'static resources::ResourceDef },
+    Prompt,
 }
 
 #[derive(Deserialize)]
@@ -205,9 +231,171 @@ impl McpServer {
                 self.client_log_level.store(index as u8, Ordering::Relaxed);
                 Ok(json!({}))
             }
-            "tools/call" => Err(RpcError::new(jsonrpc::INTERNAL_ERROR, "tools/call must go through prepare_call")),
+            "resources/list" => {
+                let list: Vec<Value> = self
+                    .offered_resources()
+                    .filter(|d| !d.template)
+                    .map(|d| json!({"uri": d.uri(), "name": d.name, "description": d.description, "mimeType": d.mime_type}))
+                    .collect();
+                Ok(json!({ "resources": list }))
+            }
+            "resources/templates/list" => {
+                let list: Vec<Value> = self
+                    .offered_resources()
+                    .map(|d| {
+                        json!({"uriTemplate": d.uri_template(), "name": d.name, "description": d.description,
+                               "mimeType": d.mime_type})
+                    })
+                    .collect();
+                Ok(json!({ "resourceTemplates": list }))
+            }
+            "prompts/list" => {
+                let list: Vec<Value> = self.offered_prompts().map(prompts::list_entry).collect();
+                Ok(json!({ "prompts": list }))
+            }
+            "completion/complete" => self.complete(raw_params),
+            "tools/call" | "resources/read" | "prompts/get" => {
+                Err(RpcError::new(jsonrpc::INTERNAL_ERROR, format!("{method} must go through its own path")))
+            }
             _ => Err(RpcError::method_not_found(method)),
         }
+    }
+
+    /// Whether `method` is answered by running a tool ([`Self::prepare_native`]).
+    pub fn is_native(method: &str) -> bool {
+        matches!(method, "resources/read" | "prompts/get")
+    }
+
+    /// The resources offered: those whose root is granted to the resource tool.
+    fn offered_resources(&self) -> impl Iterator<Item = &'static resources::ResourceDef> + '_ {
+        let granted = self
+            .registry
+            .tool(resources::RESOURCE_TOOL)
+            .is_some()
+            .then(|| self.policies.get(resources::RESOURCE_TOOL))
+            .flatten();
+        resources::RESOURCES.iter().filter(move |d| granted.is_some_and(|p| p.roots.contains_key(d.root)))
+    }
+
+    /// The prompts offered (all of them, when the prompt tool is registered).
+    fn offered_prompts(&self) -> impl Iterator<Item = &'static prompts::PromptDef> {
+        let registered = self.registry.tool(prompts::PROMPT_TOOL).is_some();
+        prompts::PROMPTS.iter().filter(move |_| registered)
+    }
+
+    fn complete(&self, raw_params: Option<&RawValue>) -> Result<Value, RpcError> {
+        #[derive(Deserialize)]
+        struct Complete {
+            #[serde(rename = "ref")]
+            reference: Reference,
+            argument: Argument,
+        }
+        #[derive(Deserialize)]
+        struct Reference {
+            #[serde(rename = "type")]
+            kind: String,
+            name: Option<String>,
+            uri: Option<String>,
+        }
+        #[derive(Deserialize)]
+        struct Argument {
+            name: String,
+            value: String,
+        }
+        let Complete { reference, argument } = params(raw_params)?;
+        match (reference.kind.as_str(), reference.name, reference.uri) {
+            ("ref/prompt", Some(name), _) if self.registry.tool(prompts::PROMPT_TOOL).is_some() => {
+                prompts::complete(&name, &argument.name, &argument.value)
+            }
+            ("ref/resource", _, Some(_)) => Ok(json!({"completion": {"values": [], "total": 0, "hasMore": false}})),
+            (kind, ..) => Err(RpcError::invalid_params(format!("cannot complete for reference {kind:?}"))),
+        }
+    }
+
+    /// Checks a `resources/read` or `prompts/get` request: an answer from the cache, or the tool
+    /// call to run.
+    pub fn prepare_native(&self, method: &str, raw_params: Option<&RawValue>) -> Result<Native, RpcError> {
+        match method {
+            "resources/read" => {
+                #[derive(Deserialize)]
+                struct Read {
+                    uri: String,
+                }
+                let Read { uri } = params(raw_params)?;
+                let read = resources::parse_uri(&uri)?;
+                if !self.offered_resources().any(|d| d.name == read.def.name) {
+                    return Err(RpcError::new(
+                        resources::RESOURCE_NOT_FOUND,
+                        format!(
+                            "resource not available: {uri} needs the `{}` root (see --workspace and [roots])",
+                            read.def.root
+                        ),
+                    ));
+                }
+                let cache_key = format!("resource:{uri}");
+                if let Some(hit) = self.caches.resource.get(&cache_key) {
+                    return Ok(Native::Ready(Value::clone(&hit)));
+                }
+                let call = self.native_call(resources::RESOURCE_TOOL, &read.arguments, "resources/read")?;
+                Ok(Native::Run(NativeJob { call, cache_key, shape: NativeShape::Resource { uri, def: read.def } }))
+            }
+            "prompts/get" => {
+                #[derive(Deserialize)]
+                struct Get {
+                    name: String,
+                    arguments: Option<serde_json::Map<String, Value>>,
+                }
+                let Get { name, arguments } = params(raw_params)?;
+                let prompt = self
+                    .offered_prompts()
+                    .find(|p| p.name == name)
+                    .ok_or_else(|| RpcError::invalid_params(format!("unknown prompt: {name}")))?;
+                let tool_arguments = prompts::tool_arguments(prompt, arguments.as_ref())?;
+                let cache_key = format!("prompt:{name}:{}", tool_arguments["arguments"]);
+                if let Some(hit) = self.caches.prompt.get(&cache_key) {
+                    return Ok(Native::Ready(Value::clone(&hit)));
+                }
+                let call = self.native_call(prompts::PROMPT_TOOL, &tool_arguments, "prompts/get")?;
+                Ok(Native::Run(NativeJob { call, cache_key, shape: NativeShape::Prompt }))
+            }
+            _ => Err(RpcError::method_not_found(method)),
+        }
+    }
+
+    fn native_call(&self, tool: &str, arguments: &Value, method: &'static str) -> Result<PreparedCall, RpcError> {
+        let index = self.registry.tool_index(tool).ok_or_else(|| {
+            RpcError::new(jsonrpc::INTERNAL_ERROR, format!("the built-in tool {tool} is not registered"))
+        })?;
+        Ok(PreparedCall { tool: index, arguments: Ok(arguments.to_string()), progress_token: None, method })
+    }
+
+    /// Runs the tool call behind a `resources/read` or `prompts/get` and shapes (and caches) its
+    /// answer. Bad arguments are -32602; a failing tool is -32603 with the tool's message.
+    pub async fn run_native(self: &Arc<Self>, job: NativeJob, out: Outbox) -> Result<Value, RpcError> {
+        let (result, code) = self.execute(job.call, out).await;
+        let message = || result.first_text().unwrap_or("the tool returned no message").to_owned();
+        match code {
+            None => {}
+            Some("invalid_arguments") => return Err(RpcError::invalid_params(message())),
+            Some(_) => return Err(RpcError::new(jsonrpc::INTERNAL_ERROR, message())),
+        }
+        let structured = result
+            .structured()
+            .ok_or_else(|| RpcError::new(jsonrpc::INTERNAL_ERROR, "the tool returned no structured content"))?;
+        let value = match job.shape {
+            NativeShape::Resource { uri, def } => {
+                let value = resources::contents(&uri, def, structured.get().to_owned());
+                self.caches.resource.insert(job.cache_key, Arc::new(value.clone()));
+                value
+            }
+            NativeShape::Prompt => {
+                let value: Value = serde_json::from_str(structured.get())
+                    .map_err(|e| RpcError::new(jsonrpc::INTERNAL_ERROR, format!("invalid prompt: {e}")))?;
+                self.caches.prompt.insert(job.cache_key, Arc::new(value.clone()));
+                value
+            }
+        };
+        Ok(value)
     }
 
     /// Handles a notification from the client (cancellation is the transport's).
@@ -251,18 +439,38 @@ impl McpServer {
             .tools()
             .binary_search_by(|t| t.spec.name.as_str().cmp(&parsed.name))
             .map_err(|_| RpcError::invalid_params(format!("unknown tool: {}", parsed.name)))?;
-        Ok(PreparedCall { tool, arguments: parsed.arguments, progress_token: parsed.progress_token })
+        Ok(PreparedCall {
+            tool,
+            arguments: parsed.arguments,
+            progress_token: parsed.progress_token,
+            method: "tools/call",
+        })
     }
 
     /// Runs a prepared call and returns its `CallToolResult`; records its span (also when the
     /// call is cancelled: dropping this future records a `cancelled` span).
     pub async fn run_call(self: &Arc<Self>, call: PreparedCall, out: Outbox) -> protocol::CallToolResult {
+        self.execute(call, out).await.0
+    }
+
+    /// Runs a prepared call: its result and its span's error code.
+    async fn execute(
+        self: &Arc<Self>,
+        call: PreparedCall,
+        out: Outbox,
+    ) -> (protocol::CallToolResult, Option<&'static str>) {
         let (started, timestamp_ms) = (Instant::now(), unix_ms());
         self.calls_served.fetch_add(1, Ordering::Relaxed);
         let tool = &self.registry.tools()[call.tool];
         let name = tool.spec.name.as_str();
-        let mut cancelled =
-            CancelledSpan { telemetry: &self.telemetry, tool: &tool.name, started, timestamp_ms, armed: true };
+        let mut cancelled = CancelledSpan {
+            telemetry: &self.telemetry,
+            tool: &tool.name,
+            method: call.method,
+            started,
+            timestamp_ms,
+            armed: true,
+        };
         let (result, error_code, report) = match call.arguments {
             Err(message) => (protocol::error_result(message), Some("invalid_arguments"), CallReport::default()),
             Ok(arguments) if let Err(e) = self.check_arguments(tool, &arguments) => (
@@ -304,7 +512,7 @@ impl McpServer {
         self.telemetry.record(Span {
             timestamp_ms,
             tool_name: tool.name.clone(),
-            method: "tools/call".into(),
+            method: call.method.into(),
             duration_ms: ms(started.elapsed()),
             success: error_code.is_none(),
             error_code: error_code.map(Into::into),
@@ -317,7 +525,7 @@ impl McpServer {
                 http_ms: ms(report.http),
             },
         });
-        result
+        (result, error_code)
     }
 
     /// Checks arguments (a JSON object as text) against the tool's input schema.
@@ -329,6 +537,55 @@ impl McpServer {
     /// The session settings.
     pub fn settings(&self) -> &ServerSettings {
         &self.settings
+    }
+
+    /// The server's catalog, for `host-facts.catalog`.
+    pub fn catalog(&self) -> ServerCatalog {
+        let tools = self
+            .registry
+            .tools()
+            .iter()
+            .map(|t| {
+                let component = self.registry.component_of(t);
+                ToolEntry {
+                    name: t.spec.name.clone(),
+                    title: t.spec.title.clone(),
+                    description: t.spec.description.clone(),
+                    group: component.source.group().as_str().into(),
+                    loaded: component.is_loaded(),
+                    component: component.source.label(),
+                    input_schema: t.spec.input_schema.to_string(),
+                    output_schema: t.spec.output_schema.as_ref().map(Value::to_string),
+                }
+            })
+            .collect();
+        let resources = self
+            .offered_resources()
+            .map(|d| ResourceEntry {
+                uri: if d.template { d.uri_template() } else { d.uri() },
+                name: d.name.into(),
+                description: d.description.into(),
+                mime_type: d.mime_type.into(),
+                template: d.template,
+            })
+            .collect();
+        let prompts = self
+            .offered_prompts()
+            .map(|p| PromptEntry {
+                name: p.name.into(),
+                description: p.description.into(),
+                arguments: p
+                    .arguments
+                    .iter()
+                    .map(|a| PromptArgument {
+                        name: a.name.into(),
+                        description: a.description.into(),
+                        required: a.required,
+                    })
+                    .collect(),
+            })
+            .collect();
+        ServerCatalog { tools, resources, prompts }
     }
 
     /// The server's facts, for `host-facts.get`.
@@ -383,6 +640,7 @@ impl McpServer {
 struct CancelledSpan<'a> {
     telemetry: &'a Telemetry,
     tool: &'a Arc<str>,
+    method: &'static str,
     started: Instant,
     timestamp_ms: u64,
     armed: bool,
@@ -394,7 +652,7 @@ impl Drop for CancelledSpan<'_> {
             self.telemetry.record(Span {
                 timestamp_ms: self.timestamp_ms,
                 tool_name: self.tool.clone(),
-                method: "tools/call".into(),
+                method: self.method.into(),
                 duration_ms: ms(self.started.elapsed()),
                 success: false,
                 error_code: Some("cancelled".into()),
@@ -470,6 +728,10 @@ impl CallHooks {
 impl ServerHooks for CallHooks {
     fn facts(&self) -> Facts {
         self.server.facts()
+    }
+
+    fn catalog(&self) -> ServerCatalog {
+        self.server.catalog()
     }
 
     fn log_to_client(&self, tool: &str, level: Level, message: &str) {

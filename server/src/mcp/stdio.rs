@@ -1,7 +1,8 @@
 //! MCP over stdio: one reader thread, one writer thread, calls on the async runtime.
 //!
 //! - The reader reads one message per line (at most `max_line_bytes`), answers everything but
-//!   `tools/call` at once, and spawns each call as a task. At most [`MAX_IN_FLIGHT`] calls are
+//!   `tools/call` (and `resources/read`/`prompts/get` that miss the cache) at once, and spawns each
+//!   call as a task. At most [`MAX_IN_FLIGHT`] calls are
 //!   in flight; past that the reader stops reading, which pushes back on the client.
 //! - The writer writes lines in the order they are queued and flushes whenever the queue is empty,
 //!   so a burst of responses costs one flush. Nothing else writes to stdout.
@@ -23,7 +24,7 @@ use tokio::runtime::Handle;
 use tokio::sync::{Semaphore, mpsc, oneshot};
 
 use super::jsonrpc::{self, Incoming, RpcError};
-use super::server::{McpServer, Outbox};
+use super::server::{McpServer, Native, Outbox};
 
 /// Default longest accepted message line. Larger lines are answered with -32600 and skipped;
 /// the server keeps serving.
@@ -241,6 +242,18 @@ impl Reader {
     fn dispatch(&self, line: &[u8]) {
         match jsonrpc::parse(line) {
             Incoming::Request { id, method, params } if method == "tools/call" => self.start_call(id, params),
+            Incoming::Request { id, method, params } if McpServer::is_native(&method) => {
+                match self.server.prepare_native(&method, params) {
+                    Ok(Native::Ready(result)) => self.send(jsonrpc::success(id, &result)),
+                    Ok(Native::Run(job)) => self.spawn_request(id, move |server, out, id| async move {
+                        match server.run_native(job, out).await {
+                            Ok(result) => jsonrpc::success(&id, &result),
+                            Err(error) => jsonrpc::failure(Some(&id), &error),
+                        }
+                    }),
+                    Err(error) => self.send(jsonrpc::failure(Some(id), &error)),
+                }
+            }
             Incoming::Request { id, method, params } => {
                 let reply = match self.server.handle(&method, params) {
                     Ok(result) => jsonrpc::success(id, &result),
@@ -271,6 +284,19 @@ impl Reader {
             Ok(call) => call,
             Err(error) => return self.send(jsonrpc::failure(Some(id), &error)),
         };
+        self.spawn_request(id, move |server, out, id| async move {
+            let result = server.run_call(call, out).await;
+            jsonrpc::success(&id, &result)
+        });
+    }
+
+    /// Runs `work` (which answers request `id` with one line) as a task that the client can
+    /// cancel and that shutdown answers with an error.
+    fn spawn_request<F, W>(&self, id: &RawValue, work: W)
+    where
+        W: FnOnce(Arc<McpServer>, Outbox, Box<RawValue>) -> F,
+        F: Future<Output = Vec<u8>> + Send + 'static,
+    {
         let key = id_key(id.get());
         let Some(cancelled) = self.in_flight.start(key.clone()) else {
             let error =
@@ -280,8 +306,8 @@ impl Reader {
         let Ok(slot) = self.rt.block_on(self.slots.clone().acquire_owned()) else {
             return;
         };
-        let (server, out, in_flight, id) =
-            (self.server.clone(), self.out.clone(), self.in_flight.clone(), id.to_owned());
+        let (out, in_flight, id) = (self.out.clone(), self.in_flight.clone(), id.to_owned());
+        let work = work(self.server.clone(), out.clone(), id.clone());
         self.rt.spawn(async move {
             let _slot = slot;
             tokio::select! {
@@ -292,9 +318,9 @@ impl Reader {
                         let _ = out.send(jsonrpc::failure(Some(&id), &error)).await;
                     }
                 }
-                result = server.run_call(call, out.clone()) => {
+                reply = work => {
                     in_flight.finish(&key);
-                    let _ = out.send(jsonrpc::success(&id, &result)).await;
+                    let _ = out.send(reply).await;
                 }
             }
         });

@@ -30,7 +30,10 @@ impl Runtime {
     async fn describe(&self, source: &ComponentSource) -> anyhow::Result<(String, Vec<ToolSpec>)> {
         let label = source.label();
         let bytes = source.read().with_context(|| format!("cannot read {label}"))?;
-        let sha256 = component_hash(&bytes);
+        let sha256 = match source {
+            ComponentSource::Builtin(b) => b.sha256.to_owned(),
+            ComponentSource::File(_) => component_hash(&bytes),
+        };
         if let Some(specs) = self.cache.as_ref().and_then(|c| c.read_descriptors(&sha256)) {
             tracing::debug!(component = %label, tools = specs.len(), "descriptors from cache");
             return Ok((sha256, specs));

@@ -19,16 +19,33 @@ use crate::bindings::ToolPre;
 use crate::host::HostState;
 use crate::telemetry::LoadKind;
 
+/// Which group a tool belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Group {
+    /// Built in and always registered.
+    Core,
+    /// Built in, registered only in ULTRA mode (the ML tools).
+    Ultra,
+    /// From a tools directory.
+    Extension,
+}
+
+impl Group {
+    /// The group's name in catalogs: `core`, `ultra` or `extension`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Core => "core",
+            Self::Ultra => "ultra",
+            Self::Extension => "extension",
+        }
+    }
+}
+
 /// Where a component's bytes come from.
 #[derive(Debug, Clone)]
 pub enum ComponentSource {
     /// Compiled into the server binary.
-    Builtin {
-        /// Crate name of the component.
-        name: &'static str,
-        /// The component.
-        bytes: &'static [u8],
-    },
+    Builtin(&'static crate::builtins::Builtin),
     /// A `.wasm` file in a tools directory.
     File(PathBuf),
 }
@@ -37,7 +54,7 @@ impl ComponentSource {
     /// How logs and errors name this component.
     pub fn label(&self) -> String {
         match self {
-            Self::Builtin { name, .. } => format!("builtin:{name}"),
+            Self::Builtin(b) => format!("builtin:{}", b.name),
             Self::File(path) => path.display().to_string(),
         }
     }
@@ -45,18 +62,28 @@ impl ComponentSource {
     /// The component's bytes.
     pub fn read(&self) -> std::io::Result<Cow<'static, [u8]>> {
         match self {
-            Self::Builtin { bytes, .. } => Ok(Cow::Borrowed(bytes)),
+            Self::Builtin(b) => Ok(Cow::Borrowed(b.bytes)),
             Self::File(path) => std::fs::read(path).map(Cow::Owned),
+        }
+    }
+
+    /// The component's group.
+    pub fn group(&self) -> Group {
+        match self {
+            Self::Builtin(b) => b.group,
+            Self::File(_) => Group::Extension,
         }
     }
 }
 
-/// The built-in components plus every `*.wasm` file in `tools_dirs` (each directory sorted by name).
-pub fn sources(tools_dirs: &[PathBuf]) -> anyhow::Result<Vec<ComponentSource>> {
+/// The built-in components (the ULTRA ones only when `ultra` is on) plus every `*.wasm` file in
+/// `tools_dirs` (each directory sorted by name).
+pub fn sources(tools_dirs: &[PathBuf], ultra: bool) -> anyhow::Result<Vec<ComponentSource>> {
     use anyhow::Context;
     let mut sources: Vec<ComponentSource> = crate::builtins::BUILTIN_COMPONENTS
         .iter()
-        .map(|(name, bytes)| ComponentSource::Builtin { name, bytes })
+        .filter(|b| ultra || b.group != Group::Ultra)
+        .map(ComponentSource::Builtin)
         .collect();
     for dir in tools_dirs {
         let entries =
@@ -164,6 +191,11 @@ impl Registry {
     /// The tool called `name`.
     pub fn tool(&self, name: &str) -> Option<&RegisteredTool> {
         self.index.get(name).map(|&i| &self.tools[i])
+    }
+
+    /// The position of the tool called `name` in [`Self::tools`].
+    pub fn tool_index(&self, name: &str) -> Option<usize> {
+        self.index.get(name).copied()
     }
 
     /// All tools, sorted by name.

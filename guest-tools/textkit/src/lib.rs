@@ -1,0 +1,160 @@
+//! Text retrieval for tool components: [`tokenize`], [`Bm25`] (Okapi BM25 with Lucene's
+//! non-negative IDF) and [`NgramVector`] (word and character 3-gram counts hashed into a fixed
+//! number of buckets, L2-normalised, compared by cosine). Deterministic: no randomness, no
+//! floating-point reductions whose order depends on hashing.
+
+use std::collections::{BTreeMap, HashMap};
+
+/// BM25 term-frequency saturation.
+pub const DEFAULT_K1: f64 = 1.2;
+/// BM25 length normalisation.
+pub const DEFAULT_B: f64 = 0.75;
+/// Buckets of a hashed n-gram vector (2^18: collisions are rare for snippet-sized texts).
+pub const NGRAM_BUCKETS: u32 = 1 << 18;
+
+/// Lowercased runs of alphanumeric characters (`_` and punctuation separate tokens).
+pub fn tokenize(text: &str) -> Vec<String> {
+    text.split(|c: char| !c.is_alphanumeric()).filter(|t| !t.is_empty()).map(str::to_lowercase).collect()
+}
+
+/// A BM25 index over a fixed set of documents.
+pub struct Bm25 {
+    k1: f64,
+    b: f64,
+    /// Term counts of each document.
+    docs: Vec<HashMap<String, u32>>,
+    lengths: Vec<usize>,
+    avg_len: f64,
+    /// Documents containing each term.
+    df: HashMap<String, u32>,
+}
+
+impl Bm25 {
+    /// Indexes `docs` (each already tokenised).
+    pub fn new(docs: &[Vec<String>], k1: f64, b: f64) -> Self {
+        let mut df: HashMap<String, u32> = HashMap::new();
+        let mut counts = Vec::with_capacity(docs.len());
+        for doc in docs {
+            let mut tf: HashMap<String, u32> = HashMap::new();
+            for t in doc {
+                *tf.entry(t.clone()).or_default() += 1;
+            }
+            for t in tf.keys() {
+                *df.entry(t.clone()).or_default() += 1;
+            }
+            counts.push(tf);
+        }
+        let lengths: Vec<usize> = docs.iter().map(Vec::len).collect();
+        let total: usize = lengths.iter().sum();
+        let avg_len = if docs.is_empty() { 0.0 } else { total as f64 / docs.len() as f64 };
+        Self { k1, b, docs: counts, lengths, avg_len, df }
+    }
+
+    /// `ln(1 + (N - df + 0.5) / (df + 0.5))`.
+    pub fn idf(&self, term: &str) -> f64 {
+        let n = self.docs.len() as f64;
+        let df = f64::from(self.df.get(term).copied().unwrap_or(0));
+        (1.0 + (n - df + 0.5) / (df + 0.5)).ln()
+    }
+
+    /// Each query token's contribution to document `doc`'s score, in query order (a token
+    /// repeated in the query counts each time).
+    pub fn term_scores<'q>(&self, query: &'q [String], doc: usize) -> Vec<(&'q str, f64)> {
+        let len = self.lengths[doc] as f64;
+        let norm = if self.avg_len > 0.0 { len / self.avg_len } else { 0.0 };
+        query
+            .iter()
+            .map(|t| {
+                let tf = f64::from(self.docs[doc].get(t).copied().unwrap_or(0));
+                let score = if tf == 0.0 {
+                    0.0
+                } else {
+                    self.idf(t) * tf * (self.k1 + 1.0) / (tf + self.k1 * (1.0 - self.b + self.b * norm))
+                };
+                (t.as_str(), score)
+            })
+            .collect()
+    }
+
+    /// Document `doc`'s BM25 score for `query`.
+    pub fn score(&self, query: &[String], doc: usize) -> f64 {
+        self.term_scores(query, doc).iter().map(|(_, s)| s).sum()
+    }
+}
+
+/// A sparse, L2-normalised vector of hashed word and character 3-gram counts.
+#[derive(Debug, Clone, Default)]
+pub struct NgramVector {
+    /// Bucket -> weight, sorted by bucket.
+    weights: BTreeMap<u32, f64>,
+}
+
+impl NgramVector {
+    /// The vector of `text`: each word (token) and each character 3-gram of the lowercased text
+    /// (whitespace collapsed, padded with one space at each end) adds 1 to its bucket.
+    pub fn new(text: &str) -> Self {
+        let mut counts: BTreeMap<u32, f64> = BTreeMap::new();
+        for token in tokenize(text) {
+            *counts.entry(bucket(b"w:", token.as_bytes())).or_default() += 1.0;
+        }
+        let normalised: String = text.to_lowercase().split_whitespace().collect::<Vec<_>>().join(" ");
+        let chars: Vec<char> = format!(" {normalised} ").chars().collect();
+        for gram in chars.windows(3) {
+            let s: String = gram.iter().collect();
+            *counts.entry(bucket(b"c:", s.as_bytes())).or_default() += 1.0;
+        }
+        let norm = counts.values().map(|w| w * w).sum::<f64>().sqrt();
+        if norm > 0.0 {
+            for w in counts.values_mut() {
+                *w /= norm;
+            }
+        }
+        Self { weights: counts }
+    }
+
+    /// Cosine similarity with `other` (both are normalised, so this is the dot product).
+    pub fn cosine(&self, other: &Self) -> f64 {
+        let (small, large) = if self.weights.len() <= other.weights.len() { (self, other) } else { (other, self) };
+        small.weights.iter().filter_map(|(k, w)| large.weights.get(k).map(|v| w * v)).sum()
+    }
+}
+
+/// FNV-1a 64 of `prefix` + `bytes`, folded into [`NGRAM_BUCKETS`].
+fn bucket(prefix: &[u8], bytes: &[u8]) -> u32 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for &b in prefix.iter().chain(bytes) {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    (h % u64::from(NGRAM_BUCKETS)) as u32
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bm25_matches_the_formula() {
+        let docs: Vec<Vec<String>> =
+            ["the cat sat", "the dog sat on the cat", "birds fly"].iter().map(|d| tokenize(d)).collect();
+        let index = Bm25::new(&docs, DEFAULT_K1, DEFAULT_B);
+        let q = tokenize("cat");
+        // df(cat) = 2, N = 3: idf = ln(1 + 1.5/2.5); doc 0: tf 1, len 3, avg 11/3.
+        let idf = (1.0f64 + 1.5 / 2.5).ln();
+        let expected = idf * 2.2 / (1.0 + 1.2 * (0.25 + 0.75 * 3.0 / (11.0 / 3.0)));
+        assert!((index.score(&q, 0) - expected).abs() < 1e-12);
+        assert_eq!(index.score(&q, 2), 0.0);
+        assert!(index.score(&q, 0) > index.score(&q, 1), "shorter document ranks higher");
+    }
+
+    #[test]
+    fn ngram_similarity_is_normalised_and_deterministic() {
+        let a = NgramVector::new("parse the configuration file");
+        let b = NgramVector::new("configuration file parser");
+        let c = NgramVector::new("zebra");
+        assert!((a.cosine(&a) - 1.0).abs() < 1e-12);
+        assert!(a.cosine(&b) > a.cosine(&c));
+        assert_eq!(a.cosine(&b), NgramVector::new("configuration file parser").cosine(&a));
+        assert_eq!(tokenize("Hello, snake_case World42"), ["hello", "snake", "case", "world42"]);
+    }
+}

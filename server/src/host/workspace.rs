@@ -1,0 +1,191 @@
+//! `workspace`: read-only access to the directories granted to a tool, each under a root name.
+//!
+//! A [`Root`] is opened once at startup as a `cap_std::fs::Dir`; every access resolves its path
+//! beneath that directory handle with cap-std, which refuses absolute paths, `..` that would leave
+//! the root, and symlinks that point outside it (checked at each step, not by comparing strings).
+//! We reject absolute paths and `..` ourselves first, so the error names the rule. Files and
+//! directory listings are read on the blocking pool, and a read is capped at [`MAX_READ_BYTES`].
+
+use std::io::Read;
+use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
+use std::time::UNIX_EPOCH;
+
+use cap_std::ambient_authority;
+use cap_std::fs::Dir;
+
+use super::HostState;
+use crate::bindings::ide_agents::tool::workspace::{Entry, EntryKind, FsError, Host};
+
+/// Largest file a tool may read in one call, bytes: large enough for source files and logs,
+/// small next to a call's memory limit.
+pub const MAX_READ_BYTES: u64 = 16 << 20;
+
+/// A directory granted read-only.
+#[derive(Clone)]
+pub struct Root {
+    path: PathBuf,
+    dir: Arc<Dir>,
+}
+
+impl std::fmt::Debug for Root {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Root({})", self.path.display())
+    }
+}
+
+impl Root {
+    /// Opens `path`, which must be a directory.
+    pub fn open(path: &Path) -> Result<Self, String> {
+        let dir = Dir::open_ambient_dir(path, ambient_authority())
+            .map_err(|e| format!("cannot open directory {}: {e}", path.display()))?;
+        Ok(Self { path: path.to_path_buf(), dir: Arc::new(dir) })
+    }
+
+    /// The directory on the host.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The contents of `path`, at most `max` bytes.
+    pub fn read(&self, path: &str, max: u64) -> Result<Vec<u8>, FsError> {
+        let rel = relative(path)?;
+        let file = self.dir.open(&rel).map_err(|e| io_error(path, e))?;
+        let meta = file.metadata().map_err(|e| io_error(path, e))?;
+        if meta.is_dir() {
+            return Err(FsError::Io(format!("{path:?} is a directory")));
+        }
+        if meta.len() > max {
+            return Err(FsError::TooLarge(meta.len()));
+        }
+        let mut bytes = Vec::with_capacity(meta.len() as usize);
+        // `take` guards against a file that grows between the size check and the read.
+        file.take(max + 1).read_to_end(&mut bytes).map_err(|e| io_error(path, e))?;
+        if bytes.len() as u64 > max {
+            return Err(FsError::TooLarge(bytes.len() as u64));
+        }
+        Ok(bytes)
+    }
+
+    /// The entries of the directory `path`, sorted by name.
+    pub fn list(&self, path: &str) -> Result<Vec<Entry>, FsError> {
+        let rel = relative(path)?;
+        let entries = if rel.as_os_str().is_empty() { self.dir.entries() } else { self.dir.read_dir(&rel) }
+            .map_err(|e| io_error(path, e))?;
+        let mut out = Vec::new();
+        for entry in entries {
+            let entry = entry.map_err(|e| io_error(path, e))?;
+            let Ok(file_type) = entry.file_type() else { continue };
+            let meta = entry.metadata().ok();
+            let kind = if file_type.is_symlink() {
+                EntryKind::Symlink
+            } else if file_type.is_dir() {
+                EntryKind::Directory
+            } else if file_type.is_file() {
+                EntryKind::File
+            } else {
+                EntryKind::Other
+            };
+            let modified_ms = meta
+                .as_ref()
+                .and_then(|m| m.modified().ok())
+                .and_then(|t| t.into_std().duration_since(UNIX_EPOCH).ok())
+                .map_or(0, |d| d.as_millis() as u64);
+            let size = if kind == EntryKind::File { meta.map_or(0, |m| m.len()) } else { 0 };
+            out.push(Entry { name: entry.file_name().to_string_lossy().into_owned(), kind, size, modified_ms });
+        }
+        out.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(out)
+    }
+}
+
+/// `path` as a relative path with no `..`: the rules a guest path must follow.
+fn relative(path: &str) -> Result<PathBuf, FsError> {
+    let p = Path::new(path);
+    let mut rel = PathBuf::new();
+    for component in p.components() {
+        match component {
+            Component::Normal(c) => rel.push(c),
+            Component::CurDir => {}
+            Component::ParentDir => return Err(FsError::InvalidPath(format!("{path:?}: `..` is not allowed"))),
+            Component::RootDir | Component::Prefix(_) => {
+                return Err(FsError::InvalidPath(format!("{path:?}: absolute paths are not allowed")));
+            }
+        }
+    }
+    Ok(rel)
+}
+
+fn io_error(path: &str, e: std::io::Error) -> FsError {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => FsError::NotFound(path.to_owned()),
+        // cap-std reports a path that resolves outside the root (through a symlink) this way.
+        std::io::ErrorKind::PermissionDenied if e.to_string().contains("outside") => {
+            FsError::InvalidPath(format!("{path:?} leads outside the root"))
+        }
+        _ => FsError::Io(format!("{path:?}: {e}")),
+    }
+}
+
+impl HostState {
+    fn root(&self, name: &str) -> Result<Root, FsError> {
+        self.env.policy.roots.get(name).cloned().ok_or_else(|| {
+            let granted: Vec<&str> = self.env.policy.roots.keys().map(String::as_str).collect();
+            FsError::NotGranted(if granted.is_empty() {
+                format!("root {name:?} is not granted: this tool has no roots (see --workspace and [roots])")
+            } else {
+                format!("root {name:?} is not granted; granted: {}", granted.join(", "))
+            })
+        })
+    }
+}
+
+impl Host for HostState {
+    async fn roots(&mut self) -> Vec<String> {
+        self.env.policy.roots.keys().cloned().collect()
+    }
+
+    async fn read_file(&mut self, root: String, path: String, max_bytes: Option<u64>) -> Result<Vec<u8>, FsError> {
+        let root = self.root(&root)?;
+        let max = max_bytes.map_or(MAX_READ_BYTES, |m| m.min(MAX_READ_BYTES));
+        blocking(move || root.read(&path, max)).await
+    }
+
+    async fn list_dir(&mut self, root: String, path: String) -> Result<Vec<Entry>, FsError> {
+        let root = self.root(&root)?;
+        blocking(move || root.list(&path)).await
+    }
+}
+
+/// Runs file-system work off the async workers.
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T, FsError> + Send + 'static) -> Result<T, FsError> {
+    tokio::task::spawn_blocking(f).await.unwrap_or_else(|e| Err(FsError::Io(format!("read task failed: {e}"))))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_cannot_leave_the_root() {
+        let outside = tempfile::tempdir().unwrap();
+        std::fs::write(outside.path().join("secret.txt"), "secret").unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("src")).unwrap();
+        std::fs::write(dir.path().join("src/a.rs"), "mod b;").unwrap();
+        std::os::unix::fs::symlink(outside.path().join("secret.txt"), dir.path().join("escape")).unwrap();
+        std::os::unix::fs::symlink("src/a.rs", dir.path().join("inside")).unwrap();
+        let root = Root::open(dir.path()).unwrap();
+        assert_eq!(root.read("src/a.rs", 100).unwrap(), b"mod b;");
+        assert_eq!(root.read("./src/../src/a.rs", 100).map_err(|e| matches!(e, FsError::InvalidPath(_))), Err(true));
+        assert_eq!(root.read("inside", 100).unwrap(), b"mod b;", "a symlink inside the root is followed");
+        for bad in ["../secret.txt", "/etc/passwd", "escape", "src/../../x"] {
+            assert!(matches!(root.read(bad, 100), Err(FsError::InvalidPath(_))), "{bad} must be refused");
+        }
+        assert!(matches!(root.read("missing", 100), Err(FsError::NotFound(_))));
+        assert!(matches!(root.read("src/a.rs", 3), Err(FsError::TooLarge(6))));
+        let names: Vec<String> = root.list("").unwrap().into_iter().map(|e| e.name).collect();
+        assert_eq!(names, ["escape", "inside", "src"]);
+        assert!(matches!(root.list(".."), Err(FsError::InvalidPath(_))));
+    }
+}
