@@ -801,6 +801,40 @@ mod tests {
     }
 
     #[test]
+    fn built_in_tools_get_their_grants_and_sections_override() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = parse("").unwrap();
+        let github = &s.tools["ide_agents_github_get_issue"];
+        let api: url::Url = "https://api.github.com/repos/a/b".parse().unwrap();
+        assert!(github.http_allow.check(&api).is_some(), "api.github.com is allowed by default");
+        assert_eq!(github.config["base_url"], "https://api.github.com");
+        assert!(!s.tools.contains_key(COMMAND_TOOL), "no backend, no grant");
+        assert!(s.tools.values().all(|p| p.roots.is_empty()), "no roots by default");
+
+        let s = parse(&format!(
+            "[roots]\nworkspace = {:?}\n[backend]\nbase_url = \"http://127.0.0.1:8765/\"\ntoken = \"t0k\"\n\
+             [tools.ide_agents_command]\ncall_timeout_ms = 5\nconfig = {{ extra = \"1\" }}",
+            dir.path()
+        ))
+        .unwrap();
+        let command = &s.tools[COMMAND_TOOL];
+        let local: url::Url = "http://127.0.0.1:8765/v1/runs".parse().unwrap();
+        assert!(command.http_allow.check(&local).is_some());
+        assert_eq!(command.config["backend_base_url"], "http://127.0.0.1:8765");
+        assert_eq!((command.config["extra"].as_str(), command.secrets["token"].expose()), ("1", "t0k"));
+        assert_eq!(command.call_timeout, Some(Duration::from_millis(5)));
+        for tool in ROOT_TOOLS {
+            assert_eq!(s.tools[*tool].roots["workspace"].path(), dir.path());
+        }
+        let e = parse("[roots]\nkb = \"/nonexistent/notes\"").unwrap_err().to_string();
+        assert!(e.contains("`roots.kb`") && e.contains("/nonexistent/notes"), "{e}");
+        let e = parse("[backend]\nbase_url = \"ftp://x\"").unwrap_err().to_string();
+        assert!(e.contains("`backend.base_url`"), "{e}");
+        let e = parse("[tools.x.read_roots]\ndocs = \"/nonexistent\"").unwrap_err().to_string();
+        assert!(e.contains("`tools.x.read_roots.docs`"), "{e}");
+    }
+
+    #[test]
     fn cli_parses() {
         assert!(Cli::try_parse_from(["ide-agents-mcp", "serve", "--call-timeout-ms", "0"]).is_err());
         let cli = Cli::try_parse_from(["ide-agents-mcp", "serve", "--tools-dir", "/a", "--tools-dir", "/b"]).unwrap();

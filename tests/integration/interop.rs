@@ -24,6 +24,8 @@ fn run_client(what: &str, program: PathBuf, installed: bool, script: &str) {
         return;
     }
     let tools = tools_dir(&["echo"]);
+    let workspace = tempfile::tempdir().unwrap();
+    std::fs::write(workspace.path().join("lib.py"), "def add(a, b):\n    return a + b\n").unwrap();
     let output = Command::new(program)
         .current_dir(interop_dir())
         .arg(script)
@@ -33,6 +35,8 @@ fn run_client(what: &str, program: PathBuf, installed: bool, script: &str) {
         .arg(tools.path())
         .arg("--cache-dir")
         .arg(shared_cache())
+        .arg("--workspace")
+        .arg(workspace.path())
         .output()
         .unwrap_or_else(|e| panic!("cannot run the {what} client: {e}"));
     let stdout = String::from_utf8_lossy(&output.stdout);

@@ -2,15 +2,19 @@
 
 Usage: python_client.py SERVER_BINARY [SERVER_ARGS...]
 Spawns the server through the SDK's stdio transport and exercises initialize, tools/list, ping,
-tools/call (health, echo with arguments and progress), the tool-error path and an unknown tool.
+tools/call (health, echo with arguments and progress), the tool-error path, an unknown tool, and
+resources, resource templates, prompts and completion (the server is started with --workspace).
 Exits non-zero with a message on the first mismatch; prints "python interop: ok" on success.
 """
 
 import asyncio
 import sys
 
+import json
+
 from mcp import Client, StdioServerParameters
 from mcp.shared.exceptions import MCPError
+from mcp.types import PromptReference
 
 
 def check(cond, what):
@@ -64,6 +68,22 @@ async def main() -> None:
             check(e.error.code == -32602, f"unknown tool code: {e.error}")
         else:
             raise AssertionError("unknown tool must be a JSON-RPC error")
+
+        resources = (await client.list_resources()).resources
+        check([str(r.uri) for r in resources] == ["ide-agents://repo/graph"], f"resources/list: {resources}")
+        templates = (await client.list_resource_templates()).resource_templates
+        check(templates[0].uri_template == "ide-agents://repo/graph{?path}", f"templates: {templates}")
+        read = await client.read_resource("ide-agents://repo/graph")
+        graph = json.loads(read.contents[0].text)
+        check(read.contents[0].mime_type == "application/json" and graph["files"] == 1, f"graph: {graph}")
+
+        prompts = (await client.list_prompts()).prompts
+        check([p.name for p in prompts] == ["diff_review", "explain_error", "write_tests"], f"prompts: {prompts}")
+        prompt = await client.get_prompt("write_tests", {"path": "lib.py", "framework": "pytest"})
+        text = prompt.messages[0].content.text
+        check(prompt.messages[0].role == "user" and "def add" in text and "pytest" in text, f"prompt: {prompt}")
+        completion = await client.complete(PromptReference(type="ref/prompt", name="write_tests"), {"name": "framework", "value": "j"})
+        check(completion.completion.values == ["jest", "junit"], f"completion: {completion}")
     print("python interop: ok")
 
 

@@ -2,7 +2,8 @@
 //
 // Usage: node ts_client.mjs SERVER_BINARY [SERVER_ARGS...]
 // Exercises initialize, tools/list, ping, tools/call (health, echo with arguments and progress),
-// the tool-error path and an unknown tool. Exits non-zero on the first mismatch; prints
+// the tool-error path, an unknown tool, the catalog (whose structured content the SDK checks
+// against its output schema), resources, prompts and completion (the server runs with --workspace). Exits non-zero on the first mismatch; prints
 // "typescript interop: ok" on success.
 import assert from "node:assert/strict";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
@@ -44,6 +45,26 @@ assert.ok(bad.isError, JSON.stringify(bad));
 assert.match(bad.content[0].text, /message/);
 
 await assert.rejects(client.callTool({ name: "no_such_tool", arguments: {} }), (e) => e.code === -32602);
+
+const catalog = await client.callTool({ name: "ide_agents_catalog", arguments: { kind: "prompts" } });
+assert.ok(!catalog.isError, JSON.stringify(catalog));
+assert.equal(catalog.structuredContent.counts.prompts, 3);
+
+const { resources } = await client.listResources();
+assert.deepEqual(resources.map((r) => r.uri), ["ide-agents://repo/graph"]);
+const read = await client.readResource({ uri: "ide-agents://repo/graph" });
+assert.equal(read.contents[0].mimeType, "application/json");
+assert.equal(JSON.parse(read.contents[0].text).files, 1);
+const { resourceTemplates } = await client.listResourceTemplates();
+assert.equal(resourceTemplates[0].uriTemplate, "ide-agents://repo/graph{?path}");
+
+const { prompts } = await client.listPrompts();
+assert.deepEqual(prompts.map((p) => p.name), ["diff_review", "explain_error", "write_tests"]);
+const prompt = await client.getPrompt({ name: "explain_error", arguments: { error: "TypeError: x is undefined", language: "javascript" } });
+assert.equal(prompt.messages[0].role, "user");
+assert.match(prompt.messages[0].content.text, /TypeError: x is undefined/);
+const completion = await client.complete({ ref: { type: "ref/prompt", name: "explain_error" }, argument: { name: "language", value: "ty" } });
+assert.deepEqual(completion.completion.values, ["typescript"]);
 
 await client.close();
 console.log("typescript interop: ok");
