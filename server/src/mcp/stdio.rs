@@ -1,11 +1,13 @@
-//! MCP over stdio: one reader thread, one writer thread, calls on the async runtime.
+//! MCP over stdio. When stdin and stdout are pipes or sockets (as IDEs launch us) they are polled on
+//! the async runtime, so a request is read, run and answered on one worker thread; otherwise a
+//! reader thread and a writer thread do blocking I/O (see [`StreamMode`]).
 //!
 //! - The reader reads one message per line (at most `max_line_bytes`), answers everything but
 //!   `tools/call` (and `resources/read`/`prompts/get` that miss the cache) at once, and spawns each
 //!   call as a task. At most [`MAX_IN_FLIGHT`] calls are
 //!   in flight; past that the reader stops reading, which pushes back on the client.
-//! - The writer writes lines in the order they are queued and flushes whenever the queue is empty,
-//!   so a burst of responses costs one flush. Nothing else writes to stdout.
+//! - The writer writes lines in the order they are queued; everything queued at once goes out in
+//!   one write, so a burst of responses costs one system call. Nothing else writes to stdout.
 //! - `notifications/cancelled` drops the call's future: the guest stops at its next epoch yield
 //!   and nothing is sent for that request.
 //! - On stdin EOF the server stops reading, answers the requests in flight, flushes and returns.
@@ -14,12 +16,14 @@
 
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
-use std::io::{BufRead, BufReader, Write};
+use std::io::{Read, Write};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde_json::Value;
 use serde_json::value::RawValue;
+use tokio::io::unix::AsyncFd;
 use tokio::runtime::Handle;
 use tokio::sync::{Semaphore, mpsc, oneshot};
 
@@ -86,16 +90,38 @@ fn id_key(id: &str) -> String {
 /// Serves MCP on stdin/stdout until EOF or a termination signal.
 pub async fn serve(server: Arc<McpServer>) -> anyhow::Result<()> {
     let (out, queue) = mpsc::channel::<Vec<u8>>(OUTBOX_CAPACITY);
-    let writer = std::thread::Builder::new().name("stdout-writer".into()).spawn(move || write_loop(queue))?;
+    let stdout_mode = StreamMode::of(std::io::stdout().as_fd(), "stdout");
+    let writer = match &stdout_mode {
+        StreamMode::Polled(fd) => {
+            let fd = fd.polled()?;
+            Writer::Task(tokio::spawn(write_polled(queue, fd)))
+        }
+        StreamMode::Blocking => {
+            Writer::Thread(std::thread::Builder::new().name("stdout-writer".into()).spawn(move || write_loop(queue))?)
+        }
+    };
     let in_flight = Arc::new(InFlight::default());
     let slots = Arc::new(Semaphore::new(MAX_IN_FLIGHT));
     let (eof_tx, eof_rx) = oneshot::channel::<()>();
-    let reader =
-        Reader { server, out: out.clone(), rt: Handle::current(), in_flight: in_flight.clone(), slots: slots.clone() };
-    std::thread::Builder::new().name("stdin-reader".into()).spawn(move || {
-        reader.run();
-        let _ = eof_tx.send(());
-    })?;
+    let dispatcher = Dispatcher { server, out: out.clone(), in_flight: in_flight.clone(), slots: slots.clone() };
+    let max = dispatcher.server.settings().max_line_bytes;
+    let stdin_mode = StreamMode::of(std::io::stdin().as_fd(), "stdin");
+    match &stdin_mode {
+        StreamMode::Polled(fd) => {
+            let fd = fd.polled()?;
+            tokio::spawn(async move {
+                read_polled(&dispatcher, &fd, max).await;
+                let _ = eof_tx.send(());
+            });
+        }
+        StreamMode::Blocking => {
+            let rt = Handle::current();
+            std::thread::Builder::new().name("stdin-reader".into()).spawn(move || {
+                read_blocking(&dispatcher, &rt, max);
+                let _ = eof_tx.send(());
+            })?;
+        }
+    }
 
     let signalled = tokio::select! {
         _ = eof_rx => false,
@@ -109,7 +135,15 @@ pub async fn serve(server: Arc<McpServer>) -> anyhow::Result<()> {
     let _drained = slots.acquire_many(all).await;
     // An empty line tells the writer to flush and stop.
     let _ = out.send(Vec::new()).await;
-    tokio::task::spawn_blocking(move || writer.join()).await.ok();
+    match writer {
+        Writer::Task(task) => {
+            let _ = task.await;
+        }
+        Writer::Thread(thread) => {
+            tokio::task::spawn_blocking(move || thread.join()).await.ok();
+        }
+    }
+    drop((stdin_mode, stdout_mode));
     Ok(())
 }
 
@@ -132,6 +166,129 @@ async fn termination_signal() -> &'static str {
     }
 }
 
+/// How a standard stream is driven.
+///
+/// Pipes and sockets (what IDEs and clients give us) are switched to non-blocking mode and polled
+/// on the async runtime, so reading a request, running the call and writing the answer happen on
+/// one worker thread, with no hand-off between threads (see `docs/design/0004`). Anything else (a
+/// terminal, a file, `/dev/null`), or a pipe shared with stderr, is read or written by a thread of
+/// its own with blocking I/O. The original file status flags are restored on drop.
+enum StreamMode {
+    Polled(NonBlocking),
+    Blocking,
+}
+
+impl StreamMode {
+    fn of(fd: BorrowedFd<'_>, name: &str) -> Self {
+        use rustix::fs::{FileType, fstat};
+        let Ok(stat) = fstat(fd) else { return Self::Blocking };
+        let kind = FileType::from_raw_mode(stat.st_mode);
+        if !matches!(kind, FileType::Fifo | FileType::Socket) {
+            return Self::Blocking;
+        }
+        // O_NONBLOCK belongs to the open file description: never change one that stderr shares.
+        let shared_with_stderr = fstat(std::io::stderr().as_fd())
+            .is_ok_and(|e| (e.st_dev, e.st_ino) == (stat.st_dev, stat.st_ino));
+        if shared_with_stderr {
+            return Self::Blocking;
+        }
+        match NonBlocking::set(fd) {
+            Ok(nb) => Self::Polled(nb),
+            Err(e) => {
+                tracing::debug!("cannot make {name} non-blocking, using a thread: {e}");
+                Self::Blocking
+            }
+        }
+    }
+}
+
+/// A stream switched to non-blocking mode; restores its flags when dropped.
+struct NonBlocking {
+    fd: OwnedFd,
+    original: rustix::fs::OFlags,
+}
+
+impl NonBlocking {
+    fn set(fd: BorrowedFd<'_>) -> std::io::Result<Self> {
+        use rustix::fs::{OFlags, fcntl_getfl, fcntl_setfl};
+        let fd = fd.try_clone_to_owned()?;
+        let original = fcntl_getfl(&fd)?;
+        fcntl_setfl(&fd, original | OFlags::NONBLOCK)?;
+        Ok(Self { fd, original })
+    }
+
+    /// A handle on the same open file description, registered with the runtime's reactor.
+    #[expect(unsafe_code, reason = "tokio's AsyncFd registration requires it")]
+    fn polled(&self) -> std::io::Result<AsyncFd<std::fs::File>> {
+        let file = std::fs::File::from(self.fd.try_clone()?);
+        // SAFETY: the `File` owns its descriptor (a fresh duplicate), which therefore stays open
+        // and refers to the same file description until the `AsyncFd` that owns the `File` drops.
+        unsafe { AsyncFd::register(file) }.map_err(std::io::Error::from)
+    }
+}
+
+impl Drop for NonBlocking {
+    fn drop(&mut self) {
+        let _ = rustix::fs::fcntl_setfl(&self.fd, self.original);
+    }
+}
+
+enum Writer {
+    Task(tokio::task::JoinHandle<()>),
+    Thread(std::thread::JoinHandle<()>),
+}
+
+/// Writes queued lines to a polled stdout: everything queued at once goes out in one `write`.
+async fn write_polled(mut queue: mpsc::Receiver<Vec<u8>>, out: AsyncFd<std::fs::File>) {
+    let mut lines = Vec::with_capacity(64);
+    let mut batch = Vec::with_capacity(IO_BUFFER_BYTES);
+    loop {
+        if queue.recv_many(&mut lines, 256).await == 0 {
+            return;
+        }
+        // Let every other ready task (calls about to answer) run first, so their answers share
+        // this write: one system call, and one wake-up of the client, per burst.
+        tokio::task::yield_now().await;
+        while lines.len() < 1024
+            && let Ok(line) = queue.try_recv()
+        {
+            lines.push(line);
+        }
+        let mut stop = false;
+        for line in lines.drain(..) {
+            if line.is_empty() {
+                stop = true;
+                break;
+            }
+            batch.extend_from_slice(&line);
+        }
+        if let Err(e) = write_all_polled(&out, &batch).await {
+            tracing::error!("cannot write to stdout, the client is gone: {e}");
+            return;
+        }
+        batch.clear();
+        if stop {
+            return;
+        }
+    }
+}
+
+async fn write_all_polled(out: &AsyncFd<std::fs::File>, mut bytes: &[u8]) -> std::io::Result<()> {
+    while !bytes.is_empty() {
+        let mut ready = out.writable().await?;
+        match ready.try_io(|fd| (&*fd.get_ref()).write(bytes)) {
+            Ok(Ok(0)) => return Err(std::io::ErrorKind::WriteZero.into()),
+            Ok(Ok(n)) => bytes = &bytes[n..],
+            Ok(Err(e)) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Ok(Err(e)) => return Err(e),
+            Err(_would_block) => {}
+        }
+    }
+    Ok(())
+}
+
+/// Writes queued lines to stdout from a thread of its own (blocking I/O), flushing whenever the
+/// queue runs empty.
 fn write_loop(mut queue: mpsc::Receiver<Vec<u8>>) {
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::with_capacity(IO_BUFFER_BYTES, stdout.lock());
@@ -155,103 +312,204 @@ fn write_loop(mut queue: mpsc::Receiver<Vec<u8>>) {
     }
 }
 
-/// What [`read_line`] found.
-#[derive(Debug, PartialEq)]
-enum LineRead {
-    Line,
-    TooLong,
-    Eof,
-}
-
-/// Reads one `\n`-terminated line into `buf` (without the newline or a trailing `\r`). A line
-/// longer than `max` is consumed and discarded.
-fn read_line(input: &mut impl BufRead, buf: &mut Vec<u8>, max: usize) -> std::io::Result<LineRead> {
-    buf.clear();
-    let mut too_long = false;
+/// Reads lines from a polled stdin and dispatches them until EOF.
+async fn read_polled(dispatcher: &Dispatcher, input: &AsyncFd<std::fs::File>, max: usize) {
+    let mut lines = LineBuffer::new(max);
     loop {
-        let available = match input.fill_buf() {
-            Ok(b) => b,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        };
-        if available.is_empty() {
-            return Ok(match (too_long, buf.is_empty()) {
-                (true, _) => LineRead::TooLong,
-                (false, true) => LineRead::Eof,
-                (false, false) => LineRead::Line,
-            });
-        }
-        let (chunk, done) = match available.iter().position(|&b| b == b'\n') {
-            Some(i) => (&available[..i], Some(i + 1)),
-            None => (available, None),
-        };
-        if !too_long && buf.len() + chunk.len() > max {
-            too_long = true;
-            buf.clear();
-        }
-        if !too_long {
-            buf.extend_from_slice(chunk);
-        }
-        let used = done.unwrap_or(chunk.len());
-        input.consume(used);
-        if done.is_some() {
-            if buf.last() == Some(&b'\r') {
-                buf.pop();
+        let read = loop {
+            let mut ready = match input.readable().await {
+                Ok(r) => r,
+                Err(e) => break Err(e),
+            };
+            match ready.try_io(|fd| (&*fd.get_ref()).read(lines.spare())) {
+                Ok(Err(e)) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Ok(result) => break result,
+                Err(_would_block) => {}
             }
-            return Ok(if too_long { LineRead::TooLong } else { LineRead::Line });
+        };
+        match read {
+            Ok(0) => break,
+            Ok(n) => {
+                lines.filled(n);
+                while let Some(piece) = lines.next_line() {
+                    dispatcher.dispatch_piece(&lines, piece).await;
+                }
+            }
+            Err(e) => {
+                tracing::error!("cannot read stdin: {e}");
+                break;
+            }
         }
+    }
+    if let Some(piece) = lines.finish() {
+        dispatcher.dispatch_piece(&lines, piece).await;
     }
 }
 
-struct Reader {
+/// Reads lines from stdin on a thread of its own (blocking I/O) and dispatches them until EOF.
+fn read_blocking(dispatcher: &Dispatcher, rt: &Handle, max: usize) {
+    let mut stdin = std::io::stdin().lock();
+    let mut lines = LineBuffer::new(max);
+    loop {
+        match stdin.read(lines.spare()) {
+            Ok(0) => break,
+            Ok(n) => {
+                lines.filled(n);
+                while let Some(piece) = lines.next_line() {
+                    rt.block_on(dispatcher.dispatch_piece(&lines, piece));
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => {
+                tracing::error!("cannot read stdin: {e}");
+                break;
+            }
+        }
+    }
+    if let Some(piece) = lines.finish() {
+        rt.block_on(dispatcher.dispatch_piece(&lines, piece));
+    }
+}
+
+/// One piece of input found by [`LineBuffer`].
+#[derive(Debug, PartialEq)]
+enum Piece {
+    /// A line (without its newline or a trailing `\r`): this range of the buffer.
+    Line(std::ops::Range<usize>),
+    /// A line longer than the limit; it was discarded.
+    TooLong,
+}
+
+/// Splits the input stream into lines of at most `max` bytes. Longer lines are discarded as they
+/// arrive (memory stays bounded by `max` plus one read) and reported once their end is reached.
+struct LineBuffer {
+    /// Input bytes; beyond `len` only spare room handed out by [`Self::spare`].
+    data: Vec<u8>,
+    len: usize,
+    /// Start of the first unconsumed byte.
+    start: usize,
+    /// Bytes before this (from `start`) are known to hold no newline.
+    scanned: usize,
+    max: usize,
+    /// In the middle of a line that is too long.
+    discarding: bool,
+}
+
+impl LineBuffer {
+    fn new(max: usize) -> Self {
+        Self { data: Vec::with_capacity(IO_BUFFER_BYTES), len: 0, start: 0, scanned: 0, max, discarding: false }
+    }
+
+    /// Space to read into (after moving unconsumed bytes to the front). Calling it again without
+    /// [`Self::filled`] (a read that would block) hands out the same space.
+    fn spare(&mut self) -> &mut [u8] {
+        self.data.truncate(self.len);
+        if self.start > 0 {
+            self.data.drain(..self.start);
+            self.scanned -= self.start;
+            self.len -= self.start;
+            self.start = 0;
+        }
+        self.data.resize(self.len + IO_BUFFER_BYTES, 0);
+        &mut self.data[self.len..]
+    }
+
+    /// Records that `n` bytes were read into [`Self::spare`].
+    fn filled(&mut self, n: usize) {
+        self.len += n;
+        self.data.truncate(self.len);
+    }
+
+    /// The next complete line, if any.
+    fn next_line(&mut self) -> Option<Piece> {
+        loop {
+            let Some(offset) = self.data[self.scanned..self.len].iter().position(|&b| b == b'\n') else {
+                self.scanned = self.len;
+                if !self.discarding && self.len - self.start > self.max {
+                    self.discarding = true;
+                }
+                if self.discarding {
+                    // Drop what arrived of the long line; keep nothing of it.
+                    self.start = self.len;
+                    self.scanned = self.start;
+                }
+                return None;
+            };
+            let end = self.scanned + offset;
+            let line_start = self.start;
+            self.start = end + 1;
+            self.scanned = self.start;
+            if std::mem::take(&mut self.discarding) || end - line_start > self.max {
+                return Some(Piece::TooLong);
+            }
+            let trimmed = if end > line_start && self.data[end - 1] == b'\r' { end - 1 } else { end };
+            return Some(Piece::Line(line_start..trimmed));
+        }
+    }
+
+    /// At EOF: the last line if it had no newline.
+    fn finish(&mut self) -> Option<Piece> {
+        if std::mem::take(&mut self.discarding) {
+            return Some(Piece::TooLong);
+        }
+        (self.start < self.len).then(|| {
+            let range = self.start..self.len;
+            self.start = self.len;
+            if range.len() > self.max { Piece::TooLong } else { Piece::Line(range) }
+        })
+    }
+
+    fn line(&self, range: &std::ops::Range<usize>) -> &[u8] {
+        &self.data[range.clone()]
+    }
+}
+
+/// Turns incoming lines into answers and running calls.
+struct Dispatcher {
     server: Arc<McpServer>,
     out: Outbox,
-    rt: Handle,
     in_flight: Arc<InFlight>,
     slots: Arc<Semaphore>,
 }
 
-impl Reader {
-    fn run(&self) {
-        let stdin = std::io::stdin();
-        let mut input = BufReader::with_capacity(IO_BUFFER_BYTES, stdin.lock());
-        let mut line = Vec::with_capacity(4096);
-        let max = self.server.settings().max_line_bytes;
-        loop {
-            match read_line(&mut input, &mut line, max) {
-                Ok(LineRead::Eof) => return,
-                Ok(LineRead::TooLong) => self.send(jsonrpc::failure(
-                    None,
-                    &RpcError::new(jsonrpc::INVALID_REQUEST, format!("message exceeds the {max}-byte line limit")),
-                )),
-                Ok(LineRead::Line) if line.iter().all(u8::is_ascii_whitespace) => {}
-                Ok(LineRead::Line) => self.dispatch(&line),
-                Err(e) => {
-                    tracing::error!("cannot read stdin: {e}");
-                    return;
+impl Dispatcher {
+    async fn dispatch_piece(&self, lines: &LineBuffer, piece: Piece) {
+        match piece {
+            Piece::TooLong => {
+                let max = self.server.settings().max_line_bytes;
+                let error = RpcError::new(jsonrpc::INVALID_REQUEST, format!("message exceeds the {max}-byte line limit"));
+                self.send(jsonrpc::failure(None, &error)).await;
+            }
+            Piece::Line(range) => {
+                let line = lines.line(&range);
+                if !line.iter().all(u8::is_ascii_whitespace) {
+                    self.dispatch(line).await;
                 }
             }
         }
     }
 
-    fn send(&self, line: Vec<u8>) {
+    async fn send(&self, line: Vec<u8>) {
         // Fails only once the writer has stopped, when there is no one left to tell.
-        let _ = self.out.blocking_send(line);
+        let _ = self.out.send(line).await;
     }
 
-    fn dispatch(&self, line: &[u8]) {
+    async fn dispatch(&self, line: &[u8]) {
         match jsonrpc::parse(line) {
-            Incoming::Request { id, method, params } if method == "tools/call" => self.start_call(id, params),
+            Incoming::Request { id, method, params } if method == "tools/call" => self.start_call(id, params).await,
             Incoming::Request { id, method, params } if McpServer::is_native(&method) => {
                 match self.server.prepare_native(&method, params) {
-                    Ok(Native::Ready(result)) => self.send(jsonrpc::success(id, &result)),
-                    Ok(Native::Run(job)) => self.spawn_request(id, move |server, out, id| async move {
-                        match server.run_native(job, out).await {
-                            Ok(result) => jsonrpc::success(&id, &result),
-                            Err(error) => jsonrpc::failure(Some(&id), &error),
-                        }
-                    }),
-                    Err(error) => self.send(jsonrpc::failure(Some(id), &error)),
+                    Ok(Native::Ready(result)) => self.send(jsonrpc::success(id, &result)).await,
+                    Ok(Native::Run(job)) => {
+                        self.spawn_request(id, move |server, out, id| async move {
+                            match server.run_native(job, out).await {
+                                Ok(result) => jsonrpc::success(&id, &result),
+                                Err(error) => jsonrpc::failure(Some(&id), &error),
+                            }
+                        })
+                        .await;
+                    }
+                    Err(error) => self.send(jsonrpc::failure(Some(id), &error)).await,
                 }
             }
             Incoming::Request { id, method, params } => {
@@ -259,7 +517,7 @@ impl Reader {
                     Ok(result) => jsonrpc::success(id, &result),
                     Err(error) => jsonrpc::failure(Some(id), &error),
                 };
-                self.send(reply);
+                self.send(reply).await;
             }
             Incoming::Notification { method, params } if method == "notifications/cancelled" => {
                 let request = params
@@ -275,24 +533,26 @@ impl Reader {
             Incoming::Response => {
                 tracing::debug!("ignoring a response: this server sends no requests");
             }
-            Incoming::Invalid { id, error } => self.send(jsonrpc::failure(id.as_deref(), &error)),
+            Incoming::Invalid { id, error } => self.send(jsonrpc::failure(id.as_deref(), &error)).await,
         }
     }
 
-    fn start_call(&self, id: &RawValue, params: Option<&RawValue>) {
+    async fn start_call(&self, id: &RawValue, params: Option<&RawValue>) {
         let call = match self.server.prepare_call(params) {
             Ok(call) => call,
-            Err(error) => return self.send(jsonrpc::failure(Some(id), &error)),
+            Err(error) => return self.send(jsonrpc::failure(Some(id), &error)).await,
         };
         self.spawn_request(id, move |server, out, id| async move {
             let result = server.run_call(call, out).await;
             jsonrpc::success(&id, &result)
-        });
+        })
+        .await;
     }
 
     /// Runs `work` (which answers request `id` with one line) as a task that the client can
-    /// cancel and that shutdown answers with an error.
-    fn spawn_request<F, W>(&self, id: &RawValue, work: W)
+    /// cancel and that shutdown answers with an error. Waits for a slot when [`MAX_IN_FLIGHT`]
+    /// requests are running (back-pressure: the reader stops reading).
+    async fn spawn_request<F, W>(&self, id: &RawValue, work: W)
     where
         W: FnOnce(Arc<McpServer>, Outbox, Box<RawValue>) -> F,
         F: Future<Output = Vec<u8>> + Send + 'static,
@@ -301,14 +561,14 @@ impl Reader {
         let Some(cancelled) = self.in_flight.start(key.clone()) else {
             let error =
                 RpcError::new(jsonrpc::INVALID_REQUEST, "invalid request: a request with this id is already in flight");
-            return self.send(jsonrpc::failure(Some(id), &error));
+            return self.send(jsonrpc::failure(Some(id), &error)).await;
         };
-        let Ok(slot) = self.rt.block_on(self.slots.clone().acquire_owned()) else {
+        let Ok(slot) = self.slots.clone().acquire_owned().await else {
             return;
         };
         let (out, in_flight, id) = (self.out.clone(), self.in_flight.clone(), id.to_owned());
         let work = work(self.server.clone(), out.clone(), id.clone());
-        self.rt.spawn(async move {
+        tokio::spawn(async move {
             let _slot = slot;
             tokio::select! {
                 biased;
@@ -331,35 +591,59 @@ impl Reader {
 mod tests {
     use super::*;
 
-    fn lines(input: &[u8], max: usize) -> Vec<(LineRead, Vec<u8>)> {
-        let mut reader = BufReader::with_capacity(4, input);
-        let mut buf = Vec::new();
+    /// Feeds `input` in chunks of `chunk` bytes and collects the pieces.
+    fn lines(input: &[u8], max: usize, chunk: usize) -> Vec<(bool, Vec<u8>)> {
+        let mut buf = LineBuffer::new(max);
         let mut out = Vec::new();
-        loop {
-            let r = read_line(&mut reader, &mut buf, max).unwrap();
-            if r == LineRead::Eof {
-                return out;
+        let mut collect = |buf: &LineBuffer, piece: Piece| match piece {
+            Piece::Line(r) => out.push((true, buf.line(&r).to_vec())),
+            Piece::TooLong => out.push((false, Vec::new())),
+        };
+        for part in input.chunks(chunk) {
+            buf.spare().fill(b'!'); // a read that would block hands out the same space again
+            buf.spare()[..part.len()].copy_from_slice(part);
+            buf.filled(part.len());
+            while let Some(piece) = buf.next_line() {
+                collect(&buf, piece);
             }
-            out.push((r, buf.clone()));
+        }
+        if let Some(piece) = buf.finish() {
+            collect(&buf, piece);
+        }
+        out
+    }
+
+    #[test]
+    fn reads_lines_across_read_boundaries() {
+        for chunk in [1, 3, 4, 100] {
+            let got = lines(b"abcdefgh\r\n\nxy", 100, chunk);
+            assert_eq!(got, vec![(true, b"abcdefgh".to_vec()), (true, vec![]), (true, b"xy".to_vec())], "chunk {chunk}");
         }
     }
 
     #[test]
-    fn reads_lines_across_buffer_boundaries() {
-        let got = lines(b"abcdefgh\r\n\nxy", 100);
-        assert_eq!(
-            got,
-            vec![(LineRead::Line, b"abcdefgh".to_vec()), (LineRead::Line, vec![]), (LineRead::Line, b"xy".to_vec())]
-        );
+    fn skips_lines_over_the_limit_and_continues() {
+        for chunk in [1, 4, 7, 100] {
+            let got = lines(b"0123456789\nok\n01234\n0123456789", 5, chunk);
+            assert_eq!(
+                got,
+                vec![(false, vec![]), (true, b"ok".to_vec()), (true, b"01234".to_vec()), (false, vec![])],
+                "chunk {chunk}"
+            );
+        }
     }
 
     #[test]
-    fn skips_lines_over_the_limit_and_continues() {
-        let got = lines(b"0123456789\nok\n0123456789", 5);
-        assert_eq!(
-            got,
-            vec![(LineRead::TooLong, vec![]), (LineRead::Line, b"ok".to_vec()), (LineRead::TooLong, vec![])]
-        );
+    fn a_long_line_does_not_grow_the_buffer() {
+        let mut buf = LineBuffer::new(10);
+        for _ in 0..1000 {
+            let spare = buf.spare();
+            spare.fill(b'x');
+            let n = spare.len();
+            buf.filled(n);
+            assert!(buf.next_line().is_none());
+        }
+        assert!(buf.data.capacity() <= 4 * IO_BUFFER_BYTES, "{}", buf.data.capacity());
     }
 
     #[test]
