@@ -335,6 +335,10 @@ pub struct ToolSection {
     pub max_concurrent_calls: Option<usize>,
     /// Largest result of this tool, bytes.
     pub max_output_bytes: Option<usize>,
+    /// Run calls in an instance kept from an earlier call of the same component instead of a
+    /// fresh one. Faster, but state (globals, heap) carries over: only for tools known to keep
+    /// none.
+    pub reuse_instance: Option<bool>,
     /// Directories the tool may read through the `workspace` interface, by root name.
     #[serde(default)]
     pub read_roots: BTreeMap<String, PathBuf>,
@@ -398,6 +402,8 @@ pub struct ToolPolicy {
     pub max_concurrent_calls: Option<usize>,
     /// Its output limit in bytes, if not the default.
     pub max_output_bytes: Option<usize>,
+    /// Whether its calls may reuse an instance of an earlier call.
+    pub reuse_instance: bool,
     /// `config.get` values.
     pub config: HashMap<String, String>,
     /// `config.secret` values.
@@ -634,6 +640,9 @@ pub fn resolve(args: &ServeArgs, file: FileConfig, path: Option<PathBuf>) -> Res
         }
         if let Some(n) = section.max_output_bytes {
             policy.max_output_bytes = Some(in_range(p, &key("max_output_bytes"), n, 1, 1 << 30)?);
+        }
+        if let Some(reuse) = section.reuse_instance {
+            policy.reuse_instance = reuse;
         }
         policy.config.extend(section.config);
         for (secret, source) in section.secrets {

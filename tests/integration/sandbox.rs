@@ -72,3 +72,23 @@ fn guests_get_no_ambient_authority() {
         "the guest reached something it was not granted"
     );
 }
+
+#[test]
+fn instances_are_fresh_unless_a_tool_opts_into_reuse() {
+    let calls = |server: &mut crate::support::Server| -> Vec<u64> {
+        (0..5).map(|_| server.call("echo_calls", json!({}))["structuredContent"]["calls"].as_u64().unwrap()).collect()
+    };
+    let mut fresh = Launch::with_tools(&["echo"]).spawn();
+    fresh.initialize();
+    assert_eq!(calls(&mut fresh), [1, 1, 1, 1, 1], "no state survives a call by default");
+
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.toml");
+    std::fs::write(&config, "[tools.echo_calls]\nreuse_instance = true\n").unwrap();
+    let mut reused = Launch::with_tools(&["echo"]).args(["--config".as_ref(), config.as_os_str()]).spawn();
+    reused.initialize();
+    assert_eq!(calls(&mut reused), [1, 2, 3, 4, 5], "one instance serves the calls in turn");
+    // `echo` did not opt in: its calls still get fresh instances (a kept one is not used for it).
+    assert_eq!(text(&reused.call("echo", json!({"message": "fresh"}))), "fresh");
+    assert_eq!(calls(&mut reused)[0], 6);
+}

@@ -1,5 +1,6 @@
 //! `echo`: a test-only tool that returns its `message`, exercising arguments, typed errors,
-//! logging and progress. Not shipped in the server binary.
+//! logging and progress; and `echo_calls`, which counts the calls its instance has served (always
+//! 1 in a fresh instance), to observe instance reuse. Not shipped in the server binary.
 
 wit_bindgen::generate!({ path: "../../wit", world: "tool" });
 
@@ -11,44 +12,73 @@ use serde_json::{Value, json};
 
 struct Echo;
 
+/// Calls served by this instance.
+static CALLS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
 impl Guest for Echo {
     fn describe() -> Vec<ToolDescriptor> {
-        vec![ToolDescriptor {
-            name: "echo".into(),
-            title: Some("Echo".into()),
-            description:
-                "Returns `message` unchanged; first reports `steps` progress notifications and sleeps `delay_ms`."
-                    .into(),
-            input_schema: json!({
-                "type": "object",
-                "properties": {
-                    "message": {"type": "string", "description": "Text to echo back."},
-                    "steps": {"type": "integer", "minimum": 0, "maximum": 100,
-                              "description": "Progress notifications to send before answering."},
-                    "delay_ms": {"type": "integer", "minimum": 0, "maximum": 60000,
-                                 "description": "Milliseconds to sleep after the progress notifications."}
-                },
-                "required": ["message"]
-            })
-            .to_string(),
-            output_schema: Some(
-                json!({
+        vec![
+            ToolDescriptor {
+                name: "echo".into(),
+                title: Some("Echo".into()),
+                description:
+                    "Returns `message` unchanged; first reports `steps` progress notifications and sleeps `delay_ms`."
+                        .into(),
+                input_schema: json!({
                     "type": "object",
-                    "properties": {"message": {"type": "string"}, "length": {"type": "integer"}},
-                    "required": ["message", "length"]
+                    "properties": {
+                        "message": {"type": "string", "description": "Text to echo back."},
+                        "steps": {"type": "integer", "minimum": 0, "maximum": 100,
+                                  "description": "Progress notifications to send before answering."},
+                        "delay_ms": {"type": "integer", "minimum": 0, "maximum": 60000,
+                                     "description": "Milliseconds to sleep after the progress notifications."}
+                    },
+                    "required": ["message"]
                 })
                 .to_string(),
-            ),
-            annotations: ToolAnnotations {
-                read_only: Some(true),
-                destructive: None,
-                idempotent: Some(true),
-                open_world: Some(false),
+                output_schema: Some(
+                    json!({
+                        "type": "object",
+                        "properties": {"message": {"type": "string"}, "length": {"type": "integer"}},
+                        "required": ["message", "length"]
+                    })
+                    .to_string(),
+                ),
+                annotations: ToolAnnotations {
+                    read_only: Some(true),
+                    destructive: None,
+                    idempotent: Some(true),
+                    open_world: Some(false),
+                },
             },
-        }]
+            ToolDescriptor {
+                name: "echo_calls".into(),
+                title: None,
+                description: "Returns how many calls this instance has served: 1 in a fresh instance.".into(),
+                input_schema: json!({"type": "object", "properties": {}}).to_string(),
+                output_schema: Some(
+                    json!({"type": "object", "properties": {"calls": {"type": "integer"}}, "required": ["calls"]})
+                        .to_string(),
+                ),
+                annotations: ToolAnnotations {
+                    read_only: Some(true),
+                    destructive: None,
+                    idempotent: None,
+                    open_world: Some(false),
+                },
+            },
+        ]
     }
 
     fn call(name: String, arguments: String) -> Result<CallResult, ToolError> {
+        if name == "echo_calls" {
+            let n = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+            return Ok(CallResult {
+                content: vec![Content::Text(n.to_string())],
+                structured: Some(json!({"calls": n}).to_string()),
+                is_error: false,
+            });
+        }
         if name != "echo" {
             return Err(ToolError::UnknownTool(name));
         }

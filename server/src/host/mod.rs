@@ -135,6 +135,18 @@ impl HostState {
     }
 }
 
+impl HostState {
+    /// Readies a kept instance's state for its next call: that call's environment and memory
+    /// limit, and fresh per-call counters. (The WASI context, and its stdout tag, stay.)
+    pub fn prepare_for(&mut self, env: CallEnv, memory_limit: usize) {
+        self.env = env;
+        self.limiter = MemoryLimiter::new(memory_limit);
+        self.last_progress = None;
+        self.http_time = Duration::ZERO;
+        self.instantiated_at = None;
+    }
+}
+
 impl WasiView for HostState {
     fn ctx(&mut self) -> WasiCtxView<'_> {
         WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }

@@ -7,7 +7,8 @@ use wasmtime::{Config, Enabled, Engine, InstanceAllocationStrategy, OptLevel, Po
 
 use super::limits::{KEEP_RESIDENT_BYTES, STACK_KEEP_RESIDENT_BYTES};
 
-/// Component instances reserved beyond the call limit, for tool discovery at startup.
+/// Component instances reserved beyond the call limit (and the idle instances kept for reuse), for
+/// tool discovery at startup.
 const DISCOVERY_SLOTS: u32 = 4;
 /// Core instances a component may hold (a Rust guest uses ~4: module, WASI adapter, shims;
 /// interpreted languages bundle more).
@@ -25,7 +26,8 @@ pub struct EngineSettings {
 /// Builds the engine. Pooling keeps a small resident window per slot so fresh instances avoid
 /// most first-touch page faults (see `limits::KEEP_RESIDENT_BYTES`).
 pub fn build(settings: EngineSettings) -> anyhow::Result<Engine> {
-    let slots = u32::try_from(settings.max_concurrent_calls).unwrap_or(u32::MAX / 64).saturating_add(DISCOVERY_SLOTS);
+    let reserved = DISCOVERY_SLOTS + super::invoke::MAX_IDLE_INSTANCES as u32;
+    let slots = u32::try_from(settings.max_concurrent_calls).unwrap_or(u32::MAX / 64).saturating_add(reserved);
     let mut pool = PoolingAllocationConfig::default();
     pool.total_component_instances(slots)
         .total_core_instances(slots.saturating_mul(8))

@@ -7,6 +7,7 @@
 
 use std::borrow::Cow;
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
@@ -14,10 +15,17 @@ use wasmtime::Store;
 
 use super::Runtime;
 use super::cache::Cache;
-use super::registry::{Component, ComponentSource, RegisteredTool, component_hash};
+use super::registry::{Component, ComponentSource, Idle, RegisteredTool, component_hash};
 use crate::bindings::{CallResult, ToolError, ToolPre};
 use crate::host::{CallEnv, HostState};
 use crate::telemetry::LoadKind;
+
+/// Idle instances one component may keep for reuse: enough for the calls of one tool that
+/// usually run at once.
+pub const MAX_IDLE_INSTANCES_PER_COMPONENT: usize = 16;
+/// Idle instances across the server. Each holds a pooling-allocator slot; the engine reserves this
+/// many slots on top of the concurrency limit, so idle instances never crowd out fresh ones.
+pub const MAX_IDLE_INSTANCES: usize = 32;
 
 /// What a call produced: the guest's own answer (success or typed tool error), or a failure of the
 /// sandbox around it.
@@ -110,7 +118,8 @@ pub enum CallFailure {
 }
 
 impl Runtime {
-    /// Runs `tool` with `arguments` (a JSON object as text) in a fresh instance.
+    /// Runs `tool` with `arguments` (a JSON object as text) in a fresh instance, or in an idle
+    /// one of the same component when the tool's policy opts into reuse (`reuse_instance`).
     pub async fn call(
         &self,
         component: &Component,
@@ -137,13 +146,38 @@ impl Runtime {
         let queued = Instant::now();
         let _slot = self.call_slots.acquire().await.expect("call slots are never closed");
         report.queued = queued.elapsed();
-        let (result, times) = self
-            .guarded(name, env, limits, async |store| {
-                let instance = pre.instantiate_async(&mut *store).await?;
-                store.data_mut().instantiated_at = Some(Instant::now());
-                instance.ide_agents_tool_tools().call_call(store, name, arguments).await
-            })
-            .await;
+        let reuse = env.policy.reuse_instance;
+        let idle = if reuse { component.take_idle() } else { None };
+        let (result, times, store) = match idle {
+            Some(Idle { mut store, tool: instance }) => {
+                self.idle_instances.fetch_sub(1, Ordering::Relaxed);
+                store.data_mut().prepare_for(env, limits.memory);
+                self.run_guarded(name, store, limits, async |store| {
+                    store.data_mut().instantiated_at = Some(Instant::now());
+                    let answer = instance.ide_agents_tool_tools().call_call(&mut *store, name, arguments).await?;
+                    Ok((answer, instance))
+                })
+                .await
+            }
+            None => {
+                self.run_guarded(name, self.new_store(env, limits), limits, async |store| {
+                    let instance = pre.instantiate_async(&mut *store).await?;
+                    store.data_mut().instantiated_at = Some(Instant::now());
+                    let answer = instance.ide_agents_tool_tools().call_call(&mut *store, name, arguments).await?;
+                    Ok((answer, instance))
+                })
+                .await
+            }
+        };
+        let result = match result {
+            Ok((answer, instance)) => {
+                if reuse {
+                    self.keep_idle(component, Idle { store, tool: instance });
+                }
+                Ok(answer)
+            }
+            Err(failure) => Err(failure),
+        };
         report.instantiate = times.instantiate;
         report.execute = times.execute;
         report.http = times.http;
@@ -166,11 +200,39 @@ impl Runtime {
         limits: CallLimits,
         run: impl AsyncFnOnce(&mut Store<HostState>) -> wasmtime::Result<T>,
     ) -> (Result<T, CallFailure>, RunTimes) {
-        let started = Instant::now();
+        let (result, times, _store) = self.run_guarded(tool, self.new_store(env, limits), limits, run).await;
+        (result, times)
+    }
+
+    /// A fresh store for one call.
+    fn new_store(&self, env: CallEnv, limits: CallLimits) -> Store<HostState> {
         let mut store = Store::new(&self.engine, HostState::new(env, limits.memory));
         store.limiter(|state| &mut state.limiter);
-        store.set_epoch_deadline(1);
         store.epoch_deadline_async_yield_and_update(1);
+        store
+    }
+
+    /// Keeps an instance that finished a call cleanly for the next call of its component, within
+    /// [`MAX_IDLE_INSTANCES_PER_COMPONENT`] and the server-wide [`MAX_IDLE_INSTANCES`].
+    fn keep_idle(&self, component: &Component, idle: Idle) {
+        if self.idle_instances.fetch_add(1, Ordering::Relaxed) >= MAX_IDLE_INSTANCES
+            || !component.put_idle(idle, MAX_IDLE_INSTANCES_PER_COMPONENT)
+        {
+            self.idle_instances.fetch_sub(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Runs `run` in `store` under `limits`; reports where the time went and gives the store back
+    /// (reusable only if the run succeeded).
+    async fn run_guarded<T>(
+        &self,
+        tool: &str,
+        mut store: Store<HostState>,
+        limits: CallLimits,
+        run: impl AsyncFnOnce(&mut Store<HostState>) -> wasmtime::Result<T>,
+    ) -> (Result<T, CallFailure>, RunTimes, Store<HostState>) {
+        let started = Instant::now();
+        store.set_epoch_deadline(1);
         let _ticking = self.ticker.active();
         let outcome = tokio::time::timeout(limits.timeout, run(&mut store)).await;
         let ended = Instant::now();
@@ -189,7 +251,7 @@ impl Runtime {
             }
             Ok(Err(error)) => Err(CallFailure::Trap { tool: tool.into(), reason: describe_error(&error) }),
         };
-        (result, times)
+        (result, times, store)
     }
 
     /// The component ready to instantiate, loading it on first use. Concurrent first calls share

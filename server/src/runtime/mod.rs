@@ -71,6 +71,8 @@ pub struct Runtime {
     cache: Option<Cache>,
     ticker: epoch::EpochTicker,
     call_slots: Semaphore,
+    /// Instances kept for reuse, across components (at most `invoke::MAX_IDLE_INSTANCES`).
+    idle_instances: std::sync::atomic::AtomicUsize,
     settings: RuntimeSettings,
     services: std::sync::Arc<HostServices>,
 }
@@ -95,6 +97,7 @@ impl Runtime {
             engine_key: engine::artifact_key(&engine),
             ticker: epoch::EpochTicker::start(engine.clone())?,
             call_slots: Semaphore::new(settings.max_concurrent_calls.max(1)),
+            idle_instances: std::sync::atomic::AtomicUsize::new(0),
             engine,
             linker,
             cache,

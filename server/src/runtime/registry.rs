@@ -104,6 +104,14 @@ pub fn component_hash(bytes: &[u8]) -> String {
     hex(&Sha256::digest(bytes))
 }
 
+/// An instance kept after a clean call, for the next call of a tool that opted into reuse.
+pub struct Idle {
+    /// Its store (state of the earlier calls included: that is what reuse means).
+    pub store: wasmtime::Store<HostState>,
+    /// Its exports.
+    pub tool: crate::bindings::Tool,
+}
+
 /// One component of the registry.
 pub struct Component {
     /// Where it comes from.
@@ -114,12 +122,35 @@ pub struct Component {
     pub(super) loaded: OnceCell<Arc<ToolPre<HostState>>>,
     /// How the load was done (set by the loading call).
     load_kind: std::sync::OnceLock<LoadKind>,
+    /// Instances kept for reuse.
+    idle: std::sync::Mutex<Vec<Idle>>,
 }
 
 impl Component {
     /// A component not loaded yet.
     pub fn new(source: ComponentSource, sha256: String) -> Self {
-        Self { source, sha256, loaded: OnceCell::new(), load_kind: std::sync::OnceLock::new() }
+        Self {
+            source,
+            sha256,
+            loaded: OnceCell::new(),
+            load_kind: std::sync::OnceLock::new(),
+            idle: std::sync::Mutex::default(),
+        }
+    }
+
+    /// An idle instance, if one is kept.
+    pub(super) fn take_idle(&self) -> Option<Idle> {
+        self.idle.lock().unwrap_or_else(|p| p.into_inner()).pop()
+    }
+
+    /// Keeps `idle` unless `max` are kept already (then it is dropped); whether it was kept.
+    pub(super) fn put_idle(&self, idle: Idle, max: usize) -> bool {
+        let mut kept = self.idle.lock().unwrap_or_else(|p| p.into_inner());
+        if kept.len() >= max {
+            return false;
+        }
+        kept.push(idle);
+        true
     }
 
     /// How the component was loaded (AOT cache or compile).
