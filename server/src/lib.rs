@@ -66,6 +66,7 @@ pub async fn serve(settings: config::Settings) -> anyhow::Result<()> {
     });
     let mut runtime_settings = settings.runtime.clone();
     runtime_settings.max_memory_limit = settings.max_memory_limit();
+    runtime_settings.reuse_instances = settings.tools.values().any(|p| p.reuse_instance);
     let runtime = runtime::Runtime::new(runtime_settings, services)?;
     let sources = runtime::registry::sources(&settings.tools_dirs, settings.ultra)?;
     let registry = runtime.discover(sources).await;

@@ -135,8 +135,10 @@ fn tool_calls_results_and_errors() {
     assert_eq!(health["isError"], false);
     assert_eq!(health["structuredContent"]["status"], "ok");
     assert_eq!(health["structuredContent"]["protocol_version"], "2025-06-18");
-    let text_json: Value = serde_json::from_str(text(&health)).unwrap();
-    assert_eq!(text_json, health["structuredContent"], "structured content is also serialised as text");
+    assert!(text(&health).starts_with("ok: ide-agents-mcp "), "a summary for the model: {health}");
+    let calls = server.call("echo_calls", json!({}));
+    let text_json: Value = serde_json::from_str(text(&calls)).unwrap();
+    assert_eq!(text_json, calls["structuredContent"], "structured content with no text is also serialised as text");
 
     let echo = server.call("echo", json!({"message": "hi"}));
     assert_eq!((text(&echo), &echo["structuredContent"]), ("hi", &json!({"message": "hi", "length": 2})));

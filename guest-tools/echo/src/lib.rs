@@ -73,8 +73,9 @@ impl Guest for Echo {
     fn call(name: String, arguments: String) -> Result<CallResult, ToolError> {
         if name == "echo_calls" {
             let n = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+            // No content: the host serialises the structured answer as the text block.
             return Ok(CallResult {
-                content: vec![Content::Text(n.to_string())],
+                content: Vec::new(),
                 structured: Some(json!({"calls": n}).to_string()),
                 is_error: false,
             });

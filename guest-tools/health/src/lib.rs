@@ -7,7 +7,7 @@ wit_bindgen::generate!({ path: "../../wit", world: "tool" });
 
 use exports::ide_agents::tool::tools::{CallResult, Guest, ToolDescriptor, ToolError};
 use ide_agents::tool::host_facts;
-use ide_agents::tool::types::ToolAnnotations;
+use ide_agents::tool::types::{Content, ToolAnnotations};
 use serde::Serialize;
 use serde_json::json;
 
@@ -112,8 +112,20 @@ impl Guest for Health {
             },
         };
         let structured = serde_json::to_string(&report).map_err(|e| ToolError::Failed(e.to_string()))?;
-        // With no content blocks, the host serialises `structured` as the text block.
-        Ok(CallResult { content: Vec::new(), structured: Some(structured), is_error: false })
+        // A one-line summary for the model; programs read the structured report.
+        let summary = format!(
+            "ok: {} {} (wasmtime {}), up {:.1} s, {} tools ({} loaded), {} calls served, RSS {:.1} MB{}",
+            report.server,
+            report.version,
+            report.runtime,
+            report.uptime_ms as f64 / 1000.0,
+            report.registered_tools.len(),
+            report.loaded_tools.len(),
+            report.calls_served,
+            report.rss_bytes as f64 / 1e6,
+            if report.ultra { ", ULTRA on" } else { "" },
+        );
+        Ok(CallResult { content: vec![Content::Text(summary)], structured: Some(structured), is_error: false })
     }
 }
 

@@ -21,12 +21,14 @@ pub struct EngineSettings {
     pub max_concurrent_calls: usize,
     /// Largest linear memory any call may have, in bytes.
     pub max_memory: usize,
+    /// Slots reserved for instances kept for reuse (0 when no tool opts in).
+    pub idle_instances: usize,
 }
 
 /// Builds the engine. Pooling keeps a small resident window per slot so fresh instances avoid
 /// most first-touch page faults (see `limits::KEEP_RESIDENT_BYTES`).
 pub fn build(settings: EngineSettings) -> anyhow::Result<Engine> {
-    let reserved = DISCOVERY_SLOTS + super::invoke::MAX_IDLE_INSTANCES as u32;
+    let reserved = DISCOVERY_SLOTS + u32::try_from(settings.idle_instances).unwrap_or(0);
     let slots = u32::try_from(settings.max_concurrent_calls).unwrap_or(u32::MAX / 64).saturating_add(reserved);
     let mut pool = PoolingAllocationConfig::default();
     pool.total_component_instances(slots)

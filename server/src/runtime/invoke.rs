@@ -23,8 +23,10 @@ use crate::telemetry::LoadKind;
 /// Idle instances one component may keep for reuse: enough for the calls of one tool that
 /// usually run at once.
 pub const MAX_IDLE_INSTANCES_PER_COMPONENT: usize = 16;
-/// Idle instances across the server. Each holds a pooling-allocator slot; the engine reserves this
-/// many slots on top of the concurrency limit, so idle instances never crowd out fresh ones.
+/// Idle instances across the server. Each holds a pooling-allocator slot; when any tool opts into
+/// reuse the engine reserves this many slots on top of the concurrency limit, so idle instances
+/// never crowd out fresh ones. (Without reuse the pool stays smaller: a larger pool measured
+/// slower for fresh instances.)
 pub const MAX_IDLE_INSTANCES: usize = 32;
 
 /// What a call produced: the guest's own answer (success or typed tool error), or a failure of the

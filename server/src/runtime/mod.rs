@@ -48,6 +48,8 @@ pub struct RuntimeSettings {
     pub max_output_bytes: usize,
     /// Cache directory; `None` disables the disk cache (every start compiles).
     pub cache_dir: Option<PathBuf>,
+    /// Whether any tool opts into instance reuse (the pool then reserves slots for idle instances).
+    pub reuse_instances: bool,
 }
 
 impl Default for RuntimeSettings {
@@ -59,6 +61,7 @@ impl Default for RuntimeSettings {
             max_memory_limit: limits::DEFAULT_MEMORY_LIMIT,
             max_output_bytes: limits::DEFAULT_MAX_OUTPUT_BYTES,
             cache_dir: cache::default_dir(),
+            reuse_instances: false,
         }
     }
 }
@@ -84,6 +87,7 @@ impl Runtime {
         let engine = engine::build(engine::EngineSettings {
             max_concurrent_calls: settings.max_concurrent_calls,
             max_memory: settings.max_memory_limit.max(settings.memory_limit),
+            idle_instances: if settings.reuse_instances { invoke::MAX_IDLE_INSTANCES } else { 0 },
         })?;
         let linker = crate::host::linker(&engine)?;
         let cache = settings.cache_dir.clone().and_then(|dir| match Cache::open(dir.clone()) {
