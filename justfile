@@ -20,11 +20,12 @@ lint:
 run *ARGS:
     cargo run --release -p ide-agents-mcp -- serve {{ARGS}}
 
-# Host-service micro benchmarks and end-to-end benchmarks of the release binary; results in bench-results/.
-bench *ARGS:
+# Micro benchmarks and end-to-end benchmarks of the release binary; results (JSON, markdown,
+# chart.svg) in bench-results/.
+bench *ARGS: build-guests
     cargo build --release -p ide-agents-mcp -p ide-agents-mcp-benches
-    target/release/micro --out bench-results
-    target/release/e2e --server target/release/ide-agents-mcp --floor target/release/floor --out bench-results {{ARGS}}
+    target/release/micro --out bench-results --guests guest-tools/target/wasm32-wasip2/release
+    target/release/e2e --server target/release/ide-agents-mcp --guests guest-tools/target/wasm32-wasip2/release --floor target/release/floor --out bench-results {{ARGS}}
 
 # Scaffold a new tool component in guest-tools/NAME.
 new-tool NAME:

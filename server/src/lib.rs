@@ -70,6 +70,8 @@ pub async fn serve(settings: config::Settings) -> anyhow::Result<()> {
     let runtime = runtime::Runtime::new(runtime_settings, services)?;
     let sources = runtime::registry::sources(&settings.tools_dirs, settings.ultra)?;
     let registry = runtime.discover(sources).await;
+    // Off the serving path: the first validator compiled in a process pays a one-time setup.
+    tokio::task::spawn_blocking(runtime::spec::warm_up);
     for name in settings.tools.keys().filter(|n| registry.tool(n).is_none()) {
         tracing::warn!(tool = %name, "configuration names a tool that is not registered");
     }

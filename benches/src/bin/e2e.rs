@@ -1,15 +1,26 @@
 //! End-to-end benchmark of the release server over stdio, the way an IDE uses it.
 //!
 //! ```text
-//! e2e --server target/release/ide-agents-mcp [--out bench-results] [--requests 50000]
-//!     [--concurrency 1,16,64] [--spawns 20] [--floor target/release/floor]
+//! e2e --server target/release/ide-agents-mcp --guests guest-tools/target/wasm32-wasip2/release
+//!     [--out bench-results] [--requests 50000] [--concurrency 1,16,64] [--spawns 20]
+//!     [--floor target/release/floor]
 //! ```
 //!
-//! Reports spawn-to-initialize (warm cache), idle RSS, the first call of a lazily loaded tool with
-//! a warm AOT cache, and for `ide_agents_health` at each concurrency: calls/s, p50/p95/p99 latency
-//! and server CPU per call (from /proc). With `--floor`, the same load at 16 in flight against a
-//! minimal serde_json line loop, and our ratios to it. Writes `e2e.json` and `e2e.md`.
-//! Every request loop is bounded in count and time.
+//! Reports, each from server processes started for it:
+//! - spawn-to-initialize (warm cache), and the first call of a lazily loaded tool with a warm and
+//!   with a cold AOT cache;
+//! - `tools/list` latency with 30 registered tools (ULTRA on, plus the `echo`, `hostile` and
+//!   `nettest` test components from `--guests`);
+//! - idle RSS with ULTRA off, with ULTRA on and 30 tools, and after the ULTRA component loaded;
+//! - at each concurrency: calls/s, p50/p95/p99 latency and server CPU per call (from /proc) for
+//!   `ide_agents_health` (fresh instance per call), a cached resource read (`resources/read` of
+//!   `ide-agents://repo/graph`) and an ML ranking call (`ide_agents_ultra_rank`); and health with
+//!   instance reuse opted in, at 16 in flight;
+//! - with `--floor`, the same health load at 16 in flight against a minimal serde_json line loop,
+//!   and our ratios to it.
+//!
+//! Writes `e2e.json`, `e2e.md` and `chart.svg` (throughput and p99 per scenario). Every request
+//! loop is bounded in count and time.
 
 use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -23,6 +34,7 @@ const RUN_DEADLINE: Duration = Duration::from_secs(120);
 
 struct Opts {
     server: PathBuf,
+    guests: Option<PathBuf>,
     out: PathBuf,
     requests: usize,
     concurrency: Vec<usize>,
@@ -31,13 +43,17 @@ struct Opts {
 }
 
 fn usage() -> ! {
-    eprintln!("usage: e2e --server PATH [--out DIR] [--requests N] [--concurrency 1,16,64] [--spawns N]");
+    eprintln!(
+        "usage: e2e --server PATH [--guests DIR] [--out DIR] [--requests N] [--concurrency 1,16,64] [--spawns N] \
+         [--floor PATH]"
+    );
     std::process::exit(2)
 }
 
 fn parse_opts() -> Opts {
     let mut o = Opts {
         server: PathBuf::new(),
+        guests: None,
         out: "bench-results".into(),
         requests: 50_000,
         concurrency: vec![1, 16, 64],
@@ -49,6 +65,7 @@ fn parse_opts() -> Opts {
         let mut value = || args.next().unwrap_or_else(|| usage());
         match flag.as_str() {
             "--server" => o.server = value().into(),
+            "--guests" => o.guests = Some(value().into()),
             "--out" => o.out = value().into(),
             "--requests" => o.requests = value().parse().unwrap_or_else(|_| usage()),
             "--concurrency" => {
@@ -75,11 +92,17 @@ struct Server {
 
 impl Server {
     fn spawn(bin: &Path, cache: &Path) -> Self {
+        Self::spawn_with(bin, cache, &[])
+    }
+
+    /// Starts `bin serve` with the cache directory, telemetry to a file in it, and `extra` flags.
+    fn spawn_with(bin: &Path, cache: &Path, extra: &[&std::ffi::OsStr]) -> Self {
         let mut child = Command::new(bin)
             .args(["serve", "--cache-dir"])
             .arg(cache)
             .arg("--telemetry")
             .arg(cache.join("spans.jsonl"))
+            .args(extra)
             .env("IDE_AGENTS_MCP_LOG", "warn")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -177,8 +200,60 @@ fn ms(d: Duration) -> f64 {
     (d.as_secs_f64() * 1e6).round() / 1e3
 }
 
-/// Keeps `concurrency` calls of `tool` in flight until `requests` are answered.
-fn throughput(server: &mut Server, tool: &str, requests: usize, concurrency: usize) -> Value {
+/// One kind of request the throughput runs send.
+#[derive(Clone, Copy)]
+enum Load {
+    /// `tools/call` of `ide_agents_health`.
+    Health,
+    /// `resources/read` of `ide-agents://repo/graph` (answered from the resource cache).
+    ResourceRead,
+    /// `tools/call` of `ide_agents_ultra_rank` with eight short candidates.
+    Rank,
+}
+
+impl Load {
+    fn label(self) -> &'static str {
+        match self {
+            Self::Health => "ide_agents_health",
+            Self::ResourceRead => "resources/read (cached)",
+            Self::Rank => "ide_agents_ultra_rank",
+        }
+    }
+
+    fn request(self, id: usize) -> Value {
+        let (method, params) = match self {
+            Self::Health => ("tools/call", json!({"name": "ide_agents_health", "arguments": {}})),
+            Self::ResourceRead => ("resources/read", json!({"uri": "ide-agents://repo/graph"})),
+            Self::Rank => (
+                "tools/call",
+                json!({"name": "ide_agents_ultra_rank", "arguments": {
+                    "query": "sandboxed tool call memory limit",
+                    "candidates": [
+                        "the pooling allocator keeps a resident window per slot",
+                        "each call runs in a fresh sandbox with a memory limit",
+                        "telemetry spans are batched and written as JSON lines",
+                        "the schema cache answers tools/list without compiling",
+                        "a tool may only reach origins on its allow-list",
+                        "memory limit exceeded: the call is stopped, the server carries on",
+                        "BM25 blended with hashed n-gram similarity ranks candidates",
+                        "stdout carries only JSON-RPC messages"
+                    ]
+                }}),
+            ),
+        };
+        json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params})
+    }
+
+    fn check(self, response: &Value) {
+        match self {
+            Self::ResourceRead => assert!(response["result"]["contents"].is_array(), "read failed: {response}"),
+            _ => assert_eq!(response["result"]["isError"], false, "call failed: {response}"),
+        }
+    }
+}
+
+/// Keeps `concurrency` requests of `load` in flight until `requests` are answered.
+fn throughput(server: &mut Server, load: Load, requests: usize, concurrency: usize) -> Value {
     let warmup = (requests / 10).min(2_000);
     let total = requests + warmup;
     let mut sent_at = vec![Instant::now(); total];
@@ -190,14 +265,13 @@ fn throughput(server: &mut Server, tool: &str, requests: usize, concurrency: usi
         assert!(Instant::now() < deadline, "throughput run exceeded {RUN_DEADLINE:?}");
         while sent < total && sent - done < concurrency {
             sent_at[sent] = Instant::now();
-            server.send(&json!({"jsonrpc": "2.0", "id": sent + 1, "method": "tools/call",
-                                "params": {"name": tool, "arguments": {}}}));
+            server.send(&load.request(sent + 1));
             sent += 1;
         }
         server.flush();
         let response = server.recv();
         let Some(id) = response["id"].as_u64() else { continue };
-        assert_eq!(response["result"]["isError"], false, "call failed: {response}");
+        load.check(&response);
         done += 1;
         if done == warmup {
             started = Instant::now();
@@ -211,7 +285,7 @@ fn throughput(server: &mut Server, tool: &str, requests: usize, concurrency: usi
     let cpu = cpu_time(server.pid()) - cpu_start;
     latencies.sort();
     json!({
-        "tool": tool,
+        "tool": load.label(),
         "concurrency": concurrency,
         "requests": requests,
         "calls_per_s": (requests as f64 / elapsed.as_secs_f64()).round(),
@@ -228,14 +302,66 @@ fn median(mut xs: Vec<Duration>) -> Duration {
     xs[xs.len() / 2]
 }
 
+fn os(s: &str) -> &std::ffi::OsStr {
+    std::ffi::OsStr::new(s)
+}
+
+/// A tools directory with the `echo`, `hostile` and `nettest` test components (17 tools), so that
+/// with ULTRA on the server registers 30 tools.
+fn thirty_tools(guests: &Path) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temp tools dir");
+    for name in ["echo", "hostile", "nettest"] {
+        let from = guests.join(format!("{name}.wasm"));
+        std::fs::copy(&from, dir.path().join(format!("{name}.wasm")))
+            .unwrap_or_else(|e| panic!("cannot copy {} ({e}); run `just build-guests` first", from.display()));
+    }
+    dir
+}
+
+/// A small workspace (40 Rust and Python files) for `repo.graph`.
+fn workspace() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temp workspace");
+    std::fs::create_dir_all(dir.path().join("src")).unwrap();
+    std::fs::create_dir_all(dir.path().join("app")).unwrap();
+    for i in 0..20 {
+        let next = (i + 1) % 20;
+        std::fs::write(
+            dir.path().join(format!("src/m{i}.rs")),
+            format!("use crate::m{next};\nuse serde::Serialize;\n"),
+        )
+        .unwrap();
+        std::fs::write(dir.path().join(format!("app/p{i}.py")), format!("from . import p{next}\nimport os\n")).unwrap();
+    }
+    dir
+}
+
+/// Copies the warm cache without its AOT artifacts: descriptors known, nothing compiled.
+fn cold_aot_copy(cache: &Path) -> tempfile::TempDir {
+    let cold = tempfile::tempdir().expect("temp cache");
+    let descriptors = cold.path().join("descriptors");
+    std::fs::create_dir_all(&descriptors).unwrap();
+    for entry in std::fs::read_dir(cache.join("descriptors")).unwrap().flatten() {
+        std::fs::copy(entry.path(), descriptors.join(entry.file_name())).unwrap();
+    }
+    cold
+}
+
 fn main() {
     let opts = parse_opts();
     let cache = tempfile::tempdir().expect("temp cache dir");
+    let bin = &opts.server;
 
-    // Warm the descriptor and AOT caches once; every measurement below runs warm.
-    let mut warm = Server::spawn(&opts.server, cache.path());
+    // Warm the descriptor and AOT caches once (ULTRA on and the test components, so every
+    // component is cached).
+    let tools = opts.guests.as_deref().map(thirty_tools);
+    let mut extra = vec![os("--ultra")];
+    if let Some(t) = &tools {
+        extra.extend([os("--tools-dir"), t.path().as_os_str()]);
+    }
+    let mut warm = Server::spawn_with(bin, cache.path(), &extra);
     warm.initialize();
     warm.request(1, "tools/call", json!({"name": "ide_agents_health", "arguments": {}}));
+    warm.request(2, "tools/call", Load::Rank.request(0)["params"].clone());
     warm.close();
 
     let mut spawn_times = Vec::new();
@@ -243,7 +369,7 @@ fn main() {
     let mut second_calls = Vec::new();
     for _ in 0..opts.spawns {
         let started = Instant::now();
-        let mut server = Server::spawn(&opts.server, cache.path());
+        let mut server = Server::spawn(bin, cache.path());
         server.initialize();
         spawn_times.push(started.elapsed());
         let t = Instant::now();
@@ -254,25 +380,82 @@ fn main() {
         second_calls.push(t.elapsed());
         server.close();
     }
+    let mut cold_calls = Vec::new();
+    for _ in 0..5 {
+        let cold = cold_aot_copy(cache.path());
+        let mut server = Server::spawn(bin, cold.path());
+        server.initialize();
+        let t = Instant::now();
+        server.request(1, "tools/call", json!({"name": "ide_agents_health", "arguments": {}}));
+        cold_calls.push(t.elapsed());
+        server.close();
+    }
 
-    let mut server = Server::spawn(&opts.server, cache.path());
+    // Memory: idle with ULTRA off; idle with ULTRA on and 30 tools; after the ML component loaded.
+    let mut server = Server::spawn(bin, cache.path());
+    server.initialize();
+    std::thread::sleep(Duration::from_millis(300));
+    let (idle_rss_ultra_off, _) = rss_kib(server.pid());
+    server.close();
+    let mut server = Server::spawn_with(bin, cache.path(), &extra);
     server.initialize();
     let t = Instant::now();
-    let tools = server.request(1, "tools/list", json!({}));
-    let list_time = t.elapsed();
+    let listed = server.request(1, "tools/list", json!({}));
+    let list_first = t.elapsed();
+    let list_times: Vec<Duration> = (0..20)
+        .map(|i| {
+            let t = Instant::now();
+            server.request(2 + i, "tools/list", json!({}));
+            t.elapsed()
+        })
+        .collect();
     std::thread::sleep(Duration::from_millis(300));
-    let (idle_rss, _) = rss_kib(server.pid());
-    let runs: Vec<Value> =
-        opts.concurrency.iter().map(|&c| throughput(&mut server, "ide_agents_health", opts.requests, c)).collect();
-    let (_, peak_rss) = rss_kib(server.pid());
+    let (idle_rss_ultra_on, _) = rss_kib(server.pid());
+    let t = Instant::now();
+    server.request(100, "tools/call", Load::Rank.request(0)["params"].clone());
+    let ultra_first_call = t.elapsed();
+    std::thread::sleep(Duration::from_millis(100));
+    let (rss_ultra_loaded, _) = rss_kib(server.pid());
     server.close();
 
+    // Throughput: each load in a server of its own.
+    let workspace = workspace();
+    let reuse_config = cache.path().join("reuse.toml");
+    std::fs::write(&reuse_config, "[tools.ide_agents_health]\nreuse_instance = true\n").unwrap();
+    let mut runs = Vec::new();
+    let mut peak_rss = 0;
+    for (load, flags, concurrencies, requests) in [
+        (Load::Health, vec![], opts.concurrency.clone(), opts.requests),
+        (Load::Health, vec![os("--config"), reuse_config.as_os_str()], vec![16], opts.requests),
+        (
+            Load::ResourceRead,
+            vec![os("--workspace"), workspace.path().as_os_str()],
+            opts.concurrency.clone(),
+            opts.requests,
+        ),
+        (Load::Rank, vec![os("--ultra")], opts.concurrency.clone(), opts.requests / 5),
+    ] {
+        let reuse = !flags.is_empty() && matches!(load, Load::Health);
+        let mut server = Server::spawn_with(bin, cache.path(), &flags);
+        server.initialize();
+        for c in concurrencies {
+            let mut run = throughput(&mut server, load, requests, c);
+            run["instance"] = json!(if reuse { "reused" } else { "fresh" });
+            runs.push(run);
+        }
+        peak_rss = peak_rss.max(rss_kib(server.pid()).1);
+        server.close();
+    }
+
     // The floor, same load at 16 in flight, and our ratios to it (needs 16 among --concurrency).
-    let ours_at_16 = runs.iter().find(|r| r["concurrency"] == 16).cloned();
+    let ours_at_16 = runs
+        .iter()
+        .find(|r| r["concurrency"] == 16 && r["tool"] == "ide_agents_health" && r["instance"] == "fresh")
+        .cloned();
     let floor = opts.floor.as_ref().zip(ours_at_16).map(|(bin, ours)| {
         let mut f = Server::spawn(bin, cache.path());
         f.initialize();
-        let run = throughput(&mut f, "ide_agents_health", opts.requests, 16);
+        let run = throughput(&mut f, Load::Health, opts.requests, 16);
         f.close();
         let ratio = |key: &str| ours[key].as_f64().unwrap_or(0.0) / run[key].as_f64().unwrap_or(f64::NAN);
         json!({"floor": run, "throughput_ratio": ratio("calls_per_s"), "cpu_per_call_ratio": ratio("server_cpu_us_per_call")})
@@ -283,9 +466,12 @@ fn main() {
         "spawn_to_initialize_ms": {"median": ms(median(spawn_times.clone())),
                                    "min": ms(*spawn_times.iter().min().unwrap())},
         "first_call_warm_aot_ms": {"median": ms(median(first_calls)), "second_call_median": ms(median(second_calls))},
-        "tools_list_ms": ms(list_time),
-        "tools_registered": tools["tools"].as_array().map_or(0, Vec::len),
-        "idle_rss_kib": idle_rss,
+        "first_call_cold_aot_ms": {"median": ms(median(cold_calls))},
+        "tools_list_ms": {"first": ms(list_first), "median": ms(median(list_times))},
+        "tools_registered": listed["tools"].as_array().map_or(0, Vec::len),
+        "idle_rss_kib": {"ultra_off": idle_rss_ultra_off, "ultra_on_30_tools": idle_rss_ultra_on,
+                         "after_ultra_loaded": rss_ultra_loaded},
+        "ultra_first_call_ms": ms(ultra_first_call),
         "peak_rss_kib": peak_rss,
         "throughput": runs,
         "floor": floor,
@@ -295,8 +481,9 @@ fn main() {
     std::fs::write(opts.out.join("e2e.json"), &pretty).expect("write e2e.json");
     let md = markdown(&result);
     std::fs::write(opts.out.join("e2e.md"), &md).expect("write e2e.md");
+    std::fs::write(opts.out.join("chart.svg"), chart(&result)).expect("write chart.svg");
     eprintln!("{md}");
-    eprintln!("wrote {}/e2e.json and e2e.md", opts.out.display());
+    eprintln!("wrote {0}/e2e.json, {0}/e2e.md and {0}/chart.svg", opts.out.display());
 }
 
 fn machine() -> String {
@@ -310,28 +497,45 @@ fn machine() -> String {
     format!("{cores} cores, {cpu}")
 }
 
+fn mb(kib: &Value) -> f64 {
+    kib.as_f64().unwrap_or(0.0) / 1024.0
+}
+
 fn markdown(r: &Value) -> String {
+    let rss = &r["idle_rss_kib"];
     let mut md = format!(
         "Machine: {}\n\n| metric | value |\n|---|---|\n\
          | spawn -> initialize (median, warm cache) | {} ms |\n\
          | first call of a lazily loaded tool, warm AOT cache (median) | {} ms |\n\
+         | first call of a lazily loaded tool, cold AOT cache (compile, median) | {} ms |\n\
          | second call (median) | {} ms |\n\
-         | tools/list ({} tools) | {} ms |\n\
-         | idle RSS | {:.1} MB |\n| peak RSS during the run | {:.1} MB |\n\n\
-         | tool | in flight | calls/s | p50 ms | p95 ms | p99 ms | server CPU µs/call |\n|---|---|---|---|---|---|---|\n",
+         | tools/list, {} tools (first / median) | {} / {} ms |\n\
+         | idle RSS, ULTRA off | {:.1} MB |\n\
+         | idle RSS, ULTRA on, {} tools | {:.1} MB |\n\
+         | RSS after the ULTRA component loaded (first rank call {} ms) | {:.1} MB |\n\
+         | peak RSS during the throughput runs | {:.1} MB |\n\n\
+         | load | instance | in flight | calls/s | p50 ms | p95 ms | p99 ms | server CPU µs/call |\n\
+         |---|---|---|---|---|---|---|---|\n",
         r["machine"].as_str().unwrap_or(""),
         r["spawn_to_initialize_ms"]["median"],
         r["first_call_warm_aot_ms"]["median"],
+        r["first_call_cold_aot_ms"]["median"],
         r["first_call_warm_aot_ms"]["second_call_median"],
         r["tools_registered"],
-        r["tools_list_ms"],
-        r["idle_rss_kib"].as_f64().unwrap_or(0.0) / 1024.0,
-        r["peak_rss_kib"].as_f64().unwrap_or(0.0) / 1024.0,
+        r["tools_list_ms"]["first"],
+        r["tools_list_ms"]["median"],
+        mb(&rss["ultra_off"]),
+        r["tools_registered"],
+        mb(&rss["ultra_on_30_tools"]),
+        r["ultra_first_call_ms"],
+        mb(&rss["after_ultra_loaded"]),
+        mb(&r["peak_rss_kib"]),
     );
     for t in r["throughput"].as_array().into_iter().flatten() {
         md.push_str(&format!(
-            "| {} | {} | {} | {} | {} | {} | {} |\n",
+            "| {} | {} | {} | {} | {} | {} | {} | {} |\n",
             t["tool"].as_str().unwrap_or(""),
+            t["instance"].as_str().unwrap_or(""),
             t["concurrency"],
             t["calls_per_s"],
             t["p50_ms"],
@@ -343,7 +547,7 @@ fn markdown(r: &Value) -> String {
     if let Some(f) = r.get("floor").filter(|f| !f.is_null()) {
         md.push_str(&format!(
             "\nFloor (serde_json line loop, no MCP semantics, no sandbox), 16 in flight: {} calls/s, {} µs CPU per call. \
-             Ours: {:.2}x its throughput, {:.1}x its CPU per call.\n",
+             Ours (health, fresh instance): {:.2}x its throughput, {:.1}x its CPU per call.\n",
             f["floor"]["calls_per_s"],
             f["floor"]["server_cpu_us_per_call"],
             f["throughput_ratio"].as_f64().unwrap_or(0.0),
@@ -351,4 +555,60 @@ fn markdown(r: &Value) -> String {
         ));
     }
     md
+}
+
+/// A two-panel SVG bar chart: calls/s and p99 latency for every throughput run (and the floor).
+fn chart(r: &Value) -> String {
+    let mut bars: Vec<(String, f64, f64)> = r["throughput"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|t| {
+            let tool = t["tool"].as_str().unwrap_or("").trim_start_matches("ide_agents_");
+            let label =
+                format!("{tool}{} @{}", if t["instance"] == "reused" { " (reuse)" } else { "" }, t["concurrency"]);
+            (label, t["calls_per_s"].as_f64().unwrap_or(0.0), t["p99_ms"].as_f64().unwrap_or(0.0))
+        })
+        .collect();
+    if let Some(f) = r.get("floor").filter(|f| !f.is_null()) {
+        let f = &f["floor"];
+        bars.push(("floor @16".into(), f["calls_per_s"].as_f64().unwrap_or(0.0), f["p99_ms"].as_f64().unwrap_or(0.0)));
+    }
+    let (row, label_w, bar_w, gap) = (22.0, 230.0, 330.0, 60.0);
+    let height = 70.0 + row * bars.len() as f64;
+    let width = label_w + 2.0 * bar_w + gap + 40.0;
+    let max_tp = bars.iter().map(|b| b.1).fold(1.0, f64::max);
+    let max_p99 = bars.iter().map(|b| b.2).fold(0.001, f64::max);
+    let mut svg = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\" font-family=\"sans-serif\" font-size=\"12\">\n\
+         <rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n\
+         <text x=\"10\" y=\"20\" font-size=\"14\" font-weight=\"bold\">ide-agents-mcp end to end over stdio ({})</text>\n\
+         <text x=\"{label_w}\" y=\"45\">calls/s (higher is better)</text>\n\
+         <text x=\"{}\" y=\"45\">p99 latency, ms (lower is better)</text>\n",
+        r["machine"].as_str().unwrap_or(""),
+        label_w + bar_w + gap,
+    );
+    for (i, (label, tp, p99)) in bars.iter().enumerate() {
+        let y = 55.0 + row * i as f64;
+        let w1 = bar_w * tp / max_tp;
+        let w2 = bar_w * p99 / max_p99;
+        let x2 = label_w + bar_w + gap;
+        svg.push_str(&format!(
+            "<text x=\"{}\" y=\"{}\" text-anchor=\"end\">{label}</text>\n\
+             <rect x=\"{label_w}\" y=\"{y}\" width=\"{w1:.1}\" height=\"{}\" fill=\"#4878a8\"/>\n\
+             <text x=\"{:.1}\" y=\"{}\">{tp:.0}</text>\n\
+             <rect x=\"{x2}\" y=\"{y}\" width=\"{w2:.1}\" height=\"{}\" fill=\"#c0504d\"/>\n\
+             <text x=\"{:.1}\" y=\"{}\">{p99:.2}</text>\n",
+            label_w - 8.0,
+            y + 14.0,
+            row - 6.0,
+            label_w + w1 + 4.0,
+            y + 14.0,
+            row - 6.0,
+            x2 + w2 + 4.0,
+            y + 14.0,
+        ));
+    }
+    svg.push_str("</svg>\n");
+    svg
 }

@@ -3,7 +3,7 @@
 //! number of buckets, L2-normalised, compared by cosine). Deterministic: no randomness, no
 //! floating-point reductions whose order depends on hashing.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 /// BM25 term-frequency saturation.
 pub const DEFAULT_K1: f64 = 1.2;
@@ -85,37 +85,57 @@ impl Bm25 {
 /// A sparse, L2-normalised vector of hashed word and character 3-gram counts.
 #[derive(Debug, Clone, Default)]
 pub struct NgramVector {
-    /// Bucket -> weight, sorted by bucket.
-    weights: BTreeMap<u32, f64>,
+    /// (bucket, weight), sorted by bucket, buckets distinct.
+    weights: Vec<(u32, f64)>,
 }
 
 impl NgramVector {
     /// The vector of `text`: each word (token) and each character 3-gram of the lowercased text
     /// (whitespace collapsed, padded with one space at each end) adds 1 to its bucket.
     pub fn new(text: &str) -> Self {
-        let mut counts: BTreeMap<u32, f64> = BTreeMap::new();
-        for token in tokenize(text) {
-            *counts.entry(bucket(b"w:", token.as_bytes())).or_default() += 1.0;
-        }
+        let mut buckets: Vec<u32> = tokenize(text).iter().map(|t| bucket(b"w:", t.as_bytes())).collect();
         let normalised: String = text.to_lowercase().split_whitespace().collect::<Vec<_>>().join(" ");
         let chars: Vec<char> = format!(" {normalised} ").chars().collect();
-        for gram in chars.windows(3) {
-            let s: String = gram.iter().collect();
-            *counts.entry(bucket(b"c:", s.as_bytes())).or_default() += 1.0;
+        let mut gram = String::new();
+        for window in chars.windows(3) {
+            gram.clear();
+            gram.extend(window);
+            buckets.push(bucket(b"c:", gram.as_bytes()));
         }
-        let norm = counts.values().map(|w| w * w).sum::<f64>().sqrt();
+        buckets.sort_unstable();
+        let mut weights: Vec<(u32, f64)> = Vec::new();
+        for b in buckets {
+            match weights.last_mut() {
+                Some((last, w)) if *last == b => *w += 1.0,
+                _ => weights.push((b, 1.0)),
+            }
+        }
+        let norm = weights.iter().map(|(_, w)| w * w).sum::<f64>().sqrt();
         if norm > 0.0 {
-            for w in counts.values_mut() {
+            for (_, w) in &mut weights {
                 *w /= norm;
             }
         }
-        Self { weights: counts }
+        Self { weights }
     }
 
-    /// Cosine similarity with `other` (both are normalised, so this is the dot product).
+    /// Cosine similarity with `other` (both are normalised, so this is the dot product of the
+    /// buckets they share, found by walking both sorted lists once).
     pub fn cosine(&self, other: &Self) -> f64 {
-        let (small, large) = if self.weights.len() <= other.weights.len() { (self, other) } else { (other, self) };
-        small.weights.iter().filter_map(|(k, w)| large.weights.get(k).map(|v| w * v)).sum()
+        let (a, b) = (&self.weights, &other.weights);
+        let (mut i, mut j, mut dot) = (0, 0, 0.0);
+        while i < a.len() && j < b.len() {
+            match a[i].0.cmp(&b[j].0) {
+                std::cmp::Ordering::Less => i += 1,
+                std::cmp::Ordering::Greater => j += 1,
+                std::cmp::Ordering::Equal => {
+                    dot += a[i].1 * b[j].1;
+                    i += 1;
+                    j += 1;
+                }
+            }
+        }
+        dot
     }
 }
 

@@ -187,8 +187,8 @@ impl StreamMode {
             return Self::Blocking;
         }
         // O_NONBLOCK belongs to the open file description: never change one that stderr shares.
-        let shared_with_stderr = fstat(std::io::stderr().as_fd())
-            .is_ok_and(|e| (e.st_dev, e.st_ino) == (stat.st_dev, stat.st_ino));
+        let shared_with_stderr =
+            fstat(std::io::stderr().as_fd()).is_ok_and(|e| (e.st_dev, e.st_ino) == (stat.st_dev, stat.st_ino));
         if shared_with_stderr {
             return Self::Blocking;
         }
@@ -276,7 +276,7 @@ async fn write_polled(mut queue: mpsc::Receiver<Vec<u8>>, out: AsyncFd<std::fs::
 async fn write_all_polled(out: &AsyncFd<std::fs::File>, mut bytes: &[u8]) -> std::io::Result<()> {
     while !bytes.is_empty() {
         let mut ready = out.writable().await?;
-        match ready.try_io(|fd| (&*fd.get_ref()).write(bytes)) {
+        match ready.try_io(|fd| fd.get_ref().write(bytes)) {
             Ok(Ok(0)) => return Err(std::io::ErrorKind::WriteZero.into()),
             Ok(Ok(n)) => bytes = &bytes[n..],
             Ok(Err(e)) if e.kind() == std::io::ErrorKind::Interrupted => {}
@@ -321,7 +321,7 @@ async fn read_polled(dispatcher: &Dispatcher, input: &AsyncFd<std::fs::File>, ma
                 Ok(r) => r,
                 Err(e) => break Err(e),
             };
-            match ready.try_io(|fd| (&*fd.get_ref()).read(lines.spare())) {
+            match ready.try_io(|fd| fd.get_ref().read(lines.spare())) {
                 Ok(Err(e)) if e.kind() == std::io::ErrorKind::Interrupted => {}
                 Ok(result) => break result,
                 Err(_would_block) => {}
@@ -422,29 +422,27 @@ impl LineBuffer {
 
     /// The next complete line, if any.
     fn next_line(&mut self) -> Option<Piece> {
-        loop {
-            let Some(offset) = self.data[self.scanned..self.len].iter().position(|&b| b == b'\n') else {
-                self.scanned = self.len;
-                if !self.discarding && self.len - self.start > self.max {
-                    self.discarding = true;
-                }
-                if self.discarding {
-                    // Drop what arrived of the long line; keep nothing of it.
-                    self.start = self.len;
-                    self.scanned = self.start;
-                }
-                return None;
-            };
-            let end = self.scanned + offset;
-            let line_start = self.start;
-            self.start = end + 1;
-            self.scanned = self.start;
-            if std::mem::take(&mut self.discarding) || end - line_start > self.max {
-                return Some(Piece::TooLong);
+        let Some(offset) = self.data[self.scanned..self.len].iter().position(|&b| b == b'\n') else {
+            self.scanned = self.len;
+            if !self.discarding && self.len - self.start > self.max {
+                self.discarding = true;
             }
-            let trimmed = if end > line_start && self.data[end - 1] == b'\r' { end - 1 } else { end };
-            return Some(Piece::Line(line_start..trimmed));
+            if self.discarding {
+                // Drop what arrived of the long line; keep nothing of it.
+                self.start = self.len;
+                self.scanned = self.start;
+            }
+            return None;
+        };
+        let end = self.scanned + offset;
+        let line_start = self.start;
+        self.start = end + 1;
+        self.scanned = self.start;
+        if std::mem::take(&mut self.discarding) || end - line_start > self.max {
+            return Some(Piece::TooLong);
         }
+        let trimmed = if end > line_start && self.data[end - 1] == b'\r' { end - 1 } else { end };
+        Some(Piece::Line(line_start..trimmed))
     }
 
     /// At EOF: the last line if it had no newline.
@@ -477,7 +475,8 @@ impl Dispatcher {
         match piece {
             Piece::TooLong => {
                 let max = self.server.settings().max_line_bytes;
-                let error = RpcError::new(jsonrpc::INVALID_REQUEST, format!("message exceeds the {max}-byte line limit"));
+                let error =
+                    RpcError::new(jsonrpc::INVALID_REQUEST, format!("message exceeds the {max}-byte line limit"));
                 self.send(jsonrpc::failure(None, &error)).await;
             }
             Piece::Line(range) => {
@@ -617,7 +616,11 @@ mod tests {
     fn reads_lines_across_read_boundaries() {
         for chunk in [1, 3, 4, 100] {
             let got = lines(b"abcdefgh\r\n\nxy", 100, chunk);
-            assert_eq!(got, vec![(true, b"abcdefgh".to_vec()), (true, vec![]), (true, b"xy".to_vec())], "chunk {chunk}");
+            assert_eq!(
+                got,
+                vec![(true, b"abcdefgh".to_vec()), (true, vec![]), (true, b"xy".to_vec())],
+                "chunk {chunk}"
+            );
         }
     }
 

@@ -258,7 +258,7 @@ impl Runtime {
 
     /// The component ready to instantiate, loading it on first use. Concurrent first calls share
     /// one load; a failed load is retried by the next call.
-    pub(super) async fn load(&self, component: &Component) -> anyhow::Result<Arc<ToolPre<HostState>>> {
+    pub async fn load(&self, component: &Component) -> anyhow::Result<Arc<ToolPre<HostState>>> {
         component
             .loaded
             .get_or_try_init(|| async {

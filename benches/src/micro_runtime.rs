@@ -1,0 +1,270 @@
+//! Runtime and protocol micro benchmarks for `micro` (included as a module): JSON-RPC parse and
+//! dispatch; descriptor cache hit vs miss; component load from the AOT cache vs compile;
+//! instantiate with the pooling allocator vs on demand; a guest call in a fresh vs a reused
+//! instance; parallel vs sequential tool calls.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use ide_agents_mcp::bindings::ToolPre;
+use ide_agents_mcp::caches::{GuestCache, HostCaches};
+use ide_agents_mcp::config::{CacheSettings, ToolPolicy};
+use ide_agents_mcp::host::http::{HttpClient, HttpSettings};
+use ide_agents_mcp::host::{CallEnv, Detached, HostServices, HostState};
+use ide_agents_mcp::mcp::{McpServer, ServerParts, ServerSettings, jsonrpc};
+use ide_agents_mcp::runtime::registry::{Component, ComponentSource};
+use ide_agents_mcp::runtime::{Runtime, RuntimeSettings, engine};
+use ide_agents_mcp::telemetry::{Telemetry, TelemetrySettings};
+use serde_json::{Value, json};
+use wasmtime::Store;
+
+use super::{median, per_iter_ns};
+
+fn services() -> Arc<HostServices> {
+    Arc::new(HostServices {
+        http: HttpClient::new(HttpSettings::default(), Default::default()).unwrap(),
+        guest_cache: GuestCache::new(1 << 20, 1 << 16, Duration::from_secs(60)),
+    })
+}
+
+fn runtime(cache_dir: Option<&Path>) -> Runtime {
+    let settings = RuntimeSettings { cache_dir: cache_dir.map(Path::to_path_buf), ..RuntimeSettings::default() };
+    Runtime::new(settings, services()).unwrap()
+}
+
+fn health() -> ComponentSource {
+    let builtin = ide_agents_mcp::builtins::BUILTIN_COMPONENTS.iter().find(|b| b.name == "health").unwrap();
+    ComponentSource::Builtin(builtin)
+}
+
+fn env() -> CallEnv {
+    CallEnv {
+        tool: "ide_agents_health".into(),
+        progress_token: None,
+        hooks: Arc::new(Detached),
+        services: services(),
+        policy: Arc::new(ToolPolicy::default()),
+    }
+}
+
+/// A store ready to run: no deadline reached in a benchmark.
+fn store(engine: &wasmtime::Engine) -> Store<HostState> {
+    let mut store = Store::new(engine, HostState::new(env(), 64 << 20));
+    store.limiter(|s| &mut s.limiter);
+    store.set_epoch_deadline(u64::MAX / 2);
+    store
+}
+
+fn pre(engine: &wasmtime::Engine) -> ToolPre<HostState> {
+    let bytes = health();
+    let ComponentSource::Builtin(b) = bytes else { unreachable!() };
+    let component = wasmtime::component::Component::new(engine, b.bytes).unwrap();
+    let linker = ide_agents_mcp::host::linker(engine).unwrap();
+    ToolPre::new(linker.instantiate_pre(&component).unwrap()).unwrap()
+}
+
+/// The server without its transport: what `tools/call` runs after the line is read.
+fn server(rt: &tokio::runtime::Runtime, cache: &Path, guests: Option<&Path>) -> Arc<McpServer> {
+    let runtime = runtime(Some(cache));
+    let mut sources = vec![health()];
+    if let Some(dir) = guests {
+        sources.push(ComponentSource::File(dir.join("echo.wasm")));
+    }
+    let registry = rt.block_on(runtime.discover(sources));
+    let parts = ServerParts {
+        settings: ServerSettings::default(),
+        policies: Default::default(),
+        telemetry: Arc::new(Telemetry::start(&TelemetrySettings { enabled: false, ..TelemetrySettings::default() })),
+        caches: HostCaches::new(&CacheSettings::default()),
+        ultra: false,
+    };
+    Arc::new(McpServer::new(runtime, registry, parts))
+}
+
+/// Runs every runtime benchmark; `scale` divides iteration counts (`--quick`).
+pub fn run(rt: &tokio::runtime::Runtime, guests: Option<&Path>, scale: usize) -> Value {
+    let dir = tempfile::tempdir().unwrap();
+    let mut results = serde_json::Map::new();
+
+    // JSON-RPC: parse a tools/call line and prepare the call (params, tool lookup); and a ping.
+    let server = server(rt, dir.path(), guests);
+    let call_line =
+        br#"{"jsonrpc":"2.0","id":42,"method":"tools/call","params":{"name":"ide_agents_health","arguments":{}}}"#;
+    let ping_line = br#"{"jsonrpc":"2.0","id":43,"method":"ping"}"#;
+    let n = 200_000 / scale;
+    let call_ns = per_iter_ns(n, |n| {
+        let t = Instant::now();
+        for _ in 0..n {
+            let jsonrpc::Incoming::Request { params, .. } = jsonrpc::parse(call_line) else { panic!() };
+            std::hint::black_box(server.prepare_call(params).ok());
+        }
+        t.elapsed()
+    });
+    let ping_ns = per_iter_ns(n, |n| {
+        let t = Instant::now();
+        for _ in 0..n {
+            let jsonrpc::Incoming::Request { id, method, params } = jsonrpc::parse(ping_line) else { panic!() };
+            let result = server.handle(&method, params).unwrap();
+            std::hint::black_box(jsonrpc::success(id, &result));
+        }
+        t.elapsed()
+    });
+    results.insert(
+        "jsonrpc".into(),
+        json!({"tools_call_parse_and_prepare_ns": call_ns, "ping_parse_answer_serialise_ns": ping_ns}),
+    );
+
+    // Descriptor cache: discovery of one component with a warm cache vs compile + describe.
+    let warm = runtime(Some(dir.path()));
+    rt.block_on(warm.discover(vec![health()]));
+    let cold = runtime(None);
+    let hit_ns = per_iter_ns(200 / scale.min(10), |n| {
+        let t = Instant::now();
+        for _ in 0..n {
+            std::hint::black_box(rt.block_on(warm.discover(vec![health()])));
+        }
+        t.elapsed()
+    });
+    let miss_ns = per_iter_ns(3, |n| {
+        let t = Instant::now();
+        for _ in 0..n {
+            std::hint::black_box(rt.block_on(cold.discover(vec![health()])));
+        }
+        t.elapsed()
+    });
+    results.insert(
+        "descriptor_cache".into(),
+        json!({"hit_us": hit_ns / 1e3, "miss_compile_and_describe_us": miss_ns / 1e3, "speedup": miss_ns / hit_ns}),
+    );
+
+    // Component load: from the AOT cache (read, check, deserialize, link) vs compile.
+    let sha = match health() {
+        ComponentSource::Builtin(b) => b.sha256.to_owned(),
+        ComponentSource::File(_) => unreachable!(),
+    };
+    let aot_ns = per_iter_ns(200 / scale.min(10), |n| {
+        let t = Instant::now();
+        for _ in 0..n {
+            let component = Component::new(health(), sha.clone());
+            std::hint::black_box(rt.block_on(warm.load(&component)).unwrap());
+        }
+        t.elapsed()
+    });
+    let compile_ns = per_iter_ns(3, |n| {
+        let t = Instant::now();
+        for _ in 0..n {
+            let component = Component::new(health(), sha.clone());
+            std::hint::black_box(rt.block_on(cold.load(&component)).unwrap());
+        }
+        t.elapsed()
+    });
+    results.insert(
+        "component_load".into(),
+        json!({"aot_us": aot_ns / 1e3, "compile_us": compile_ns / 1e3, "speedup": compile_ns / aot_ns}),
+    );
+
+    // Instantiate (and drop) with the pooling allocator vs on-demand allocation; then a call in a
+    // fresh instance vs in one reused instance.
+    let pooling =
+        engine::build(engine::EngineSettings { max_concurrent_calls: 64, max_memory: 256 << 20, idle_instances: 0 })
+            .unwrap();
+    let mut config = wasmtime::Config::new();
+    config.epoch_interruption(true).concurrency_support(false);
+    let on_demand = wasmtime::Engine::new(&config).unwrap();
+    let n = 20_000 / scale;
+    let instantiate = |engine: &wasmtime::Engine| {
+        let pre = pre(engine);
+        per_iter_ns(n, |n| {
+            rt.block_on(async {
+                let t = Instant::now();
+                for _ in 0..n {
+                    let mut store = store(engine);
+                    std::hint::black_box(pre.instantiate_async(&mut store).await.unwrap());
+                }
+                t.elapsed()
+            })
+        })
+    };
+    let pooled_ns = instantiate(&pooling);
+    let on_demand_ns = instantiate(&on_demand);
+    results.insert(
+        "instantiate".into(),
+        json!({"pooling_us": pooled_ns / 1e3, "on_demand_us": on_demand_ns / 1e3, "speedup": on_demand_ns / pooled_ns}),
+    );
+
+    let pre_pooled = pre(&pooling);
+    let fresh_ns = per_iter_ns(n, |n| {
+        rt.block_on(async {
+            let t = Instant::now();
+            for _ in 0..n {
+                let mut store = store(&pooling);
+                let tool = pre_pooled.instantiate_async(&mut store).await.unwrap();
+                let r = tool.ide_agents_tool_tools().call_call(&mut store, "ide_agents_health", "{}").await.unwrap();
+                std::hint::black_box(r.unwrap());
+            }
+            t.elapsed()
+        })
+    });
+    let reused_ns = rt.block_on(async {
+        let mut store = store(&pooling);
+        let tool = pre_pooled.instantiate_async(&mut store).await.unwrap();
+        let mut rounds = Vec::new();
+        for _ in 0..7 {
+            let t = Instant::now();
+            for _ in 0..n {
+                let r = tool.ide_agents_tool_tools().call_call(&mut store, "ide_agents_health", "{}").await.unwrap();
+                std::hint::black_box(r.unwrap());
+            }
+            rounds.push(t.elapsed().as_nanos() as f64 / n as f64);
+        }
+        median(rounds)
+    });
+    results.insert("guest_call".into(), json!({"fresh_instance_us": fresh_ns / 1e3, "reused_instance_us": reused_ns / 1e3, "speedup": fresh_ns / reused_ns}));
+
+    // Parallel vs sequential calls through the server (no transport): 16 calls of a tool that
+    // waits 5 ms (I/O-bound, `echo` with `delay_ms`), and 16 of health (CPU-bound, 2 cores here).
+    if guests.is_some() {
+        let (out, mut sink) = tokio::sync::mpsc::channel::<Vec<u8>>(1024);
+        rt.spawn(async move { while sink.recv().await.is_some() {} });
+        let calls = |params: Value, parallel: bool| -> Duration {
+            let server = server.clone();
+            let out = out.clone();
+            rt.block_on(async move {
+                let raw = serde_json::value::to_raw_value(&params).unwrap();
+                let t = Instant::now();
+                if parallel {
+                    let tasks: Vec<_> = (0..16)
+                        .map(|_| {
+                            let (server, out) = (server.clone(), out.clone());
+                            let call = server.prepare_call(Some(&raw)).unwrap();
+                            tokio::spawn(async move { server.run_call(call, out).await })
+                        })
+                        .collect();
+                    for task in tasks {
+                        assert!(!task.await.unwrap().is_error());
+                    }
+                } else {
+                    for _ in 0..16 {
+                        let call = server.prepare_call(Some(&raw)).unwrap();
+                        assert!(!server.run_call(call, out.clone()).await.is_error());
+                    }
+                }
+                t.elapsed()
+            })
+        };
+        let io = json!({"name": "echo", "arguments": {"message": "x", "delay_ms": 5}});
+        let cpu = json!({"name": "ide_agents_health", "arguments": {}});
+        let med = |params: &Value, parallel: bool| {
+            median((0..5).map(|_| calls(params.clone(), parallel).as_secs_f64() * 1e3).collect())
+        };
+        let (io_seq, io_par) = (med(&io, false), med(&io, true));
+        let (cpu_seq, cpu_par) = (med(&cpu, false), med(&cpu, true));
+        results.insert(
+            "parallel_calls".into(),
+            json!({"io_bound_sequential_ms": io_seq, "io_bound_parallel_ms": io_par, "io_speedup": io_seq / io_par,
+                   "cpu_bound_sequential_ms": cpu_seq, "cpu_bound_parallel_ms": cpu_par, "cpu_speedup": cpu_seq / cpu_par}),
+        );
+    }
+    Value::Object(results)
+}
