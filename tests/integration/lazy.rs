@@ -61,7 +61,7 @@ fn warm_descriptor_cache_means_tools_list_compiles_nothing_and_first_call_writes
         assert_eq!(health["structuredContent"]["loaded_tools"], json!(["ide_agents_health"]));
         assert_eq!(s.call("echo", json!({"message": "x"}))["isError"], false);
         let health = s.call("ide_agents_health", json!({}));
-        assert_eq!(health["structuredContent"]["loaded_tools"], json!(["echo", "ide_agents_health"]));
+        assert_eq!(health["structuredContent"]["loaded_tools"], json!(["echo", "echo_calls", "ide_agents_health"]));
     });
     assert_eq!(count(&first.stderr, "compiled component"), 2, "{}", first.stderr);
     let artifacts = files(&cache.path().join("aot"));
