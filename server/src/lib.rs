@@ -70,9 +70,9 @@ pub async fn serve(settings: config::Settings) -> anyhow::Result<()> {
     let runtime = runtime::Runtime::new(runtime_settings, services)?;
     let sources = runtime::registry::sources(&settings.tools_dirs, settings.ultra)?;
     let registry = runtime.discover(sources).await;
-    // Off the serving path: the first validator compiled in a process pays a one-time setup.
-    tokio::task::spawn_blocking(runtime::spec::warm_up);
-    for name in settings.tools.keys().filter(|n| registry.tool(n).is_none()) {
+    let built_in =
+        |n: &str| config::ROOT_TOOLS.contains(&n) || config::GITHUB_TOOLS.contains(&n) || n == config::COMMAND_TOOL;
+    for name in settings.tools.keys().filter(|n| registry.tool(n).is_none() && !built_in(n)) {
         tracing::warn!(tool = %name, "configuration names a tool that is not registered");
     }
     let telemetry = Arc::new(telemetry::Telemetry::start(&settings.telemetry));

@@ -141,13 +141,6 @@ impl Validators {
     }
 }
 
-/// Initialises the JSON Schema library's global state (meta-schemas and the like): the first
-/// validator compiled in a process costs ~1.3 ms, every later one ~10-50 µs. Run on a background
-/// thread at startup so the first call of a tool does not pay it.
-pub fn warm_up() {
-    let _ = jsonschema::validator_for(&json!({"type": "object", "properties": {"x": {"type": "string"}}}));
-}
-
 fn check(validator: Option<&jsonschema::Validator>, instance: &Value) -> Result<(), String> {
     let Some(validator) = validator else { return Ok(()) };
     validator.validate(instance).map_err(|e| {
