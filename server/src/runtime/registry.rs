@@ -182,6 +182,11 @@ pub struct RegisteredTool {
 }
 
 impl RegisteredTool {
+    /// Whether the validators are compiled already.
+    pub fn validators_ready(&self) -> bool {
+        self.validators.get().is_some()
+    }
+
     /// The tool's schema validators, compiled on first use.
     pub fn validators(&self) -> &Validators {
         self.validators.get_or_init(|| Validators::compile(&self.spec))
