@@ -79,10 +79,16 @@ fn reference(input: &Value) -> Value {
 fn close(ours: &Value, theirs: &Value, tolerance: f64, what: &str) {
     let (ours, theirs) = (ours.as_array().unwrap(), theirs.as_array().unwrap());
     assert_eq!(ours.len(), theirs.len(), "{what}");
+    let mut worst = 0.0f64;
     for (i, (a, b)) in ours.iter().zip(theirs).enumerate() {
         let (a, b) = (a.as_f64().unwrap(), b.as_f64().unwrap());
         assert!((a - b).abs() <= tolerance, "{what}[{i}]: ours {a}, reference {b} (tolerance {tolerance})");
+        worst = worst.max((a - b).abs());
     }
+    eprintln!(
+        "{what}: largest difference from the reference {worst:.3e} over {} values (tolerance {tolerance:e})",
+        ours.len()
+    );
 }
 
 #[test]
