@@ -299,6 +299,21 @@ fn prompts_render_with_arguments_and_complete_their_values() {
         json!({"ref": {"type": "ref/prompt", "name": "explain_error"}, "argument": {"name": "language", "value": "c"}}),
     );
     assert_eq!(languages["completion"]["values"], json!(["c", "cpp", "csharp"]));
+    let paths = server.result(
+        "completion/complete",
+        json!({"ref": {"type": "ref/prompt", "name": "write_tests"}, "argument": {"name": "path", "value": "src/n"}}),
+    );
+    assert_eq!(paths["completion"]["values"], json!(["src/net/"]));
+    let top = server.result(
+        "completion/complete",
+        json!({"ref": {"type": "ref/prompt", "name": "diff_review"}, "argument": {"name": "path", "value": "ch"}}),
+    );
+    assert_eq!(top["completion"]["values"], json!(["changes.diff"]));
+    let escape = server.result(
+        "completion/complete",
+        json!({"ref": {"type": "ref/prompt", "name": "diff_review"}, "argument": {"name": "path", "value": "../"}}),
+    );
+    assert_eq!(escape["completion"]["values"], json!([]), "nothing outside the root");
     let bad = server.request(
         "completion/complete",
         json!({"ref": {"type": "ref/prompt", "name": "nope"}, "argument": {"name": "x", "value": ""}}),

@@ -152,6 +152,26 @@ pub fn complete(name: &str, argument: &str, prefix: &str) -> Result<Value, RpcEr
     Ok(json!({"completion": {"values": shown, "total": matches.len(), "hasMore": matches.len() > shown.len()}}))
 }
 
+/// Completes a `path` argument from the `workspace` root (none granted: no values): the entries
+/// of the directory named so far whose names start with the rest, directories with a trailing `/`.
+pub fn complete_path(workspace: Option<&crate::host::workspace::Root>, value: &str) -> Value {
+    let (dir, prefix) = value.rsplit_once('/').unwrap_or(("", value));
+    let mut values: Vec<String> = workspace
+        .and_then(|root| root.list(dir).ok())
+        .into_iter()
+        .flatten()
+        .filter(|e| e.name.starts_with(prefix) && (prefix.starts_with('.') || !e.name.starts_with('.')))
+        .map(|e| {
+            let slash =
+                if e.kind == crate::bindings::ide_agents::tool::workspace::EntryKind::Directory { "/" } else { "" };
+            if dir.is_empty() { format!("{}{slash}", e.name) } else { format!("{dir}/{}{slash}", e.name) }
+        })
+        .collect();
+    let total = values.len();
+    values.truncate(MAX_COMPLETIONS);
+    json!({"completion": {"values": values, "total": total, "hasMore": total > MAX_COMPLETIONS}})
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

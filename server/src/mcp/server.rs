@@ -305,6 +305,11 @@ impl McpServer {
         let Complete { reference, argument } = params(raw_params)?;
         match (reference.kind.as_str(), reference.name, reference.uri) {
             ("ref/prompt", Some(name), _) if self.registry.tool(prompts::PROMPT_TOOL).is_some() => {
+                if argument.name == "path" {
+                    prompts::find(&name)?;
+                    let workspace = self.policies.get(prompts::PROMPT_TOOL).and_then(|p| p.roots.get("workspace"));
+                    return Ok(prompts::complete_path(workspace, &argument.value));
+                }
                 prompts::complete(&name, &argument.name, &argument.value)
             }
             ("ref/resource", _, Some(_)) => Ok(json!({"completion": {"values": [], "total": 0, "hasMore": false}})),
