@@ -1,9 +1,12 @@
 //! The MCP session: method dispatch, negotiated state (protocol version, client log level), and
 //! the [`ServerHooks`] that give running tools their facts, logging and progress.
 //!
-//! Everything but `tools/call` is answered synchronously by [`McpServer::handle`]; `tools/call` is
-//! validated by [`McpServer::prepare_call`] (unknown tool: -32602) and run by
-//! [`McpServer::run_call`] on its own task. The transport (`stdio.rs`) owns ordering, concurrency
+//! Everything but `tools/call`, `resources/read` and `prompts/get` is answered synchronously by
+//! [`McpServer::handle`]; `tools/call` is validated by [`McpServer::prepare_call`] (unknown tool:
+//! -32602) and run by [`McpServer::run_call`] on its own task. `resources/read` and `prompts/get`
+//! are answered from the resource and prompt caches, or run the built-in resource and prompt
+//! tools ([`McpServer::prepare_native`], [`McpServer::run_native`]); what is offered is in
+//! `resources.rs` and `prompts.rs`. The transport (`stdio.rs`) owns ordering, concurrency
 //! and cancellation.
 
 use std::borrow::Cow;
@@ -305,8 +308,7 @@ impl McpServer {
         let Complete { reference, argument } = params(raw_params)?;
         match (reference.kind.as_str(), reference.name, reference.uri) {
             ("ref/prompt", Some(name), _) if self.registry.tool(prompts::PROMPT_TOOL).is_some() => {
-                if argument.name == "path" {
-                    prompts::find(&name)?;
+                if argument.name == "path" && prompts::find(&name)?.arguments.iter().any(|a| a.name == "path") {
                     let workspace = self.policies.get(prompts::PROMPT_TOOL).and_then(|p| p.roots.get("workspace"));
                     return Ok(prompts::complete_path(workspace, &argument.value));
                 }
