@@ -39,8 +39,11 @@ fn main() {
         // For builds whose toolchain cannot target wasm32-wasip2 (the nightly used for fuzzing):
         // a server with no built-in tools, enough for the protocol-layer fuzz targets.
         println!("cargo:warning=IDE_AGENTS_MCP_NO_GUESTS is set: building without built-in tools");
-        std::fs::write(out_dir.join("builtins.rs"), "/// No built-in components in this build.\npub static BUILTIN_COMPONENTS: &[Builtin] = &[];\n")
-            .expect("write builtins.rs");
+        std::fs::write(
+            out_dir.join("builtins.rs"),
+            "/// No built-in components in this build.\npub static BUILTIN_COMPONENTS: &[Builtin] = &[];\n",
+        )
+        .expect("write builtins.rs");
         println!("cargo:rustc-env=IDE_AGENTS_TEST_GUESTS=");
         return;
     }
