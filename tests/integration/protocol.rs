@@ -229,3 +229,34 @@ fn cancellation_stops_the_call_and_nothing_is_sent_for_it() {
     assert!(finished.stdout.iter().all(|l| !l.contains("\"slow\"")), "response after cancel: {:?}", finished.stdout);
     assert!(finished.status.success());
 }
+
+#[test]
+fn stdin_and_stdout_that_are_files_use_the_blocking_path() {
+    // Regular files cannot be polled, so the server reads and writes them with its blocking
+    // reader and writer threads; the answers must be the same.
+    let dir = tempfile::tempdir().unwrap();
+    let requests = [
+        json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "t", "version": "0"}}}),
+        json!({"jsonrpc": "2.0", "method": "notifications/initialized"}),
+        json!({"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": "ide_agents_health", "arguments": {}}}),
+        json!({"jsonrpc": "2.0", "id": 3, "method": "ping"}),
+    ];
+    let input: String = requests.iter().map(|r| format!("{r}\n")).collect::<String>() + "{\"unterminated\": ";
+    std::fs::write(dir.path().join("in.jsonl"), input).unwrap();
+    let status = std::process::Command::new(crate::support::server_bin())
+        .args(["serve", "--telemetry", "off", "--cache-dir"])
+        .arg(crate::support::shared_cache())
+        .stdin(std::fs::File::open(dir.path().join("in.jsonl")).unwrap())
+        .stdout(std::fs::File::create(dir.path().join("out.jsonl")).unwrap())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = std::fs::read_to_string(dir.path().join("out.jsonl")).unwrap();
+    let answers: Vec<Value> = out.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let by_id = |id: i64| answers.iter().find(|a| a["id"] == id).unwrap_or_else(|| panic!("no answer {id}: {out}"));
+    assert_eq!(by_id(1)["result"]["serverInfo"]["name"], "ide-agents-mcp");
+    assert_eq!(by_id(2)["result"]["structuredContent"]["status"], "ok");
+    assert_eq!(by_id(3)["result"], json!({}));
+    assert!(answers.iter().any(|a| a["error"]["code"] == -32700), "the unterminated last line is a parse error: {out}");
+}
