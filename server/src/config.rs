@@ -708,12 +708,7 @@ fn builtin_policies(
             tools.entry((*tool).to_owned()).or_default().roots.insert(name.to_owned(), root.clone());
         }
     }
-    let mut service = |tools_of: &[&str], section: ServiceSection, url: Option<String>, key: &str, url_key: &str| {
-        let token = match section.token {
-            Some(source) => Some(secret_value(p, &format!("{key}.token"), source)?),
-            None if key == "github" => std::env::var(GITHUB_TOKEN_ENV).ok().filter(|t| !t.is_empty()).map(Secret),
-            None => None,
-        };
+    let mut service = |tools_of: &[&str], url: Option<String>, token: Option<Secret>, key: &str, url_key: &str| {
         let Some(url) = url else { return Ok(()) };
         let origin = url::Url::parse(&url)
             .ok()
@@ -730,10 +725,17 @@ fn builtin_policies(
         }
         Ok::<_, ConfigError>(())
     };
+    let token = |section: ServiceSection, key: &str| {
+        section.token.map(|s| secret_value(p, &format!("{key}.token"), s)).transpose()
+    };
     let backend_url = args.backend_url.clone().or(backend.base_url.clone());
-    service(&[COMMAND_TOOL], backend, backend_url, "backend", "backend_base_url")?;
+    service(&[COMMAND_TOOL], backend_url, token(backend, "backend")?, "backend", "backend_base_url")?;
     let github_url = github.base_url.clone().unwrap_or_else(|| DEFAULT_GITHUB_URL.to_owned());
-    service(GITHUB_TOOLS, github, Some(github_url), "github", "base_url")?;
+    let github_token = match token(github, "github")? {
+        Some(t) => Some(t),
+        None => std::env::var(GITHUB_TOKEN_ENV).ok().filter(|t| !t.is_empty()).map(Secret),
+    };
+    service(GITHUB_TOOLS, Some(github_url), github_token, "github", "base_url")?;
     Ok(tools)
 }
 
