@@ -24,6 +24,17 @@ const BUILTINS: &[(&str, &str)] = &[
     ("ultra", "Ultra"),
 ];
 
+/// Packs the server binary's relative relocations (`DT_RELR`, glibc 2.36+). A position-independent
+/// Rust binary of this size carries ~1.2 MB of `.rela.dyn` entries that the dynamic loader reads at
+/// every start, and those pages stay resident; packed, they take a few KB. GNU ld before 2.38 warns
+/// and ignores the option. See `docs/design/0005-calls-on-every-core.md`.
+fn link_args() {
+    let target = std::env::var("TARGET").unwrap_or_default();
+    if target.ends_with("-linux-gnu") {
+        println!("cargo:rustc-link-arg-bins=-Wl,-z,pack-relative-relocs");
+    }
+}
+
 fn main() {
     let manifest_dir = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").unwrap());
     let guests = manifest_dir.join("../guest-tools");
@@ -33,6 +44,7 @@ fn main() {
     rerun_if_changed_dir(&guests, &["target"]);
     rerun_if_changed_dir(&wit, &[]);
 
+    link_args();
     let out_dir = PathBuf::from(std::env::var_os("OUT_DIR").unwrap());
     println!("cargo:rerun-if-env-changed=IDE_AGENTS_MCP_NO_GUESTS");
     if std::env::var_os("IDE_AGENTS_MCP_NO_GUESTS").is_some() {
