@@ -107,7 +107,13 @@ pub struct ServeArgs {
           value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1024..=(1 << 30)))]
     pub max_line_bytes: Option<usize>,
 
-    /// Async worker threads that run tool calls [default: CPU cores - 1, at least 1].
+    /// Check the built-in tools' structured output against their output schemas on every call
+    /// [default: true in debug builds, false in release builds]. Components from tools
+    /// directories are always checked.
+    #[arg(long, value_name = "BOOL", env = "IDE_AGENTS_MCP_VALIDATE_BUILTIN_OUTPUT")]
+    pub validate_builtin_output: Option<bool>,
+
+    /// Async worker threads that run tool calls [default: one per CPU core].
     #[arg(long, value_name = "N", env = "IDE_AGENTS_MCP_WORKER_THREADS",
           value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=256))]
     pub worker_threads: Option<usize>,
@@ -266,6 +272,8 @@ pub struct ServerSection {
     pub max_line_bytes: Option<usize>,
     /// Async worker threads.
     pub worker_threads: Option<usize>,
+    /// Check built-in tools' structured output against their output schemas.
+    pub validate_builtin_output: Option<bool>,
 }
 
 /// `[http]`
@@ -556,6 +564,9 @@ pub fn resolve(args: &ServeArgs, file: FileConfig, path: Option<PathBuf>) -> Res
     if let Some(n) = args.max_line_bytes.or(file.server.max_line_bytes) {
         server.max_line_bytes = in_range(p, "server.max_line_bytes", n, 1024, 1 << 30)?;
     }
+    if let Some(v) = args.validate_builtin_output.or(file.server.validate_builtin_output) {
+        server.validate_builtin_output = v;
+    }
     server.max_calls_per_tool = runtime.max_concurrent_calls.div_ceil(2).max(1);
     if let Some(n) = file.limits.max_concurrent_calls_per_tool {
         server.max_calls_per_tool = in_range(p, "limits.max_concurrent_calls_per_tool", n, 1, 1024)?;
@@ -778,6 +789,19 @@ mod tests {
         assert_eq!(s.telemetry.path, PathBuf::from("logs/mcp_tool_spans.jsonl"));
         assert!(!s.ultra);
         assert_eq!(s.runtime.call_timeout, limits::DEFAULT_CALL_TIMEOUT);
+        // The test suite runs debug builds: built-in output is schema-checked in every test.
+        assert_eq!(s.server.validate_builtin_output, cfg!(debug_assertions));
+    }
+
+    #[test]
+    fn built_in_output_checking_can_be_set_either_way() {
+        assert!(parse("[server]\nvalidate_builtin_output = true").unwrap().server.validate_builtin_output);
+        let file: FileConfig = toml::from_str("[server]\nvalidate_builtin_output = true").unwrap();
+        let args = ServeArgs { validate_builtin_output: Some(false), ..ServeArgs::default() };
+        assert!(!resolve(&args, file, None).unwrap().server.validate_builtin_output);
+        let cli = Cli::try_parse_from(["ide-agents-mcp", "serve", "--validate-builtin-output", "false"]).unwrap();
+        let Some(Command::Serve(serve)) = cli.command else { panic!("not serve") };
+        assert_eq!(serve.validate_builtin_output, Some(false));
     }
 
     #[test]

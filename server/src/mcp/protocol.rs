@@ -112,12 +112,25 @@ pub fn error_result(message: impl Into<String>) -> CallToolResult {
     }
 }
 
+/// How much of a tool's structured output the server checks. Every structured output is checked
+/// to be one JSON object (it is written into the response as is); whether it also matches the
+/// tool's output schema is checked unless the component is trusted.
+#[derive(Clone, Copy)]
+pub enum OutputCheck<'a> {
+    /// Check against the output schema with these validators.
+    Validate(&'a Validators),
+    /// Trust the component to keep its own output schema (built-ins; see
+    /// `server::VALIDATE_BUILTIN_OUTPUT`).
+    TrustSchema,
+}
+
 /// Turns a call outcome into a `CallToolResult`. Tool errors and sandbox failures become
 /// `isError` results whose text names the cause; a tool that declares an output schema must return
-/// structured content that is a JSON object, or the result becomes an error.
-pub fn call_result(spec: &ToolSpec, validators: &Validators, outcome: CallOutcome) -> CallToolResult {
+/// structured content that is a JSON object (matching
+/// the schema unless `check` trusts it), or the result becomes an error.
+pub fn call_result(spec: &ToolSpec, check: OutputCheck<'_>, outcome: CallOutcome) -> CallToolResult {
     match outcome {
-        Ok(Ok(result)) => success(spec, validators, result),
+        Ok(Ok(result)) => success(spec, check, result),
         Ok(Err(error)) => error_result(tool_error_text(&spec.name, error)),
         Err(failure) => error_result(failure.to_string()),
     }
@@ -131,7 +144,7 @@ fn tool_error_text(tool: &str, error: ToolError) -> String {
     }
 }
 
-fn success(spec: &ToolSpec, validators: &Validators, result: CallResult) -> CallToolResult {
+fn success(spec: &ToolSpec, check: OutputCheck<'_>, result: CallResult) -> CallToolResult {
     let structured = match result.structured.map(RawValue::from_string) {
         None => None,
         Some(Ok(raw)) if raw.get().starts_with('{') => Some(raw),
@@ -154,8 +167,9 @@ fn success(spec: &ToolSpec, validators: &Validators, result: CallResult) -> Call
                 spec.name
             ));
         };
-        let value: Value = serde_json::from_str(raw.get()).unwrap_or(Value::Null);
-        if let Err(e) = validators.check_output(&value) {
+        if let OutputCheck::Validate(validators) = check
+            && let Err(e) = validators.check_output(&serde_json::from_str(raw.get()).unwrap_or(Value::Null))
+        {
             return error_result(format!(
                 "`{}` returned structured content that breaks its output schema: {e}",
                 spec.name
@@ -195,7 +209,8 @@ mod tests {
     use serde_json::Map;
 
     fn call_result(spec: &ToolSpec, outcome: CallOutcome) -> Value {
-        serde_json::to_value(super::call_result(spec, &Validators::compile(spec), outcome)).unwrap()
+        serde_json::to_value(super::call_result(spec, OutputCheck::Validate(&Validators::compile(spec)), outcome))
+            .unwrap()
     }
 
     fn spec(output_schema: Option<Value>) -> ToolSpec {
@@ -236,6 +251,24 @@ mod tests {
         let v = call_result(&declared, Ok(Ok(breaks)));
         assert_eq!(v["isError"], json!(true));
         assert!(v["content"][0]["text"].as_str().unwrap().contains("/a"), "{v}");
+    }
+
+    #[test]
+    fn a_trusted_component_skips_only_the_schema_check() {
+        let declared = spec(Some(json!({"type": "object", "properties": {"a": {"type": "integer"}}})));
+        let trusted = |structured: &str| {
+            let result = CallResult { content: vec![], structured: Some(structured.into()), is_error: false };
+            serde_json::to_value(super::call_result(&declared, OutputCheck::TrustSchema, Ok(Ok(result)))).unwrap()
+        };
+        let v = trusted(r#"{"a":"x"}"#);
+        assert_eq!(v["isError"], json!(false), "{v}");
+        assert_eq!(v["structuredContent"], json!({"a": "x"}));
+        // Still one JSON object, whatever the trust: it is written into the response as is.
+        assert_eq!(trusted("[1]")["isError"], json!(true));
+        assert_eq!(trusted(r#"{"a":1"#)["isError"], json!(true));
+        let bare = CallResult { content: vec![Content::Text("x".into())], structured: None, is_error: false };
+        let v = serde_json::to_value(super::call_result(&declared, OutputCheck::TrustSchema, Ok(Ok(bare)))).unwrap();
+        assert_eq!(v["isError"], json!(true));
     }
 
     #[test]

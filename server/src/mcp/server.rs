@@ -21,6 +21,7 @@ use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
 use super::jsonrpc::{self, RpcError};
+use super::protocol::OutputCheck;
 use super::{prompts, protocol, resources};
 use crate::bindings::ToolError;
 use crate::bindings::ide_agents::tool::host_facts::{
@@ -53,7 +54,18 @@ pub struct ServerSettings {
     pub max_line_bytes: usize,
     /// Default limit of calls of one tool at once.
     pub max_calls_per_tool: usize,
+    /// Whether the built-in components' structured output is checked against their output
+    /// schemas (see [`VALIDATE_BUILTIN_OUTPUT`]). Other components' output always is.
+    pub validate_builtin_output: bool,
 }
+
+/// Built-in components are compiled from this repository and embedded with their SHA-256, like the
+/// host's own code; their outputs are checked against their schemas by the test suite, which runs
+/// debug builds. Release builds trust them by default: the check parses every structured result
+/// into a JSON tree, about a third of a fresh-instance health call's server CPU
+/// (`docs/design/0005-calls-on-every-core.md`). Structured output is still always checked to be a
+/// JSON object, and components from tools directories are always schema-checked.
+pub const VALIDATE_BUILTIN_OUTPUT: bool = cfg!(debug_assertions);
 
 impl Default for ServerSettings {
     fn default() -> Self {
@@ -61,6 +73,7 @@ impl Default for ServerSettings {
             page_size: DEFAULT_PAGE_SIZE,
             max_line_bytes: super::stdio::DEFAULT_MAX_LINE_BYTES,
             max_calls_per_tool: crate::runtime::limits::DEFAULT_MAX_CONCURRENT_CALLS_PER_TOOL,
+            validate_builtin_output: VALIDATE_BUILTIN_OUTPUT,
         }
     }
 }
@@ -518,7 +531,10 @@ impl McpServer {
                     tracing::warn!(tool = name, "{failure}");
                 }
                 let code = error_code(&outcome);
-                let result = protocol::call_result(&tool.spec, tool.validators(), outcome);
+                let trusted = component.source.is_builtin() && !self.settings.validate_builtin_output;
+                let output_check =
+                    if trusted { OutputCheck::TrustSchema } else { OutputCheck::Validate(tool.validators()) };
+                let result = protocol::call_result(&tool.spec, output_check, outcome);
                 let code = code.or_else(|| result.is_error().then_some("invalid_output"));
                 (result, code, report)
             }

@@ -14,6 +14,10 @@ const DISCOVERY_SLOTS: u32 = 4;
 /// interpreted languages bundle more).
 const MAX_CORE_INSTANCES_PER_COMPONENT: u32 = 32;
 
+/// Set (to anything) to have guest code named in `perf report`: wasmtime writes
+/// `/tmp/perf-<pid>.map` for every component it loads. For profiling only.
+pub const PERFMAP_ENV: &str = "IDE_AGENTS_MCP_PERFMAP";
+
 /// Settings that shape the engine.
 #[derive(Debug, Clone, Copy)]
 pub struct EngineSettings {
@@ -50,6 +54,9 @@ pub fn build(settings: EngineSettings) -> anyhow::Result<Engine> {
         .epoch_interruption(true)
         .concurrency_support(false)
         .cranelift_opt_level(OptLevel::Speed);
+    if std::env::var_os(PERFMAP_ENV).is_some() {
+        config.profiler(wasmtime::ProfilingStrategy::PerfMap);
+    }
     Engine::new(&config).map_err(anyhow::Error::from)
 }
 

@@ -67,7 +67,12 @@ impl ComponentSource {
         }
     }
 
-    /// The component's group.
+    /// Whether the component is compiled into the server binary.
+    pub fn is_builtin(&self) -> bool {
+        matches!(self, Self::Builtin(_))
+    }
+
+    /// The group the component's tools belong to.
     pub fn group(&self) -> Group {
         match self {
             Self::Builtin(b) => b.group,

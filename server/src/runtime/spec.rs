@@ -143,6 +143,10 @@ impl Validators {
 
 fn check(validator: Option<&jsonschema::Validator>, instance: &Value) -> Result<(), String> {
     let Some(validator) = validator else { return Ok(()) };
+    if validator.is_valid(instance) {
+        // The fast path: no error objects built.
+        return Ok(());
+    }
     validator.validate(instance).map_err(|e| {
         let path = e.instance_path().to_string();
         if path.is_empty() { e.to_string() } else { format!("{path}: {e}") }
