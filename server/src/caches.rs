@@ -21,8 +21,9 @@ const HOST_CACHE_CAPACITY: u64 = 10_000;
 
 /// The host's own caches.
 pub struct HostCaches {
-    /// `schema:{tool}` -> the rendered MCP `Tool` object.
-    pub schema: TtlCache<String, Arc<Value>>,
+    /// `schema:{tool}` -> the rendered MCP `Tool` object, as JSON text (a `tools/list` page is
+    /// these joined: no JSON tree is built or copied per request).
+    pub schema: TtlCache<String, Arc<str>>,
     /// `resource:{name}` -> resource contents.
     pub resource: TtlCache<String, Arc<Value>>,
     /// `prompt:{name}` -> prompt messages.

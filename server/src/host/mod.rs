@@ -99,7 +99,9 @@ pub struct CallEnv {
 /// The data of one call's `Store`: WASI state with no ambient authority, the memory limiter, and
 /// the call's environment.
 pub struct HostState {
-    wasi: WasiCtx,
+    /// Built on the guest's first WASI call: most calls of our tools make none, and building
+    /// one (streams, clocks, seeded RNGs) was ~4% of a fresh-instance health call.
+    wasi: Option<WasiCtx>,
     table: ResourceTable,
     /// Enforces the call's memory limit and remembers whether it was hit.
     pub limiter: MemoryLimiter,
@@ -115,16 +117,8 @@ pub struct HostState {
 impl HostState {
     /// State for one call of `env.tool`, allowed `memory_limit` bytes of linear memory.
     pub fn new(env: CallEnv, memory_limit: usize) -> Self {
-        let wasi = WasiCtxBuilder::new()
-            .stdout(guest_stdio::TaggedStderr::new(env.tool.clone(), "stdout"))
-            .stderr(guest_stdio::TaggedStderr::new(env.tool.clone(), "stderr"))
-            .allow_tcp(false)
-            .allow_udp(false)
-            .allow_ip_name_lookup(false)
-            .socket_addr_check(|_, _| Box::pin(async { false }))
-            .build();
         Self {
-            wasi,
+            wasi: None,
             table: ResourceTable::new(),
             limiter: MemoryLimiter::new(memory_limit),
             env,
@@ -149,11 +143,25 @@ impl HostState {
 
 impl WasiView for HostState {
     fn ctx(&mut self) -> WasiCtxView<'_> {
-        WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
+        let ctx = self.wasi.get_or_insert_with(|| wasi_ctx(&self.env.tool));
+        WasiCtxView { ctx, table: &mut self.table }
     }
 }
 
 /// `types` has no functions; its (empty) host trait exists for the linker.
+/// WASI for one call of `tool`: no preopens, no environment, no arguments, no network; stdout and
+/// stderr go to our stderr, tagged with the tool's name.
+fn wasi_ctx(tool: &Arc<str>) -> WasiCtx {
+    WasiCtxBuilder::new()
+        .stdout(guest_stdio::TaggedStderr::new(tool.clone(), "stdout"))
+        .stderr(guest_stdio::TaggedStderr::new(tool.clone(), "stderr"))
+        .allow_tcp(false)
+        .allow_udp(false)
+        .allow_ip_name_lookup(false)
+        .socket_addr_check(|_, _| Box::pin(async { false }))
+        .build()
+}
+
 impl crate::bindings::ide_agents::tool::types::Host for HostState {}
 
 /// A linker with WASI p2 and every `ide-agents:tool` host interface.

@@ -207,6 +207,18 @@ pub fn success(id: &RawValue, result: &impl Serialize) -> Vec<u8> {
     line(&Success { jsonrpc: "2.0", id, result })
 }
 
+/// A success response line whose result is JSON text the server rendered itself (never a peer's
+/// or a guest's: it is written as is).
+pub fn success_rendered(id: &RawValue, result: &str) -> Vec<u8> {
+    let mut out = Vec::with_capacity(result.len() + id.get().len() + 40);
+    out.extend_from_slice(br#"{"jsonrpc":"2.0","id":"#);
+    out.extend_from_slice(id.get().as_bytes());
+    out.extend_from_slice(br#","result":"#);
+    out.extend_from_slice(result.as_bytes());
+    out.extend_from_slice(b"}\n");
+    out
+}
+
 /// An error response line (`id` `None` becomes `null`).
 pub fn failure(id: Option<&RawValue>, error: &RpcError) -> Vec<u8> {
     line(&Failure { jsonrpc: "2.0", id, error })

@@ -232,7 +232,6 @@ impl McpServer {
                 Ok(protocol::initialize_result(version))
             }
             "ping" => Ok(json!({})),
-            "tools/list" => self.list_tools(raw_params),
             "logging/setLevel" => {
                 #[derive(Deserialize)]
                 struct SetLevel<'a> {
@@ -423,7 +422,10 @@ impl McpServer {
         tracing::debug!(method, "notification");
     }
 
-    fn list_tools(&self, raw_params: Option<&RawValue>) -> Result<Value, RpcError> {
+    /// Answers `tools/list` with the result object as JSON text, joined from the cached rendering
+    /// of each tool. (Building a JSON tree per request deep-copied every schema; 21 lists of 30
+    /// tools left ~1 MB of freed heap resident.)
+    pub fn list_tools(&self, raw_params: Option<&RawValue>) -> Result<String, RpcError> {
         #[derive(Deserialize)]
         struct List {
             cursor: Option<String>,
@@ -439,14 +441,23 @@ impl McpServer {
                 .ok_or_else(|| RpcError::invalid_params(format!("invalid cursor {c:?}")))?,
         };
         let end = (start + self.settings.page_size.max(1)).min(tools.len());
-        let page: Vec<Arc<Value>> = tools[start..end]
+        let page: Vec<Arc<str>> = tools[start..end]
             .iter()
-            .map(|t| self.caches.schema.get_or_insert_with(&t.schema_key, || Arc::new(t.spec.to_mcp())))
+            .map(|t| self.caches.schema.get_or_insert_with(&t.schema_key, || t.spec.to_mcp().to_string().into()))
             .collect();
-        let mut result = json!({ "tools": page });
-        if end < tools.len() {
-            result["nextCursor"] = json!(end.to_string());
+        let mut result = String::with_capacity(page.iter().map(|t| t.len() + 1).sum::<usize>() + 48);
+        result.push_str(r#"{"tools":["#);
+        for (i, tool) in page.iter().enumerate() {
+            if i > 0 {
+                result.push(',');
+            }
+            result.push_str(tool);
         }
+        result.push(']');
+        if end < tools.len() {
+            result.push_str(&format!(r#","nextCursor":"{end}""#));
+        }
+        result.push('}');
         Ok(result)
     }
 

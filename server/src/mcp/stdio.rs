@@ -497,6 +497,13 @@ impl Dispatcher {
     async fn dispatch(&self, line: &[u8]) {
         match jsonrpc::parse(line) {
             Incoming::Request { id, method, params } if method == "tools/call" => self.start_call(id, params).await,
+            Incoming::Request { id, method, params } if method == "tools/list" => {
+                let reply = match self.server.list_tools(params) {
+                    Ok(result) => jsonrpc::success_rendered(id, &result),
+                    Err(error) => jsonrpc::failure(Some(id), &error),
+                };
+                self.send(reply).await;
+            }
             Incoming::Request { id, method, params } if McpServer::is_native(&method) => {
                 match self.server.prepare_native(&method, params) {
                     Ok(Native::Ready(result)) => self.send(jsonrpc::success(id, &result)).await,
