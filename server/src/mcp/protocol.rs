@@ -168,7 +168,7 @@ fn success(spec: &ToolSpec, check: OutputCheck<'_>, result: CallResult) -> CallT
             ));
         };
         if let OutputCheck::Validate(validators) = check
-            && let Err(e) = validators.check_output(&serde_json::from_str(raw.get()).unwrap_or(Value::Null))
+            && let Err(e) = validators.check_output(spec, &serde_json::from_str(raw.get()).unwrap_or(Value::Null))
         {
             return error_result(format!(
                 "`{}` returned structured content that breaks its output schema: {e}",

@@ -502,7 +502,10 @@ impl McpServer {
             timestamp_ms,
             armed: true,
         };
-        let setup = if tool.validators_ready() { None } else { Some(self.first_call_setup(call.tool).await) };
+        let check_output =
+            self.settings.validate_builtin_output || !self.registry.component_of(tool).source.is_builtin();
+        let setup =
+            if tool.validators_ready() { None } else { Some(self.first_call_setup(call.tool, check_output).await) };
         let (result, error_code, report) = match call.arguments {
             Err(message) => (protocol::error_result(message), Some("invalid_arguments"), CallReport::default()),
             Ok(arguments) if let Err(e) = self.check_arguments(tool, &arguments) => (
@@ -542,9 +545,8 @@ impl McpServer {
                     tracing::warn!(tool = name, "{failure}");
                 }
                 let code = error_code(&outcome);
-                let trusted = component.source.is_builtin() && !self.settings.validate_builtin_output;
                 let output_check =
-                    if trusted { OutputCheck::TrustSchema } else { OutputCheck::Validate(tool.validators()) };
+                    if check_output { OutputCheck::Validate(tool.validators()) } else { OutputCheck::TrustSchema };
                 let result = protocol::call_result(&tool.spec, output_check, outcome);
                 let code = code.or_else(|| result.is_error().then_some("invalid_output"));
                 (result, code, report)
@@ -570,18 +572,36 @@ impl McpServer {
         (result, error_code)
     }
 
-    /// The first call of a tool compiles its JSON Schema validators (the first ones in a process
-    /// also set up the schema library, ~1.3 ms) on a blocking thread while its component loads, so
-    /// the two costs overlap instead of adding up. A load error is left for the call to report.
+    /// The first call of a tool compiles its JSON Schema validators (the output one only if the
+    /// output will be checked; the first validator in a process also sets up the schema library,
+    /// ~1.3 ms) on a blocking thread while its component loads, so the two costs overlap instead
+    /// of adding up. A load error is left for the call to report.
     /// Returns how long it took.
-    async fn first_call_setup(self: &Arc<Self>, index: usize) -> std::time::Duration {
+    async fn first_call_setup(self: &Arc<Self>, index: usize, check_output: bool) -> std::time::Duration {
         let started = Instant::now();
         let server = self.clone();
         let compile = tokio::task::spawn_blocking(move || {
-            server.registry.tools()[index].validators();
+            let started = Instant::now();
+            let tool = &server.registry.tools()[index];
+            let validators = tool.validators();
+            if check_output {
+                validators.compile_output(&tool.spec);
+            }
+            started.elapsed()
         });
         let component = self.registry.component_of(&self.registry.tools()[index]);
-        let (_, _) = tokio::join!(compile, self.runtime.load(component));
+        let load = async {
+            let started = Instant::now();
+            let _ = self.runtime.load(component).await;
+            started.elapsed()
+        };
+        let (compiled, loaded) = tokio::join!(compile, load);
+        tracing::debug!(
+            tool = %self.registry.tools()[index].name,
+            validators_us = compiled.map_or(0, |d| d.as_micros() as u64),
+            load_us = loaded.as_micros() as u64,
+            "first call set up"
+        );
         started.elapsed()
     }
 

@@ -108,26 +108,32 @@ fn annotations(a: &ToolAnnotations) -> Map<String, Value> {
     m
 }
 
-/// Compiled JSON Schema validators of a tool's input and output.
+/// Compiled JSON Schema validators of a tool's input and output. A schema that does not compile
+/// is reported and not enforced.
 pub struct Validators {
     input: Option<jsonschema::Validator>,
-    output: Option<jsonschema::Validator>,
+    /// Compiled on first use: the output of a trusted component is never checked, and compiling
+    /// a schema is the slowest part of a tool's first call.
+    output: std::sync::OnceLock<Option<jsonschema::Validator>>,
+}
+
+/// Compiles one of `spec`'s schemas (`which` names it in the warning if it does not compile).
+fn compile(spec: &ToolSpec, which: &str, schema: &Value) -> Option<jsonschema::Validator> {
+    jsonschema::validator_for(schema)
+        .inspect_err(|e| tracing::warn!(tool = %spec.name, "{which} schema does not compile and is not enforced: {e}"))
+        .ok()
 }
 
 impl Validators {
-    /// Compiles the tool's schemas. A schema that does not compile is reported and not enforced.
+    /// Compiles the tool's input schema; the output schema waits for [`Self::compile_output`] or
+    /// the first [`Self::check_output`].
     pub fn compile(spec: &ToolSpec) -> Self {
-        let compile = |which: &str, schema: &Value| match jsonschema::validator_for(schema) {
-            Ok(v) => Some(v),
-            Err(e) => {
-                tracing::warn!(tool = %spec.name, "{which} schema does not compile and is not enforced: {e}");
-                None
-            }
-        };
-        Self {
-            input: compile("input", &spec.input_schema),
-            output: spec.output_schema.as_ref().and_then(|s| compile("output", s)),
-        }
+        Self { input: compile(spec, "input", &spec.input_schema), output: std::sync::OnceLock::new() }
+    }
+
+    /// Compiles the output schema now, if it is not yet.
+    pub fn compile_output(&self, spec: &ToolSpec) -> Option<&jsonschema::Validator> {
+        self.output.get_or_init(|| spec.output_schema.as_ref().and_then(|s| compile(spec, "output", s))).as_ref()
     }
 
     /// Checks arguments against the input schema: `Err` names the first offending field.
@@ -135,9 +141,9 @@ impl Validators {
         check(self.input.as_ref(), arguments)
     }
 
-    /// Checks structured output against the output schema.
-    pub fn check_output(&self, structured: &Value) -> Result<(), String> {
-        check(self.output.as_ref(), structured)
+    /// Checks `spec`'s structured output against its output schema.
+    pub fn check_output(&self, spec: &ToolSpec, structured: &Value) -> Result<(), String> {
+        check(self.compile_output(spec), structured)
     }
 }
 
@@ -212,8 +218,9 @@ mod tests {
         let e = v.check_input(&json!({"n": "x"})).unwrap_err();
         assert!(e.starts_with("/n:"), "{e}");
         assert!(v.check_input(&json!({})).unwrap_err().contains("\"n\""));
-        assert!(v.check_output(&json!({"ok": 1})).is_ok());
-        assert!(v.check_output(&json!({"nope": 1})).is_err());
+        assert!(v.output.get().is_none(), "the output schema is compiled on first use");
+        assert!(v.check_output(&spec, &json!({"ok": 1})).is_ok());
+        assert!(v.check_output(&spec, &json!({"nope": 1})).is_err());
     }
 
     #[test]
