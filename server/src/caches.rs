@@ -1,6 +1,6 @@
 //! In-memory TTL caches (mini-moka) with hit and miss counters:
 //!
-//! - [`TtlCache`]: the host's own caches, `schema:{tool}` (rendered `Tool` objects, TTL 300 s),
+//! - [`TtlCache`]: the host's own caches of rendered JSON text, `schema:{tool}` (`Tool` objects, TTL 300 s),
 //!   `resource:{name}` and `prompt:{name}` (TTL 60 s);
 //! - [`GuestCache`]: the cache tools use through the `cache` host interface, namespaced per tool,
 //!   bounded in bytes (least recently used entries are evicted first), with a TTL per entry.
@@ -12,7 +12,6 @@ use std::time::{Duration, Instant};
 
 use mini_moka::sync::Cache;
 use rustc_hash::FxBuildHasher;
-use serde_json::Value;
 
 use crate::config::CacheSettings;
 
@@ -24,10 +23,10 @@ pub struct HostCaches {
     /// `schema:{tool}` -> the rendered MCP `Tool` object, as JSON text (a `tools/list` page is
     /// these joined: no JSON tree is built or copied per request).
     pub schema: TtlCache<String, Arc<str>>,
-    /// `resource:{name}` -> resource contents.
-    pub resource: TtlCache<String, Arc<Value>>,
-    /// `prompt:{name}` -> prompt messages.
-    pub prompt: TtlCache<String, Arc<Value>>,
+    /// `resource:{name}` -> the `resources/read` result, as JSON text.
+    pub resource: TtlCache<String, Arc<str>>,
+    /// `prompt:{name}` -> the `prompts/get` result, as JSON text.
+    pub prompt: TtlCache<String, Arc<str>>,
 }
 
 impl HostCaches {

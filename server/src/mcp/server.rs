@@ -125,8 +125,8 @@ pub struct PreparedCall {
 /// A `resources/read` or `prompts/get` request, checked: answered from the cache, or a tool call
 /// to run.
 pub enum Native {
-    /// The answer, from the cache.
-    Ready(Value),
+    /// The result, from the cache, as JSON text (a hit is neither copied nor re-serialised).
+    Ready(Arc<str>),
     /// The call to run, and how to shape and cache its answer.
     Run(NativeJob),
 }
@@ -353,7 +353,7 @@ impl McpServer {
                 }
                 let cache_key = format!("resource:{uri}");
                 if let Some(hit) = self.caches.resource.get(&cache_key) {
-                    return Ok(Native::Ready(Value::clone(&hit)));
+                    return Ok(Native::Ready(hit));
                 }
                 let call = self.native_call(resources::RESOURCE_TOOL, &read.arguments, "resources/read")?;
                 Ok(Native::Run(NativeJob { call, cache_key, shape: NativeShape::Resource { uri, def: read.def } }))
@@ -372,7 +372,7 @@ impl McpServer {
                 let tool_arguments = prompts::tool_arguments(prompt, arguments.as_ref())?;
                 let cache_key = format!("prompt:{name}:{}", tool_arguments["arguments"]);
                 if let Some(hit) = self.caches.prompt.get(&cache_key) {
-                    return Ok(Native::Ready(Value::clone(&hit)));
+                    return Ok(Native::Ready(hit));
                 }
                 let call = self.native_call(prompts::PROMPT_TOOL, &tool_arguments, "prompts/get")?;
                 Ok(Native::Run(NativeJob { call, cache_key, shape: NativeShape::Prompt }))
@@ -389,8 +389,8 @@ impl McpServer {
     }
 
     /// Runs the tool call behind a `resources/read` or `prompts/get` and shapes (and caches) its
-    /// answer. Bad arguments are -32602; a failing tool is -32603 with the tool's message.
-    pub async fn run_native(self: &Arc<Self>, job: NativeJob, out: Outbox) -> Result<Value, RpcError> {
+    /// answer (JSON text). Bad arguments are -32602; a failing tool is -32603 with the tool's message.
+    pub async fn run_native(self: &Arc<Self>, job: NativeJob, out: Outbox) -> Result<Arc<str>, RpcError> {
         let (result, code) = self.execute(job.call, out).await;
         let message = || result.first_text().unwrap_or("the tool returned no message").to_owned();
         match code {
@@ -401,20 +401,19 @@ impl McpServer {
         let structured = result
             .structured()
             .ok_or_else(|| RpcError::new(jsonrpc::INTERNAL_ERROR, "the tool returned no structured content"))?;
-        let value = match job.shape {
+        let (cache, value) = match job.shape {
             NativeShape::Resource { uri, def } => {
-                let value = resources::contents(&uri, def, structured.get().to_owned());
-                self.caches.resource.insert(job.cache_key, Arc::new(value.clone()));
-                value
+                (&self.caches.resource, resources::contents(&uri, def, structured.get().to_owned()))
             }
             NativeShape::Prompt => {
                 let value: Value = serde_json::from_str(structured.get())
                     .map_err(|e| RpcError::new(jsonrpc::INTERNAL_ERROR, format!("invalid prompt: {e}")))?;
-                self.caches.prompt.insert(job.cache_key, Arc::new(value.clone()));
-                value
+                (&self.caches.prompt, value)
             }
         };
-        Ok(value)
+        let text: Arc<str> = value.to_string().into();
+        cache.insert(job.cache_key, text.clone());
+        Ok(text)
     }
 
     /// Handles a notification from the client (cancellation is the transport's).

@@ -506,11 +506,11 @@ impl Dispatcher {
             }
             Incoming::Request { id, method, params } if McpServer::is_native(&method) => {
                 match self.server.prepare_native(&method, params) {
-                    Ok(Native::Ready(result)) => self.send(jsonrpc::success(id, &result)).await,
+                    Ok(Native::Ready(result)) => self.send(jsonrpc::success_rendered(id, &result)).await,
                     Ok(Native::Run(job)) => {
                         self.spawn_request(id, move |server, out, id| async move {
                             match server.run_native(job, out).await {
-                                Ok(result) => jsonrpc::success(&id, &result),
+                                Ok(result) => jsonrpc::success_rendered(&id, &result),
                                 Err(error) => jsonrpc::failure(Some(&id), &error),
                             }
                         })
