@@ -44,8 +44,11 @@ fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(output).into_owned();
     for structured in [None, Some(text.clone())] {
         let answer = CallResult { content: vec![Content::Text(text.clone())], structured, is_error: output.len() % 2 == 1 };
-        let result = protocol::call_result(spec, validators, Ok(Ok(answer)));
-        let json = serde_json::to_vec(&result).expect("results serialise");
-        let _: serde_json::Value = serde_json::from_slice(&json).expect("results are valid JSON");
+        // Checked against the schema (tools-dir components) and trusted (built-ins in release).
+        for check in [protocol::OutputCheck::Validate(validators), protocol::OutputCheck::TrustSchema] {
+            let result = protocol::call_result(spec, check, Ok(Ok(answer.clone())));
+            let json = serde_json::to_vec(&result).expect("results serialise");
+            let _: serde_json::Value = serde_json::from_slice(&json).expect("results are valid JSON");
+        }
     }
 });
