@@ -444,20 +444,8 @@ impl McpServer {
             .iter()
             .map(|t| self.caches.schema.get_or_insert_with(&t.schema_key, || t.spec.to_mcp().to_string().into()))
             .collect();
-        let mut result = String::with_capacity(page.iter().map(|t| t.len() + 1).sum::<usize>() + 48);
-        result.push_str(r#"{"tools":["#);
-        for (i, tool) in page.iter().enumerate() {
-            if i > 0 {
-                result.push(',');
-            }
-            result.push_str(tool);
-        }
-        result.push(']');
-        if end < tools.len() {
-            result.push_str(&format!(r#","nextCursor":"{end}""#));
-        }
-        result.push('}');
-        Ok(result)
+        let next = if end < tools.len() { format!(r#","nextCursor":"{end}""#) } else { String::new() };
+        Ok(format!(r#"{{"tools":[{}]{next}}}"#, page.join(",")))
     }
 
     /// Validates a `tools/call` request. An unknown tool is a protocol error (-32602); bad
@@ -492,6 +480,7 @@ impl McpServer {
         let (started, timestamp_ms) = (Instant::now(), unix_ms());
         self.calls_served.fetch_add(1, Ordering::Relaxed);
         let tool = &self.registry.tools()[call.tool];
+        let component = self.registry.component_of(tool);
         let name = tool.spec.name.as_str();
         let mut cancelled = CancelledSpan {
             telemetry: &self.telemetry,
@@ -501,8 +490,7 @@ impl McpServer {
             timestamp_ms,
             armed: true,
         };
-        let check_output =
-            self.settings.validate_builtin_output || !self.registry.component_of(tool).source.is_builtin();
+        let check_output = self.settings.validate_builtin_output || !component.source.is_builtin();
         let setup =
             if tool.validators_ready() { None } else { Some(self.first_call_setup(call.tool, check_output).await) };
         let (result, error_code, report) = match call.arguments {
@@ -530,7 +518,6 @@ impl McpServer {
                     services: self.runtime.services().clone(),
                     policy,
                 };
-                let component = self.registry.component_of(tool);
                 let (outcome, mut report) = self.runtime.call(component, tool, &arguments, env, limits).await;
                 report.queued += waited;
                 if let Some(setup) = setup {
