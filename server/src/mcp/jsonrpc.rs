@@ -191,7 +191,12 @@ struct Notification<'a, T: Serialize> {
 /// Serialises one message followed by `\n`. Serialising our own types cannot fail; if it ever
 /// did, the peer gets an internal error rather than a broken line.
 fn line(message: &impl Serialize) -> Vec<u8> {
-    let mut out = Vec::with_capacity(256);
+    line_with_capacity(message, 256)
+}
+
+/// [`line`] into a buffer of `capacity` bytes: a good guess saves the copies of growing it.
+fn line_with_capacity(message: &impl Serialize, capacity: usize) -> Vec<u8> {
+    let mut out = Vec::with_capacity(capacity);
     if serde_json::to_writer(&mut out, message).is_err() {
         out.clear();
         out.extend_from_slice(
@@ -205,6 +210,11 @@ fn line(message: &impl Serialize) -> Vec<u8> {
 /// A success response line.
 pub fn success(id: &RawValue, result: &impl Serialize) -> Vec<u8> {
     line(&Success { jsonrpc: "2.0", id, result })
+}
+
+/// A success response line whose result is expected to take about `result_len` bytes.
+pub fn success_sized(id: &RawValue, result: &impl Serialize, result_len: usize) -> Vec<u8> {
+    line_with_capacity(&Success { jsonrpc: "2.0", id, result }, result_len + id.get().len() + 40)
 }
 
 /// A success response line whose result is JSON text the server rendered itself (never a peer's

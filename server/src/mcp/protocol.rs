@@ -67,6 +67,25 @@ impl CallToolResult {
         self.structured_content.as_deref()
     }
 
+    /// About how many bytes this result takes as JSON (more if its text needs escaping): sizes
+    /// the response buffer once instead of growing it.
+    pub fn json_len_hint(&self) -> usize {
+        let blocks: usize = self
+            .content
+            .iter()
+            .map(|block| match block {
+                ContentBlock::Text { text } => text.len(),
+                ContentBlock::Image { data, mime_type } | ContentBlock::Audio { data, mime_type } => {
+                    data.len() + mime_type.len()
+                }
+                ContentBlock::ResourceLink { uri, name, description, mime_type } => {
+                    uri.len() + name.len() + description.as_ref().map_or(0, String::len) + mime_type.as_ref().map_or(0, String::len)
+                }
+            } + 64)
+            .sum();
+        blocks + self.structured_content.as_ref().map_or(0, |raw| raw.get().len() + 24) + 48
+    }
+
     /// The text of the first text block, if any (an error result's message).
     pub fn first_text(&self) -> Option<&str> {
         self.content.iter().find_map(|c| match c {
@@ -287,5 +306,23 @@ mod tests {
             Err(CallFailure::Timeout { tool: "t".into(), limit: std::time::Duration::from_millis(500) }),
         );
         assert!(v["content"][0]["text"].as_str().unwrap().contains("time limit of 500 ms"));
+    }
+
+    #[test]
+    fn the_length_hint_covers_a_result_without_escapes() {
+        let spec = spec(Some(json!({"type": "object"})));
+        let result = CallResult {
+            content: vec![
+                Content::Text("a one-line summary".into()),
+                Content::Image(Media { data: vec![7; 300], mime_type: "image/png".into() }),
+            ],
+            structured: Some(r#"{"names":["a","b"],"n":12345,"ok":true}"#.into()),
+            is_error: false,
+        };
+        let result = super::call_result(&spec, OutputCheck::TrustSchema, Ok(Ok(result)));
+        let rendered = serde_json::to_string(&result).unwrap().len();
+        assert!(result.json_len_hint() >= rendered, "hint {} < {rendered}", result.json_len_hint());
+        let error = error_result("boom");
+        assert!(error.json_len_hint() >= serde_json::to_string(&error).unwrap().len());
     }
 }

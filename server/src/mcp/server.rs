@@ -508,9 +508,7 @@ impl McpServer {
                     memory: policy.memory_limit.unwrap_or(defaults.memory),
                     max_output_bytes: policy.max_output_bytes.unwrap_or(defaults.max_output_bytes),
                 };
-                let waited = Instant::now();
-                let _slot = self.tool_slots[call.tool].acquire().await.expect("tool slots are never closed");
-                let waited = waited.elapsed();
+                let (_slot, waited) = crate::runtime::acquire_timed(&self.tool_slots[call.tool]).await;
                 let env = CallEnv {
                     tool: tool.name.clone(),
                     progress_token: call.progress_token,

@@ -551,7 +551,7 @@ impl Dispatcher {
         };
         self.spawn_request(id, move |server, out, id| async move {
             let result = server.run_call(call, out).await;
-            jsonrpc::success(&id, &result)
+            jsonrpc::success_sized(&id, &result, result.json_len_hint())
         })
         .await;
     }

@@ -124,3 +124,14 @@ impl Runtime {
         }
     }
 }
+
+/// Takes a permit of `slots`, waiting if there is none: the permit and how long it waited (zero,
+/// without reading the clock, when a permit was free).
+pub async fn acquire_timed(slots: &Semaphore) -> (tokio::sync::SemaphorePermit<'_>, Duration) {
+    if let Ok(permit) = slots.try_acquire() {
+        return (permit, Duration::ZERO);
+    }
+    let started = std::time::Instant::now();
+    let permit = slots.acquire().await.expect("slots are never closed");
+    (permit, started.elapsed())
+}
