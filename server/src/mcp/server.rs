@@ -557,9 +557,8 @@ impl McpServer {
     }
 
     /// The first call of a tool compiles its JSON Schema validators (the output one only if the
-    /// output will be checked; the first validator in a process also sets up the schema library,
-    /// ~1.3 ms) on a blocking thread while its component loads, so the two costs overlap instead
-    /// of adding up. A load error is left for the call to report.
+    /// output will be checked) on a blocking thread while its component loads, so the two costs
+    /// overlap instead of adding up. A load error is left for the call to report.
     /// Returns how long it took.
     async fn first_call_setup(self: &Arc<Self>, index: usize, check_output: bool) -> std::time::Duration {
         let started = Instant::now();

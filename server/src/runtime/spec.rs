@@ -112,8 +112,8 @@ fn annotations(a: &ToolAnnotations) -> Map<String, Value> {
 /// is reported and not enforced.
 pub struct Validators {
     input: Option<jsonschema::Validator>,
-    /// Compiled on first use: the output of a trusted component is never checked, and compiling
-    /// a schema is the slowest part of a tool's first call.
+    /// Compiled on first use: the output of a trusted component is never checked, so its schema
+    /// need not be compiled at all.
     output: std::sync::OnceLock<Option<jsonschema::Validator>>,
 }
 
