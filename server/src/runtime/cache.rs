@@ -18,6 +18,8 @@ use super::spec::ToolSpec;
 /// Version of the descriptor file format; bump when [`ToolSpec`] changes shape.
 const DESCRIPTOR_FORMAT: u32 = 1;
 const FOOTER_LEN: usize = 32;
+/// Read size when checking an artifact: few system calls, and a buffer that stays in cache.
+const HASH_BUFFER_BYTES: usize = 64 << 10;
 
 /// Handle to the cache directory.
 #[derive(Debug, Clone)]
@@ -74,20 +76,23 @@ impl Cache {
         write_atomically(&self.descriptor_path(component_sha), &bytes)
     }
 
-    /// The compiled artifact at `path`, if present and intact (its SHA-256 footer matches).
-    pub fn read_artifact(path: &Path) -> Option<Vec<u8>> {
-        let mut bytes = std::fs::read(path).ok()?;
-        if bytes.len() < FOOTER_LEN {
-            tracing::warn!(path = %path.display(), "ignoring truncated AOT artifact");
-            return None;
+    /// Whether the compiled artifact at `path` is present and intact (its SHA-256 footer matches
+    /// its body). The file is streamed through the hash, never held in memory: the caller then
+    /// maps it with `Component::deserialize_file`, so its code pages come straight from the page
+    /// cache instead of being read, copied and copied again.
+    pub fn artifact_intact(path: &Path) -> bool {
+        match footer_matches(path) {
+            Ok(true) => true,
+            Ok(false) => {
+                tracing::warn!(path = %path.display(), "ignoring corrupt AOT artifact (truncated, or checksum mismatch)");
+                false
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => false,
+            Err(e) => {
+                tracing::warn!(path = %path.display(), "cannot read AOT artifact: {e}");
+                false
+            }
         }
-        let body_len = bytes.len() - FOOTER_LEN;
-        if Sha256::digest(&bytes[..body_len]).as_slice() != &bytes[body_len..] {
-            tracing::warn!(path = %path.display(), "ignoring corrupt AOT artifact (checksum mismatch)");
-            return None;
-        }
-        bytes.truncate(body_len);
-        Some(bytes)
     }
 
     /// Stores a compiled artifact with its SHA-256 footer.
@@ -97,6 +102,21 @@ impl Cache {
         bytes.extend_from_slice(&Sha256::digest(compiled));
         write_atomically(path, &bytes)
     }
+}
+
+/// Hashes the body of the file at `path` and compares it with its footer.
+fn footer_matches(path: &Path) -> std::io::Result<bool> {
+    use std::io::Read;
+    let file = std::fs::File::open(path)?;
+    let Some(body_len) = file.metadata()?.len().checked_sub(FOOTER_LEN as u64) else {
+        return Ok(false);
+    };
+    let mut body = std::io::BufReader::with_capacity(HASH_BUFFER_BYTES, file.take(body_len));
+    let mut hasher = Sha256::new();
+    std::io::copy(&mut body, &mut hasher)?;
+    let mut footer = [0; FOOTER_LEN];
+    body.into_inner().into_inner().read_exact(&mut footer)?;
+    Ok(hasher.finalize().as_slice() == footer)
 }
 
 /// Writes `bytes` to a temporary sibling of `path`, then renames it into place.
@@ -125,16 +145,24 @@ mod tests {
     fn artifact_round_trip_and_corruption_detected() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("a.cwasm");
-        Cache::write_artifact(&path, b"compiled code").unwrap();
-        assert_eq!(Cache::read_artifact(&path).unwrap(), b"compiled code");
+        assert!(!Cache::artifact_intact(&path), "a missing file is not intact");
+        let body = vec![0x5a; 3 * HASH_BUFFER_BYTES + 7];
+        Cache::write_artifact(&path, &body).unwrap();
+        assert!(Cache::artifact_intact(&path));
+        let bytes = std::fs::read(&path).unwrap();
+        assert_eq!(&bytes[..body.len()], body, "the body is stored as is, the footer after it");
 
-        let mut bytes = std::fs::read(&path).unwrap();
-        bytes[0] ^= 1;
-        std::fs::write(&path, &bytes).unwrap();
-        assert!(Cache::read_artifact(&path).is_none(), "flipped bit must be detected");
+        for at in [0, HASH_BUFFER_BYTES, body.len() - 1, body.len()] {
+            let mut flipped = bytes.clone();
+            flipped[at] ^= 1;
+            std::fs::write(&path, &flipped).unwrap();
+            assert!(!Cache::artifact_intact(&path), "flipped bit at {at} must be detected");
+        }
 
+        std::fs::write(&path, &bytes[..bytes.len() - 1]).unwrap();
+        assert!(!Cache::artifact_intact(&path), "truncated file must be detected");
         std::fs::write(&path, b"short").unwrap();
-        assert!(Cache::read_artifact(&path).is_none(), "truncated file must be detected");
+        assert!(!Cache::artifact_intact(&path), "a file shorter than the footer must be detected");
     }
 
     #[test]

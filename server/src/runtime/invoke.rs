@@ -6,6 +6,7 @@
 //! frees its store; that is how `notifications/cancelled` works.
 
 use std::borrow::Cow;
+use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
@@ -285,8 +286,8 @@ impl Runtime {
     ) -> anyhow::Result<(ToolPre<HostState>, LoadKind)> {
         let label = source.label();
         let artifact_path = self.cache.as_ref().map(|c| c.artifact_path(sha256, &self.engine_key));
-        let cached = artifact_path.as_deref().and_then(Cache::read_artifact).and_then(|artifact| {
-            self.deserialize(&artifact)
+        let cached = artifact_path.as_deref().filter(|path| Cache::artifact_intact(path)).and_then(|path| {
+            self.deserialize_file(path)
                 .inspect_err(|e| tracing::warn!(component = %label, "AOT artifact unusable, recompiling: {e:#}"))
                 .ok()
         });
@@ -338,6 +339,16 @@ impl Runtime {
         // same artifact key (wasmtime version and configuration), either just now or earlier by
         // this server into its own cache directory, and passed its SHA-256 footer check since.
         unsafe { wasmtime::component::Component::deserialize(&self.engine, artifact) }.map_err(anyhow::Error::from)
+    }
+
+    #[expect(unsafe_code, reason = "wasmtime requires `unsafe` to load precompiled code")]
+    fn deserialize_file(&self, path: &Path) -> anyhow::Result<wasmtime::component::Component> {
+        // SAFETY: as for `deserialize`: the file at `path` was written by this server's
+        // `Cache::write_artifact` under this engine's artifact key and passed its footer check just
+        // now (wasmtime reads the ELF image and ignores the footer after it). wasmtime maps the
+        // file; the cache only ever replaces a file by renaming a new one over it, so a mapped
+        // file is never changed in place.
+        unsafe { wasmtime::component::Component::deserialize_file(&self.engine, path) }.map_err(anyhow::Error::from)
     }
 }
 
