@@ -164,16 +164,25 @@ impl Server {
 
 /// VmRSS and VmHWM of a process, KiB.
 fn rss_kib(pid: u32) -> (u64, u64) {
+    (status_kib(pid, "VmRSS:"), status_kib(pid, "VmHWM:"))
+}
+
+/// The anonymous (private) part of a process's RSS. The rest is file-backed: the binary's pages,
+/// which the kernel shares and can drop, and whose count depends on how the binary got into the
+/// page cache (a freshly copied file maps more of it than one the linker wrote; see 0005).
+fn anon_rss_kib(pid: u32) -> u64 {
+    status_kib(pid, "RssAnon:")
+}
+
+/// One `kB` field of `/proc/<pid>/status` (0 if it cannot be read).
+fn status_kib(pid: u32, name: &str) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    let field = |name: &str| {
-        status
-            .lines()
-            .find(|l| l.starts_with(name))
-            .and_then(|l| l.split_whitespace().nth(1))
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0)
-    };
-    (field("VmRSS:"), field("VmHWM:"))
+    status
+        .lines()
+        .find(|l| l.starts_with(name))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
 }
 
 /// User + system CPU time of a process.
@@ -396,6 +405,7 @@ fn main() {
     server.initialize();
     std::thread::sleep(Duration::from_millis(300));
     let (idle_rss_ultra_off, _) = rss_kib(server.pid());
+    let idle_anon_ultra_off = anon_rss_kib(server.pid());
     server.close();
     let mut server = Server::spawn_with(bin, cache.path(), &extra);
     server.initialize();
@@ -411,6 +421,7 @@ fn main() {
         .collect();
     std::thread::sleep(Duration::from_millis(300));
     let (idle_rss_ultra_on, _) = rss_kib(server.pid());
+    let idle_anon_ultra_on = anon_rss_kib(server.pid());
     let t = Instant::now();
     server.request(100, "tools/call", Load::Rank.request(0)["params"].clone());
     let ultra_first_call = t.elapsed();
@@ -471,6 +482,7 @@ fn main() {
         "tools_registered": listed["tools"].as_array().map_or(0, Vec::len),
         "idle_rss_kib": {"ultra_off": idle_rss_ultra_off, "ultra_on_30_tools": idle_rss_ultra_on,
                          "after_ultra_loaded": rss_ultra_loaded},
+        "idle_anon_rss_kib": {"ultra_off": idle_anon_ultra_off, "ultra_on_30_tools": idle_anon_ultra_on},
         "ultra_first_call_ms": ms(ultra_first_call),
         "peak_rss_kib": peak_rss,
         "throughput": runs,
@@ -510,8 +522,8 @@ fn markdown(r: &Value) -> String {
          | first call of a lazily loaded tool, cold AOT cache (compile, median) | {} ms |\n\
          | second call (median) | {} ms |\n\
          | tools/list, {} tools (first / median) | {} / {} ms |\n\
-         | idle RSS, ULTRA off | {:.1} MB |\n\
-         | idle RSS, ULTRA on, {} tools | {:.1} MB |\n\
+         | idle RSS, ULTRA off (anonymous part) | {:.1} MB ({:.1} MB) |\n\
+         | idle RSS, ULTRA on, {} tools (anonymous part) | {:.1} MB ({:.1} MB) |\n\
          | RSS after the ULTRA component loaded (first rank call {} ms) | {:.1} MB |\n\
          | peak RSS during the throughput runs | {:.1} MB |\n\n\
          | load | instance | in flight | calls/s | p50 ms | p95 ms | p99 ms | server CPU µs/call |\n\
@@ -525,8 +537,10 @@ fn markdown(r: &Value) -> String {
         r["tools_list_ms"]["first"],
         r["tools_list_ms"]["median"],
         mb(&rss["ultra_off"]),
+        mb(&r["idle_anon_rss_kib"]["ultra_off"]),
         r["tools_registered"],
         mb(&rss["ultra_on_30_tools"]),
+        mb(&r["idle_anon_rss_kib"]["ultra_on_30_tools"]),
         r["ultra_first_call_ms"],
         mb(&rss["after_ultra_loaded"]),
         mb(&r["peak_rss_kib"]),
