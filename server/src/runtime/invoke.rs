@@ -335,19 +335,19 @@ impl Runtime {
 
     #[expect(unsafe_code, reason = "wasmtime requires `unsafe` to load precompiled code")]
     fn deserialize(&self, artifact: &[u8]) -> anyhow::Result<wasmtime::component::Component> {
-        // SAFETY: `artifact` was produced by `Engine::precompile_component` of an engine with the
-        // same artifact key (wasmtime version and configuration), either just now or earlier by
-        // this server into its own cache directory, and passed its SHA-256 footer check since.
+        // SAFETY: `artifact` was produced just now, in memory, by this engine's
+        // `Engine::precompile_component` (cached artifacts go through `deserialize_file`).
         unsafe { wasmtime::component::Component::deserialize(&self.engine, artifact) }.map_err(anyhow::Error::from)
     }
 
     #[expect(unsafe_code, reason = "wasmtime requires `unsafe` to load precompiled code")]
     fn deserialize_file(&self, path: &Path) -> anyhow::Result<wasmtime::component::Component> {
-        // SAFETY: as for `deserialize`: the file at `path` was written by this server's
-        // `Cache::write_artifact` under this engine's artifact key and passed its footer check just
-        // now (wasmtime reads the ELF image and ignores the footer after it). wasmtime maps the
-        // file; the cache only ever replaces a file by renaming a new one over it, so a mapped
-        // file is never changed in place.
+        // SAFETY: the file at `path` was produced by `Engine::precompile_component` of an engine
+        // with the same artifact key (wasmtime version and configuration), stored by this
+        // server's `Cache::write_artifact`, and passed its SHA-256 footer check just now (wasmtime
+        // reads the ELF image and ignores the footer after it). wasmtime maps the file; the cache
+        // only ever replaces a file by renaming a new one over it, so a mapped file is never
+        // changed in place.
         unsafe { wasmtime::component::Component::deserialize_file(&self.engine, path) }.map_err(anyhow::Error::from)
     }
 }
