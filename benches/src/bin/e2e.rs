@@ -164,25 +164,29 @@ impl Server {
 
 /// VmRSS and VmHWM of a process, KiB.
 fn rss_kib(pid: u32) -> (u64, u64) {
-    (status_kib(pid, "VmRSS:"), status_kib(pid, "VmHWM:"))
+    let [rss, peak] = status_kib(pid, ["VmRSS:", "VmHWM:"]);
+    (rss, peak)
 }
 
-/// The anonymous (private) part of a process's RSS. The rest is file-backed: the binary's pages,
+/// A process's RSS and its anonymous (private) part. The rest is file-backed: the binary's pages,
 /// which the kernel shares and can drop, and whose count depends on how the binary got into the
 /// page cache (a freshly copied file maps more of it than one the linker wrote; see 0005).
-fn anon_rss_kib(pid: u32) -> u64 {
-    status_kib(pid, "RssAnon:")
+fn idle_rss_kib(pid: u32) -> (u64, u64) {
+    let [rss, anon] = status_kib(pid, ["VmRSS:", "RssAnon:"]);
+    (rss, anon)
 }
 
-/// One `kB` field of `/proc/<pid>/status` (0 if it cannot be read).
-fn status_kib(pid: u32, name: &str) -> u64 {
+/// `kB` fields of `/proc/<pid>/status`, from one read (0 for a field that cannot be read).
+fn status_kib<const N: usize>(pid: u32, names: [&str; N]) -> [u64; N] {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    status
-        .lines()
-        .find(|l| l.starts_with(name))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0)
+    names.map(|name| {
+        status
+            .lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
+    })
 }
 
 /// User + system CPU time of a process.
@@ -404,8 +408,7 @@ fn main() {
     let mut server = Server::spawn(bin, cache.path());
     server.initialize();
     std::thread::sleep(Duration::from_millis(300));
-    let (idle_rss_ultra_off, _) = rss_kib(server.pid());
-    let idle_anon_ultra_off = anon_rss_kib(server.pid());
+    let (idle_rss_ultra_off, idle_anon_ultra_off) = idle_rss_kib(server.pid());
     server.close();
     let mut server = Server::spawn_with(bin, cache.path(), &extra);
     server.initialize();
@@ -420,8 +423,7 @@ fn main() {
         })
         .collect();
     std::thread::sleep(Duration::from_millis(300));
-    let (idle_rss_ultra_on, _) = rss_kib(server.pid());
-    let idle_anon_ultra_on = anon_rss_kib(server.pid());
+    let (idle_rss_ultra_on, idle_anon_ultra_on) = idle_rss_kib(server.pid());
     let t = Instant::now();
     server.request(100, "tools/call", Load::Rank.request(0)["params"].clone());
     let ultra_first_call = t.elapsed();

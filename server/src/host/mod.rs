@@ -148,7 +148,6 @@ impl WasiView for HostState {
     }
 }
 
-/// `types` has no functions; its (empty) host trait exists for the linker.
 /// WASI for one call of `tool`: no preopens, no environment, no arguments, no network; stdout and
 /// stderr go to our stderr, tagged with the tool's name.
 fn wasi_ctx(tool: &Arc<str>) -> WasiCtx {
@@ -162,6 +161,7 @@ fn wasi_ctx(tool: &Arc<str>) -> WasiCtx {
         .build()
 }
 
+/// `types` has no functions; its (empty) host trait exists for the linker.
 impl crate::bindings::ide_agents::tool::types::Host for HostState {}
 
 /// A linker with WASI p2 and every `ide-agents:tool` host interface.

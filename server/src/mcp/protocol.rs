@@ -145,8 +145,8 @@ pub enum OutputCheck<'a> {
 
 /// Turns a call outcome into a `CallToolResult`. Tool errors and sandbox failures become
 /// `isError` results whose text names the cause; a tool that declares an output schema must return
-/// structured content that is a JSON object (matching
-/// the schema unless `check` trusts it), or the result becomes an error.
+/// structured content that is a JSON object (matching the schema unless `check` trusts it), or the
+/// result becomes an error.
 pub fn call_result(spec: &ToolSpec, check: OutputCheck<'_>, outcome: CallOutcome) -> CallToolResult {
     match outcome {
         Ok(Ok(result)) => success(spec, check, result),

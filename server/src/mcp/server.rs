@@ -491,8 +491,11 @@ impl McpServer {
             armed: true,
         };
         let check_output = self.settings.validate_builtin_output || !component.source.is_builtin();
-        let setup =
-            if tool.validators_ready() { None } else { Some(self.first_call_setup(call.tool, check_output).await) };
+        let setup = if tool.validators_ready() {
+            None
+        } else {
+            Some(self.first_call_setup(call.tool, component, check_output).await)
+        };
         let (result, error_code, report) = match call.arguments {
             Err(message) => (protocol::error_result(message), Some("invalid_arguments"), CallReport::default()),
             Ok(arguments) if let Err(e) = self.check_arguments(tool, &arguments) => (
@@ -560,7 +563,12 @@ impl McpServer {
     /// output will be checked) on a blocking thread while its component loads, so the two costs
     /// overlap instead of adding up. A load error is left for the call to report.
     /// Returns how long it took.
-    async fn first_call_setup(self: &Arc<Self>, index: usize, check_output: bool) -> std::time::Duration {
+    async fn first_call_setup(
+        self: &Arc<Self>,
+        index: usize,
+        component: &crate::runtime::registry::Component,
+        check_output: bool,
+    ) -> std::time::Duration {
         let started = Instant::now();
         let server = self.clone();
         let compile = tokio::task::spawn_blocking(move || {
@@ -572,7 +580,6 @@ impl McpServer {
             }
             started.elapsed()
         });
-        let component = self.registry.component_of(&self.registry.tools()[index]);
         let load = async {
             let started = Instant::now();
             let _ = self.runtime.load(component).await;
