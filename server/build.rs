@@ -1,10 +1,11 @@
-//! Builds the tool components in `../guest-tools` for `wasm32-wasip2` and tells the crate where they are.
+//! Builds the shipped tool components in `../guest-tools` for `wasm32-wasip2` and embeds them.
 //!
-//! The shipped built-ins (see [`BUILTINS`]) are embedded with `include_bytes!` through
-//! `$OUT_DIR/builtins.rs`, each with its group and its SHA-256 (computed here, so startup does not
-//! hash them); the test-only components (`echo`, `hostile`, ...) are only built, and their
-//! directory is exported as `IDE_AGENTS_TEST_GUESTS` for the integration tests. Guests are built
-//! once per server build, never inside a test.
+//! The built-ins (see [`BUILTINS`]) are embedded with `include_bytes!` through
+//! `$OUT_DIR/builtins.rs`, each with its group, its SHA-256 (computed here, so startup does not
+//! hash them) and its tool descriptors from `builtins/<name>.json` (so a first start lists them
+//! without compiling anything; the `builtin_descriptors_are_current` test keeps the files in step
+//! with the components and rewrites them with `UPDATE_GOLDEN=1`). Test-only components live in
+//! `tests/guests` and are built by the `ide-agents-test-guests` crate, for tests only.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -56,11 +57,13 @@ fn main() {
             "/// No built-in components in this build.\npub static BUILTIN_COMPONENTS: &[Builtin] = &[];\n",
         )
         .expect("write builtins.rs");
-        println!("cargo:rustc-env=IDE_AGENTS_TEST_GUESTS=");
         return;
     }
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    ensure_target_installed();
+    check_target_installed();
+    let descriptors = manifest_dir.join("builtins");
+    // The directory itself too: cargo then notices files added to it (or it appearing).
+    println!("cargo:rerun-if-changed={}", descriptors.display());
 
     let target_dir = out_dir.join("guest-target");
     let mut cmd = Command::new(&cargo);
@@ -90,19 +93,25 @@ fn main() {
         let bytes =
             std::fs::read(&path).unwrap_or_else(|e| panic!("guest build did not produce {}: {e}", path.display()));
         let sha256: String = Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect();
+        let described = descriptors.join(format!("{name}.json"));
+        let descriptors = if described.is_file() {
+            format!("Some(include_str!({:?}))", described.display().to_string())
+        } else {
+            println!("cargo:warning=no {} yet: `{name}` is described at first start", described.display());
+            "None".to_owned()
+        };
         builtins.push_str(&format!(
-            "    Builtin {{ name: {name:?}, group: Group::{group}, sha256: {sha256:?}, bytes: include_bytes!({:?}) }},\n",
+            "    Builtin {{ name: {name:?}, group: Group::{group}, sha256: {sha256:?}, bytes: include_bytes!({:?}), descriptors: {descriptors} }},\n",
             path.display().to_string()
         ));
     }
     builtins.push_str("];\n");
     std::fs::write(out_dir.join("builtins.rs"), builtins).expect("write builtins.rs");
-    println!("cargo:rustc-env=IDE_AGENTS_TEST_GUESTS={}", built.display());
 }
 
-/// Installs the wasm32-wasip2 standard library with rustup when it is missing, or stops with the
-/// exact command to run.
-fn ensure_target_installed() {
+/// Stops the build with the exact command to run when the wasm32-wasip2 standard library is
+/// missing. (`rust-toolchain.toml` lists the target, so rustup normally installs it by itself.)
+fn check_target_installed() {
     let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
     let sysroot = Command::new(&rustc)
         .args(["--print", "sysroot"])
@@ -111,15 +120,10 @@ fn ensure_target_installed() {
         .filter(|o| o.status.success())
         .map(|o| PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()));
     let installed = sysroot.as_ref().is_some_and(|s| s.join("lib/rustlib").join(GUEST_TARGET).exists());
-    if installed {
-        return;
-    }
-    println!("cargo:warning=the {GUEST_TARGET} target is missing; running `rustup target add {GUEST_TARGET}`");
-    let ok = Command::new("rustup").args(["target", "add", GUEST_TARGET]).status().is_ok_and(|s| s.success());
     assert!(
-        ok,
-        "the Rust target {GUEST_TARGET} is required to build the built-in tools and could not be \
-         installed automatically. Run `rustup target add {GUEST_TARGET}` and build again."
+        installed,
+        "the Rust target {GUEST_TARGET} is required to build the built-in tools and is not installed. \
+         Run `rustup target add {GUEST_TARGET}` and build again."
     );
 }
 

@@ -8,10 +8,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use ide_agents_mcp::bindings::ToolPre;
-use ide_agents_mcp::caches::{GuestCache, HostCaches};
-use ide_agents_mcp::config::{CacheSettings, ToolPolicy};
+use ide_agents_mcp::caches::{CacheSettings, GuestCache, HostCaches};
 use ide_agents_mcp::host::http::{HttpClient, HttpSettings};
-use ide_agents_mcp::host::{CallEnv, Detached, HostServices, HostState};
+use ide_agents_mcp::host::{CallEnv, Detached, HostServices, HostState, ToolPolicy};
+use ide_agents_mcp::mcp::dispatch::Action;
+use ide_agents_mcp::mcp::request::parse_call_params;
 use ide_agents_mcp::mcp::{McpServer, ServerParts, ServerSettings, jsonrpc};
 use ide_agents_mcp::runtime::registry::{Component, ComponentSource};
 use ide_agents_mcp::runtime::{Runtime, RuntimeSettings, engine};
@@ -97,16 +98,16 @@ pub fn run(rt: &tokio::runtime::Runtime, guests: Option<&Path>, scale: usize) ->
         let t = Instant::now();
         for _ in 0..n {
             let jsonrpc::Incoming::Request { params, .. } = jsonrpc::parse(call_line) else { panic!() };
-            std::hint::black_box(server.prepare_call(params).ok());
+            std::hint::black_box(parse_call_params(params).ok().and_then(|c| server.prepare_call(c).ok()));
         }
         t.elapsed()
     });
+    let (ping_out, _ping_sink) = tokio::sync::mpsc::channel::<Vec<u8>>(1);
     let ping_ns = per_iter_ns(n, |n| {
         let t = Instant::now();
         for _ in 0..n {
-            let jsonrpc::Incoming::Request { id, method, params } = jsonrpc::parse(ping_line) else { panic!() };
-            let result = server.handle(&method, params).unwrap();
-            std::hint::black_box(jsonrpc::success(id, &result));
+            let Action::Answer(line) = server.dispatch(jsonrpc::parse(ping_line), &ping_out) else { panic!() };
+            std::hint::black_box(line);
         }
         t.elapsed()
     });
@@ -237,7 +238,7 @@ pub fn run(rt: &tokio::runtime::Runtime, guests: Option<&Path>, scale: usize) ->
                     let tasks: Vec<_> = (0..16)
                         .map(|_| {
                             let (server, out) = (server.clone(), out.clone());
-                            let call = server.prepare_call(Some(&raw)).unwrap();
+                            let call = server.prepare_call(parse_call_params(Some(&raw)).unwrap()).unwrap();
                             tokio::spawn(async move { server.run_call(call, out).await })
                         })
                         .collect();
@@ -246,7 +247,7 @@ pub fn run(rt: &tokio::runtime::Runtime, guests: Option<&Path>, scale: usize) ->
                     }
                 } else {
                     for _ in 0..16 {
-                        let call = server.prepare_call(Some(&raw)).unwrap();
+                        let call = server.prepare_call(parse_call_params(Some(&raw)).unwrap()).unwrap();
                         assert!(!server.run_call(call, out.clone()).await.is_error());
                     }
                 }

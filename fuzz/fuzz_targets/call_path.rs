@@ -5,7 +5,7 @@
 #![no_main]
 
 use ide_agents_mcp::bindings::{CallResult, Content};
-use ide_agents_mcp::mcp::{protocol, server};
+use ide_agents_mcp::mcp::{protocol, request};
 use ide_agents_mcp::runtime::spec::{ToolSpec, Validators};
 use libfuzzer_sys::fuzz_target;
 use serde_json::json;
@@ -35,7 +35,7 @@ fuzz_target!(|data: &[u8]| {
     let (params, output) = (&data[..split], data.get(split + 1..).unwrap_or(&[]));
     let Ok(params) = std::str::from_utf8(params) else { return };
     let Ok(raw) = serde_json::from_str::<Box<serde_json::value::RawValue>>(params) else { return };
-    if let Ok(call) = server::parse_call_params(Some(&raw))
+    if let Ok(call) = request::parse_call_params(Some(&raw))
         && let Ok(arguments) = call.arguments
     {
         let value: serde_json::Value = serde_json::from_str(&arguments).expect("arguments are a JSON object");

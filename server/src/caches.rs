@@ -13,7 +13,46 @@ use std::time::{Duration, Instant};
 use mini_moka::sync::Cache;
 use rustc_hash::FxBuildHasher;
 
-use crate::config::CacheSettings;
+/// Cache sizes and lifetimes.
+#[derive(Debug, Clone)]
+pub struct CacheSettings {
+    /// `schema:{tool}` entries.
+    pub schema_ttl: Duration,
+    /// `resource:{name}` entries.
+    pub resource_ttl: Duration,
+    /// `prompt:{name}` entries.
+    pub prompt_ttl: Duration,
+    /// Default and maximum TTL of guest entries.
+    pub guest_ttl: Duration,
+    /// Total bytes of guest entries.
+    pub guest_max_bytes: u64,
+    /// Largest guest entry.
+    pub guest_max_entry_bytes: u64,
+}
+
+/// Default schema cache TTL (seed report).
+pub const DEFAULT_SCHEMA_TTL: Duration = Duration::from_secs(300);
+/// Default resource and prompt cache TTL (seed report).
+pub const DEFAULT_RESOURCE_TTL: Duration = Duration::from_secs(60);
+/// Default guest cache TTL: long enough to save repeated API calls in a session.
+pub const DEFAULT_GUEST_TTL: Duration = Duration::from_secs(600);
+/// Default guest cache size: small next to the server's footprint, large for API responses.
+pub const DEFAULT_GUEST_MAX_BYTES: u64 = 64 << 20;
+/// Default largest guest entry.
+pub const DEFAULT_GUEST_MAX_ENTRY_BYTES: u64 = 1 << 20;
+
+impl Default for CacheSettings {
+    fn default() -> Self {
+        Self {
+            schema_ttl: DEFAULT_SCHEMA_TTL,
+            resource_ttl: DEFAULT_RESOURCE_TTL,
+            prompt_ttl: DEFAULT_RESOURCE_TTL,
+            guest_ttl: DEFAULT_GUEST_TTL,
+            guest_max_bytes: DEFAULT_GUEST_MAX_BYTES,
+            guest_max_entry_bytes: DEFAULT_GUEST_MAX_ENTRY_BYTES,
+        }
+    }
+}
 
 /// Entries each host cache may hold.
 const HOST_CACHE_CAPACITY: u64 = 10_000;

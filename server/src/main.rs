@@ -11,7 +11,7 @@ fn stats(args: &StatsArgs) -> std::process::ExitCode {
     let path = args.file.clone().unwrap_or_else(|| {
         let file = ide_agents_mcp::config::config_path(args.config.as_deref())
             .and_then(|p| ide_agents_mcp::config::read_file(&p).ok());
-        file.and_then(|f| f.telemetry.path).unwrap_or_else(|| telemetry::DEFAULT_SPAN_FILE.into())
+        file.and_then(|f| f.telemetry.path).unwrap_or_else(telemetry::default_span_file)
     });
     let report = match telemetry::stats::read(&path) {
         Ok(report) => report,

@@ -28,6 +28,7 @@ fn run_client(what: &str, program: PathBuf, installed: bool, script: &str) {
     std::fs::write(workspace.path().join("lib.py"), "def add(a, b):\n    return a + b\n").unwrap();
     let output = Command::new(program)
         .current_dir(interop_dir())
+        .env(crate::support::CHECK_BUILTIN_OUTPUT.0, crate::support::CHECK_BUILTIN_OUTPUT.1)
         .arg(script)
         .arg(server_bin())
         .arg("serve")

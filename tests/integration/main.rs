@@ -11,6 +11,7 @@ mod golden;
 mod hostile;
 mod http_server;
 mod interop;
+mod layering;
 mod lazy;
 mod protocol;
 mod sandbox;

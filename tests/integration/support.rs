@@ -19,14 +19,18 @@ pub const CORE_COMPONENTS: usize = 6;
 /// How long any single expected message may take (debug builds compile components on first use).
 pub const PATIENCE: Duration = Duration::from_secs(60);
 
+/// Every server under test schema-checks the built-in tools' output too (release builds trust it
+/// by default): the tests are where that trust is earned.
+pub const CHECK_BUILTIN_OUTPUT: (&str, &str) = ("IDE_AGENTS_MCP_VALIDATE_BUILTIN_OUTPUT", "true");
+
 /// The server binary under test.
 pub fn server_bin() -> &'static str {
     env!("CARGO_BIN_EXE_ide-agents-mcp")
 }
 
-/// A test component built by `server/build.rs`.
+/// A test component built by `tests/artifacts` (the `ide-agents-test-guests` crate).
 pub fn guest(name: &str) -> PathBuf {
-    Path::new(env!("IDE_AGENTS_TEST_GUESTS")).join(format!("{name}.wasm"))
+    Path::new(ide_agents_test_guests::DIR).join(format!("{name}.wasm"))
 }
 
 /// A temporary tools directory holding copies of the named test components.
@@ -126,6 +130,7 @@ impl Server {
         let mut child = Command::new(server_bin())
             .args(&args)
             .env("IDE_AGENTS_MCP_LOG", "info")
+            .env(CHECK_BUILTIN_OUTPUT.0, CHECK_BUILTIN_OUTPUT.1)
             // Tests configure tokens themselves; a developer's own must not leak in.
             .env_remove("GITHUB_TOKEN")
             .stdin(Stdio::piped())

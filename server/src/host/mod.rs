@@ -13,7 +13,9 @@ pub mod config;
 pub mod facts;
 pub mod guest_stdio;
 pub mod http;
+pub mod limiter;
 pub mod log;
+pub mod policy;
 pub mod progress;
 pub mod workspace;
 
@@ -29,8 +31,8 @@ use crate::bindings::ide_agents::tool::host_facts::{Facts, ServerCatalog};
 use crate::bindings::ide_agents::tool::host_facts::{HttpStats, TelemetryStats};
 use crate::bindings::ide_agents::tool::log::Level;
 use crate::caches::GuestCache;
-use crate::config::ToolPolicy;
-use crate::runtime::limits::MemoryLimiter;
+pub use limiter::MemoryLimiter;
+pub use policy::{Secret, ToolPolicy};
 
 /// Services shared by every call: the outbound HTTP client and the guest cache.
 pub struct HostServices {
@@ -59,9 +61,9 @@ pub struct Detached;
 impl ServerHooks for Detached {
     fn facts(&self) -> Facts {
         Facts {
-            server_name: crate::SERVER_NAME.into(),
-            server_version: crate::SERVER_VERSION.into(),
-            runtime_version: crate::runtime::WASMTIME_VERSION.into(),
+            server_name: crate::about::SERVER_NAME.into(),
+            server_version: crate::about::SERVER_VERSION.into(),
+            runtime_version: crate::about::WASMTIME_VERSION.into(),
             protocol_version: None,
             uptime_ms: 0,
             registered_tools: Vec::new(),

@@ -13,22 +13,49 @@ use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
 use serde_json::value::RawValue;
 
-/// Invalid JSON was received.
-pub const PARSE_ERROR: i64 = -32700;
-/// The JSON sent is not a valid request object.
-pub const INVALID_REQUEST: i64 = -32600;
-/// The method does not exist or is not available.
-pub const METHOD_NOT_FOUND: i64 = -32601;
-/// Invalid method parameters (also: unknown tool name).
-pub const INVALID_PARAMS: i64 = -32602;
-/// Internal error.
-pub const INTERNAL_ERROR: i64 = -32603;
+/// Every JSON-RPC error code the server answers with, and its number: the one place where codes
+/// are mapped to the wire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorCode {
+    /// Invalid JSON was received (-32700).
+    ParseError,
+    /// The JSON sent is not a valid request object (-32600).
+    InvalidRequest,
+    /// The method does not exist or is not available (-32601).
+    MethodNotFound,
+    /// Invalid method parameters, also an unknown tool name (-32602).
+    InvalidParams,
+    /// Internal error (-32603).
+    InternalError,
+    /// MCP's "resource not found" (-32002).
+    ResourceNotFound,
+}
+
+impl ErrorCode {
+    /// The number sent on the wire.
+    pub const fn code(self) -> i64 {
+        match self {
+            Self::ParseError => -32700,
+            Self::InvalidRequest => -32600,
+            Self::MethodNotFound => -32601,
+            Self::InvalidParams => -32602,
+            Self::InternalError => -32603,
+            Self::ResourceNotFound => -32002,
+        }
+    }
+}
+
+impl Serialize for ErrorCode {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_i64(self.code())
+    }
+}
 
 /// A JSON-RPC error object.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RpcError {
-    /// One of the codes above.
-    pub code: i64,
+    /// What kind of error it is.
+    pub code: ErrorCode,
     /// A message that says what was wrong.
     pub message: String,
     /// Extra detail.
@@ -38,16 +65,20 @@ pub struct RpcError {
 
 impl RpcError {
     /// An error with `code` and `message`.
-    pub fn new(code: i64, message: impl Into<String>) -> Self {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
         Self { code, message: message.into(), data: None }
     }
     /// `-32602`.
     pub fn invalid_params(message: impl Into<String>) -> Self {
-        Self::new(INVALID_PARAMS, message)
+        Self::new(ErrorCode::InvalidParams, message)
+    }
+    /// `-32603`.
+    pub fn internal(message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::InternalError, message)
     }
     /// `-32601` for `method`.
     pub fn method_not_found(method: &str) -> Self {
-        Self::new(METHOD_NOT_FOUND, format!("method not found: {method}"))
+        Self::new(ErrorCode::MethodNotFound, format!("method not found: {method}"))
     }
 }
 
@@ -136,7 +167,7 @@ pub fn parse(line: &[u8]) -> Incoming<'_> {
 fn invalid(id: Option<&RawValue>, message: &str) -> Incoming<'static> {
     Incoming::Invalid {
         id: id.map(ToOwned::to_owned),
-        error: RpcError::new(INVALID_REQUEST, format!("invalid request: {message}")),
+        error: RpcError::new(ErrorCode::InvalidRequest, format!("invalid request: {message}")),
     }
 }
 
@@ -144,10 +175,12 @@ fn invalid(id: Option<&RawValue>, message: &str) -> Incoming<'static> {
 /// the wrong type (-32600, with the id when it can still be read).
 fn classify_unparsable(line: &[u8], envelope_error: &serde_json::Error) -> Incoming<'static> {
     match serde_json::from_slice::<Value>(line) {
-        Err(e) => Incoming::Invalid { id: None, error: RpcError::new(PARSE_ERROR, format!("parse error: {e}")) },
+        Err(e) => {
+            Incoming::Invalid { id: None, error: RpcError::new(ErrorCode::ParseError, format!("parse error: {e}")) }
+        }
         Ok(Value::Array(_)) => Incoming::Invalid {
             id: None,
-            error: RpcError::new(INVALID_REQUEST, "invalid request: JSON-RPC batches are not supported"),
+            error: RpcError::new(ErrorCode::InvalidRequest, "invalid request: JSON-RPC batches are not supported"),
         },
         Ok(Value::Object(obj)) => {
             let id = obj.get("id").and_then(|id| match id {
@@ -157,12 +190,12 @@ fn classify_unparsable(line: &[u8], envelope_error: &serde_json::Error) -> Incom
             });
             Incoming::Invalid {
                 id,
-                error: RpcError::new(INVALID_REQUEST, format!("invalid request: {envelope_error}")),
+                error: RpcError::new(ErrorCode::InvalidRequest, format!("invalid request: {envelope_error}")),
             }
         }
         Ok(_) => Incoming::Invalid {
             id: None,
-            error: RpcError::new(INVALID_REQUEST, "invalid request: a message must be a JSON object"),
+            error: RpcError::new(ErrorCode::InvalidRequest, "invalid request: a message must be a JSON object"),
         },
     }
 }
@@ -243,7 +276,7 @@ pub fn notification(method: &str, params: &impl Serialize) -> Vec<u8> {
 mod tests {
     use super::*;
 
-    fn code(line: &str) -> i64 {
+    fn code(line: &str) -> ErrorCode {
         match parse(line.as_bytes()) {
             Incoming::Invalid { error, .. } => error.code,
             other => panic!("expected invalid, got {other:?}"),
@@ -269,17 +302,17 @@ mod tests {
 
     #[test]
     fn rejects_bad_messages_with_the_right_code() {
-        assert_eq!(code("{not json"), PARSE_ERROR);
-        assert_eq!(code("\u{1}"), PARSE_ERROR);
-        assert_eq!(code("[1,2]"), INVALID_REQUEST);
-        assert_eq!(code("42"), INVALID_REQUEST);
-        assert_eq!(code(r#"{"jsonrpc":"1.0","id":1,"method":"ping"}"#), INVALID_REQUEST);
-        assert_eq!(code(r#"{"jsonrpc":"2.0","id":1,"method":7}"#), INVALID_REQUEST);
-        assert_eq!(code(r#"{"jsonrpc":"2.0","id":null,"method":"ping"}"#), INVALID_REQUEST);
-        assert_eq!(code(r#"{"jsonrpc":"2.0","id":1.5,"method":"ping"}"#), INVALID_REQUEST);
-        assert_eq!(code(r#"{"jsonrpc":"2.0","id":{},"method":"ping"}"#), INVALID_REQUEST);
-        assert_eq!(code(r#"{"jsonrpc":"2.0","id":1,"method":"ping","params":3}"#), INVALID_REQUEST);
-        assert_eq!(code(r#"{"jsonrpc":"2.0","id":1}"#), INVALID_REQUEST);
+        assert_eq!(code("{not json"), ErrorCode::ParseError);
+        assert_eq!(code("\u{1}"), ErrorCode::ParseError);
+        assert_eq!(code("[1,2]"), ErrorCode::InvalidRequest);
+        assert_eq!(code("42"), ErrorCode::InvalidRequest);
+        assert_eq!(code(r#"{"jsonrpc":"1.0","id":1,"method":"ping"}"#), ErrorCode::InvalidRequest);
+        assert_eq!(code(r#"{"jsonrpc":"2.0","id":1,"method":7}"#), ErrorCode::InvalidRequest);
+        assert_eq!(code(r#"{"jsonrpc":"2.0","id":null,"method":"ping"}"#), ErrorCode::InvalidRequest);
+        assert_eq!(code(r#"{"jsonrpc":"2.0","id":1.5,"method":"ping"}"#), ErrorCode::InvalidRequest);
+        assert_eq!(code(r#"{"jsonrpc":"2.0","id":{},"method":"ping"}"#), ErrorCode::InvalidRequest);
+        assert_eq!(code(r#"{"jsonrpc":"2.0","id":1,"method":"ping","params":3}"#), ErrorCode::InvalidRequest);
+        assert_eq!(code(r#"{"jsonrpc":"2.0","id":1}"#), ErrorCode::InvalidRequest);
     }
 
     #[test]
@@ -293,7 +326,7 @@ mod tests {
     #[test]
     fn deep_nesting_is_an_error_not_a_crash() {
         let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
-        assert_eq!(code(&deep), PARSE_ERROR);
+        assert_eq!(code(&deep), ErrorCode::ParseError);
         // Deep params are skipped without recursion here; the method's own params parser (with
         // serde_json's recursion limit) rejects them with -32602.
         let n = 8_000_000;
@@ -310,7 +343,7 @@ mod tests {
         let id = RawValue::from_string("\"é\\u00e9\"".into()).unwrap();
         let out = success(&id, &serde_json::json!({}));
         assert_eq!(std::str::from_utf8(&out).unwrap(), "{\"jsonrpc\":\"2.0\",\"id\":\"é\\u00e9\",\"result\":{}}\n");
-        let out = failure(None, &RpcError::new(PARSE_ERROR, "x"));
+        let out = failure(None, &RpcError::new(ErrorCode::ParseError, "x"));
         assert!(std::str::from_utf8(&out).unwrap().contains("\"id\":null"));
     }
 }

@@ -1,16 +1,69 @@
-//! The MCP protocol layer, written by us for speed (see `docs/design/0001-own-protocol-layer.md`):
+//! The MCP protocol layer, written by us for speed (see `docs/design/0004-the-call-path.md`).
+//! A transport frames bytes; everything else happens here, routed in one place:
 //!
-//! - `jsonrpc.rs`: framing, classification of incoming lines, error codes, response lines
+//! - `jsonrpc.rs`: framing, classification of incoming lines, the error-code enum, response lines
+//! - `request.rs`: every method as a typed [`request::Request`], params parsed
+//! - `dispatch.rs`: [`McpServer::dispatch`], the one router, and the [`dispatch::Action`]s it
+//!   hands back to the transport
+//! - `server.rs`: the server's parts and settings; `session.rs`: what the client negotiated
+//! - `tools.rs`: `tools/list` and the call path (`tools/call` to result and span)
+//! - `reads.rs`: resources and prompts served by the built-in tools; `resources.rs` and
+//!   `prompts.rs` define them
+//! - `facts.rs`: what `host-facts` tells tools; `rss.rs`: the memory probe behind it
 //! - `protocol.rs`: version negotiation, `initialize`, `CallToolResult` shaping
-//! - `server.rs`: the session and method dispatch
-//! - `resources.rs`, `prompts.rs`: the resources and prompts offered, served by built-in tools
 //! - `stdio.rs`: the stdio transport (reader, writer, in-flight calls, cancellation, shutdown)
 
+pub mod dispatch;
+pub mod facts;
 pub mod jsonrpc;
 pub mod prompts;
 pub mod protocol;
+pub mod reads;
+pub mod request;
 pub mod resources;
+pub mod rss;
 pub mod server;
+pub mod session;
 pub mod stdio;
+pub mod tools;
 
 pub use server::{McpServer, ServerParts, ServerSettings};
+
+#[cfg(test)]
+pub(crate) mod testing {
+    //! A server with the built-in health tool, for unit tests of the call path.
+    use std::collections::HashMap;
+    use std::sync::Arc;
+
+    use super::{McpServer, ServerParts, ServerSettings};
+    use crate::caches::{CacheSettings, GuestCache, HostCaches};
+    use crate::host::HostServices;
+    use crate::host::http::{HttpClient, HttpSettings};
+    use crate::runtime::registry::ComponentSource;
+    use crate::runtime::{Runtime, RuntimeSettings, builtins};
+    use crate::telemetry::{Telemetry, TelemetrySettings};
+
+    /// A server whose registry holds the built-in health component, a runtime to drive it, and
+    /// the temporary directory holding its caches and span file.
+    pub fn server_with_builtins() -> (Arc<McpServer>, tokio::runtime::Runtime, tempfile::TempDir) {
+        let dir = tempfile::tempdir().unwrap();
+        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+        let services = Arc::new(HostServices {
+            http: HttpClient::new(HttpSettings::default(), Default::default()).unwrap(),
+            guest_cache: GuestCache::new(1 << 20, 1 << 16, std::time::Duration::from_secs(60)),
+        });
+        let settings = RuntimeSettings { cache_dir: Some(dir.path().join("cache")), ..RuntimeSettings::default() };
+        let runtime = Runtime::new(settings, services).unwrap();
+        let health = builtins::BUILTIN_COMPONENTS.iter().find(|b| b.name == "health").expect("health is built in");
+        let registry = rt.block_on(runtime.discover(vec![ComponentSource::Builtin(health)]));
+        let telemetry = TelemetrySettings { path: dir.path().join("spans.jsonl"), ..TelemetrySettings::default() };
+        let parts = ServerParts {
+            settings: ServerSettings { validate_builtin_output: true, ..ServerSettings::default() },
+            policies: HashMap::new(),
+            telemetry: Arc::new(Telemetry::start(&telemetry)),
+            caches: HostCaches::new(&CacheSettings::default()),
+            ultra: false,
+        };
+        (Arc::new(McpServer::new(runtime, registry, parts)), rt, dir)
+    }
+}

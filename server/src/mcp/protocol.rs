@@ -37,9 +37,9 @@ pub fn initialize_result(version: &str) -> Value {
             "logging": {},
         },
         "serverInfo": {
-            "name": crate::SERVER_NAME,
+            "name": crate::about::SERVER_NAME,
             "title": "IDE Agents MCP (sandboxed WebAssembly tools)",
-            "version": crate::SERVER_VERSION,
+            "version": crate::about::SERVER_VERSION,
         },
         "instructions": INSTRUCTIONS,
     })

@@ -1,19 +1,17 @@
 //! MCP resources: the fixed set the server offers (`resources/list`, `resources/templates/list`)
 //! and how a resource URI becomes a call of the built-in `ide_agents_resource` component, which
 //! produces the contents inside its sandbox. The server answers `resources/read` from the 60 s
-//! resource cache (`resource:{uri}`) when it can (see `server.rs`).
+//! resource cache (`resource:{uri}`) when it can (see `reads.rs`).
 //!
 //! A resource is listed only when the root it reads is granted to the resource tool
 //! (`--workspace`, `[roots]`).
 
 use serde_json::{Map, Value, json};
 
-use super::jsonrpc::RpcError;
+use super::jsonrpc::{ErrorCode, RpcError};
 
 /// The tool that produces resource contents.
 pub const RESOURCE_TOOL: &str = "ide_agents_resource";
-/// MCP's "resource not found" error code.
-pub const RESOURCE_NOT_FOUND: i64 = -32002;
 /// The URI scheme of our resources.
 const SCHEME: &str = "ide-agents";
 
@@ -110,7 +108,7 @@ pub struct ResourceRead {
 
 /// Parses a resource URI: `ide-agents://repo/graph`, `ide-agents://kb/snippet?query=...&limit=3`.
 pub fn parse_uri(uri: &str) -> Result<ResourceRead, RpcError> {
-    let not_found = || RpcError::new(RESOURCE_NOT_FOUND, format!("resource not found: {uri}"));
+    let not_found = || RpcError::new(ErrorCode::ResourceNotFound, format!("resource not found: {uri}"));
     let url = url::Url::parse(uri).map_err(|_| not_found())?;
     if url.scheme() != SCHEME {
         return Err(not_found());
@@ -149,10 +147,10 @@ mod tests {
         let r = parse_uri("ide-agents://kb/snippet?query=borrow%20checker&limit=3").unwrap();
         assert_eq!(r.arguments, json!({"name": "kb.snippet", "query": "borrow checker", "limit": 3}));
         assert_eq!(parse_uri("ide-agents://repo/graph").unwrap().arguments, json!({"name": "repo.graph"}));
-        assert_eq!(parse_uri("ide-agents://nope").err().unwrap().code, RESOURCE_NOT_FOUND);
-        assert_eq!(parse_uri("file:///etc/passwd").err().unwrap().code, RESOURCE_NOT_FOUND);
-        assert_eq!(parse_uri("ide-agents://kb/snippet?limit=x").err().unwrap().code, -32602);
-        assert_eq!(parse_uri("ide-agents://repo/graph?evil=1").err().unwrap().code, -32602);
+        assert_eq!(parse_uri("ide-agents://nope").err().unwrap().code, ErrorCode::ResourceNotFound);
+        assert_eq!(parse_uri("file:///etc/passwd").err().unwrap().code, ErrorCode::ResourceNotFound);
+        assert_eq!(parse_uri("ide-agents://kb/snippet?limit=x").err().unwrap().code, ErrorCode::InvalidParams);
+        assert_eq!(parse_uri("ide-agents://repo/graph?evil=1").err().unwrap().code, ErrorCode::InvalidParams);
         assert_eq!(RESOURCES[2].uri_template(), "ide-agents://kb/snippet{?query,limit}");
     }
 }

@@ -2,10 +2,13 @@
 //! the async runtime, so a request is read, run and answered on one worker thread; otherwise a
 //! reader thread and a writer thread do blocking I/O (see [`StreamMode`]).
 //!
-//! - The reader reads one message per line (at most `max_line_bytes`), answers everything but
-//!   `tools/call` (and `resources/read`/`prompts/get` that miss the cache) at once, and spawns each
-//!   call as a task. At most [`MAX_IN_FLIGHT`] calls are
-//!   in flight; past that the reader stops reading, which pushes back on the client.
+//! This module only frames bytes: what a message means is decided by the dispatcher
+//! (`dispatch.rs`), which tells the transport what to do with each line.
+//!
+//! - The reader reads one message per line (at most `max_line_bytes`), writes the answers the
+//!   dispatcher gives at once, and spawns the work it hands back (tool calls, and resource and
+//!   prompt reads that miss the cache) as tasks. At most [`MAX_IN_FLIGHT`] are in flight; past
+//!   that the reader stops reading, which pushes back on the client.
 //! - The writer writes lines in the order they are queued; everything queued at once goes out in
 //!   one write, so a burst of responses costs one system call. Nothing else writes to stdout.
 //! - `notifications/cancelled` drops the call's future: the guest stops at its next epoch yield
@@ -27,12 +30,10 @@ use tokio::io::unix::AsyncFd;
 use tokio::runtime::Handle;
 use tokio::sync::{Semaphore, mpsc, oneshot};
 
-use super::jsonrpc::{self, Incoming, RpcError};
-use super::server::{McpServer, Native, Outbox};
+use super::dispatch::{Action, Work};
+use super::jsonrpc::{self, ErrorCode, RpcError};
+use super::server::{McpServer, Outbox};
 
-/// Default longest accepted message line. Larger lines are answered with -32600 and skipped;
-/// the server keeps serving.
-pub const DEFAULT_MAX_LINE_BYTES: usize = 16 << 20;
 /// Calls in flight at once before the reader stops reading stdin.
 pub const MAX_IN_FLIGHT: usize = 1024;
 /// Lines queued for the writer before senders wait.
@@ -477,7 +478,7 @@ impl Dispatcher {
             Piece::TooLong => {
                 let max = self.server.settings().max_line_bytes;
                 let error =
-                    RpcError::new(jsonrpc::INVALID_REQUEST, format!("message exceeds the {max}-byte line limit"));
+                    RpcError::new(ErrorCode::InvalidRequest, format!("message exceeds the {max}-byte line limit"));
                 self.send(jsonrpc::failure(None, &error)).await;
             }
             Piece::Line(range) => {
@@ -495,95 +496,41 @@ impl Dispatcher {
     }
 
     async fn dispatch(&self, line: &[u8]) {
-        match jsonrpc::parse(line) {
-            Incoming::Request { id, method, params } if method == "tools/call" => self.start_call(id, params).await,
-            Incoming::Request { id, method, params } if method == "tools/list" => {
-                let reply = match self.server.list_tools(params) {
-                    Ok(result) => jsonrpc::success_rendered(id, &result),
-                    Err(error) => jsonrpc::failure(Some(id), &error),
-                };
-                self.send(reply).await;
-            }
-            Incoming::Request { id, method, params } if McpServer::is_native(&method) => {
-                match self.server.prepare_native(&method, params) {
-                    Ok(Native::Ready(result)) => self.send(jsonrpc::success_rendered(id, &result)).await,
-                    Ok(Native::Run(job)) => {
-                        self.spawn_request(id, move |server, out, id| async move {
-                            match server.run_native(job, out).await {
-                                Ok(result) => jsonrpc::success_rendered(&id, &result),
-                                Err(error) => jsonrpc::failure(Some(&id), &error),
-                            }
-                        })
-                        .await;
-                    }
-                    Err(error) => self.send(jsonrpc::failure(Some(id), &error)).await,
-                }
-            }
-            Incoming::Request { id, method, params } => {
-                let reply = match self.server.handle(&method, params) {
-                    Ok(result) => jsonrpc::success(id, &result),
-                    Err(error) => jsonrpc::failure(Some(id), &error),
-                };
-                self.send(reply).await;
-            }
-            Incoming::Notification { method, params } if method == "notifications/cancelled" => {
-                let request = params
-                    .and_then(|p| serde_json::from_str::<Value>(p.get()).ok())
-                    .and_then(|p| p.get("requestId").map(Value::to_string));
-                if let Some(key) = request
-                    && self.in_flight.cancel(&key)
-                {
+        match self.server.dispatch(jsonrpc::parse(line), &self.out) {
+            Action::Answer(line) => self.send(line).await,
+            Action::Run { id, work } => self.spawn_request(id, work).await,
+            Action::Cancel(key) => {
+                if self.in_flight.cancel(&key) {
                     tracing::debug!(request = %key, "cancelled by the client");
                 }
             }
-            Incoming::Notification { method, .. } => self.server.notify(&method),
-            Incoming::Response => {
-                tracing::debug!("ignoring a response: this server sends no requests");
-            }
-            Incoming::Invalid { id, error } => self.send(jsonrpc::failure(id.as_deref(), &error)).await,
+            Action::Nothing => {}
         }
-    }
-
-    async fn start_call(&self, id: &RawValue, params: Option<&RawValue>) {
-        let call = match self.server.prepare_call(params) {
-            Ok(call) => call,
-            Err(error) => return self.send(jsonrpc::failure(Some(id), &error)).await,
-        };
-        self.spawn_request(id, move |server, out, id| async move {
-            let result = server.run_call(call, out).await;
-            jsonrpc::success_sized(&id, &result, result.json_len_hint())
-        })
-        .await;
     }
 
     /// Runs `work` (which answers request `id` with one line) as a task that the client can
     /// cancel and that shutdown answers with an error. Waits for a slot when [`MAX_IN_FLIGHT`]
     /// requests are running (back-pressure: the reader stops reading).
-    async fn spawn_request<F, W>(&self, id: &RawValue, work: W)
-    where
-        W: FnOnce(Arc<McpServer>, Outbox, Box<RawValue>) -> F,
-        F: Future<Output = Vec<u8>> + Send + 'static,
-    {
+    async fn spawn_request(&self, id: Box<RawValue>, work: Work) {
         let key = id_key(id.get());
         let Some(cancelled) = self.in_flight.start(key.clone()) else {
-            let error =
-                RpcError::new(jsonrpc::INVALID_REQUEST, "invalid request: a request with this id is already in flight");
-            return self.send(jsonrpc::failure(Some(id), &error)).await;
+            let error = RpcError::new(
+                ErrorCode::InvalidRequest,
+                "invalid request: a request with this id is already in flight",
+            );
+            return self.send(jsonrpc::failure(Some(&id), &error)).await;
         };
         let Ok(slot) = self.slots.clone().acquire_owned().await else {
             return;
         };
-        let (out, in_flight, id) = (self.out.clone(), self.in_flight.clone(), id.to_owned());
-        // Boxed: a call's future is several KB, and tokio moves a task's future on spawn and
-        // again when it completes (`memcpy` was ~3% of a health call's CPU); the box moves once.
-        let work = Box::pin(work(self.server.clone(), out.clone(), id.clone()));
+        let (out, in_flight) = (self.out.clone(), self.in_flight.clone());
         tokio::spawn(async move {
             let _slot = slot;
             tokio::select! {
                 biased;
                 stop = cancelled => {
                     if stop == Ok(Shutdown) {
-                        let error = RpcError::new(jsonrpc::INTERNAL_ERROR, "cancelled: the server is shutting down");
+                        let error = RpcError::internal("cancelled: the server is shutting down");
                         let _ = out.send(jsonrpc::failure(Some(&id), &error)).await;
                     }
                 }

@@ -65,7 +65,7 @@ pub fn build(settings: EngineSettings) -> anyhow::Result<Engine> {
 pub fn artifact_key(engine: &Engine) -> String {
     use std::hash::Hash;
     let mut hasher = ShaHasher(Sha256::new());
-    super::WASMTIME_VERSION.hash(&mut hasher);
+    crate::about::WASMTIME_VERSION.hash(&mut hasher);
     engine.precompile_compatibility_hash().hash(&mut hasher);
     hex(&hasher.0.finalize()[..8])
 }

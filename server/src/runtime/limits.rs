@@ -1,5 +1,6 @@
 //! Per-call limits and their defaults: wall-clock time, linear memory, concurrency. Each default
-//! is a named constant with the reason for its value; all are configurable (see `config.rs`).
+//! is a named constant with the reason for its value; all are configurable (see `config/`). The
+//! limiter that enforces memory inside a store is `host::limiter`.
 
 use std::time::Duration;
 
@@ -38,44 +39,3 @@ pub const KEEP_RESIDENT_BYTES: usize = 1 << 20;
 
 /// Bytes of a pooled async (fiber) stack reset in place after a call instead of `madvise`d.
 pub const STACK_KEEP_RESIDENT_BYTES: usize = 128 << 10;
-
-/// Largest table a guest may grow to (elements); Rust and C guests need a few hundred.
-pub const MAX_TABLE_ELEMENTS: usize = 100_000;
-
-/// A [`wasmtime::ResourceLimiter`] that caps linear memory per call and records whether the cap
-/// was hit, so a trap that follows can be reported as "memory limit exceeded".
-pub struct MemoryLimiter {
-    limit: usize,
-    hit: bool,
-}
-
-impl MemoryLimiter {
-    /// A limiter allowing `limit` bytes of linear memory in total per memory.
-    pub fn new(limit: usize) -> Self {
-        Self { limit, hit: false }
-    }
-
-    /// Whether a growth was refused because of the limit.
-    pub fn hit(&self) -> bool {
-        self.hit
-    }
-
-    /// The configured limit in bytes.
-    pub fn limit(&self) -> usize {
-        self.limit
-    }
-}
-
-impl wasmtime::ResourceLimiter for MemoryLimiter {
-    fn memory_growing(&mut self, _current: usize, desired: usize, _max: Option<usize>) -> wasmtime::Result<bool> {
-        if desired > self.limit {
-            self.hit = true;
-            return Ok(false);
-        }
-        Ok(true)
-    }
-
-    fn table_growing(&mut self, _current: usize, desired: usize, _max: Option<usize>) -> wasmtime::Result<bool> {
-        Ok(desired <= MAX_TABLE_ELEMENTS)
-    }
-}

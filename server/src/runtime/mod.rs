@@ -1,6 +1,7 @@
 //! The wasmtime runtime: one [`Engine`], the [`Registry`] of components and tools, the on-disk
 //! descriptor and AOT cache, and the per-call sandbox (fresh store, limits, timeout).
 //!
+//! - `builtins.rs`: the components embedded in the binary
 //! - `engine.rs`: engine and pooling configuration, AOT artifact key
 //! - `cache.rs`: descriptor and AOT files on disk
 //! - `spec.rs`: validated tool descriptors and their MCP form
@@ -9,6 +10,7 @@
 //! - `invoke.rs`: lazy load, fresh instance, the call itself, failures
 //! - `limits.rs`, `epoch.rs`: limits and the epoch ticker behind timeouts and cancellation
 
+pub mod builtins;
 pub mod cache;
 pub mod discover;
 pub mod engine;
@@ -30,8 +32,7 @@ pub use cache::Cache;
 pub use invoke::{CallFailure, CallLimits, CallOutcome, CallReport};
 pub use registry::{ComponentSource, Registry};
 
-/// The wasmtime version the server embeds (pinned in the workspace `Cargo.toml`).
-pub const WASMTIME_VERSION: &str = "48.0.8";
+pub use crate::about::WASMTIME_VERSION;
 
 /// How the runtime runs calls.
 #[derive(Debug, Clone)]

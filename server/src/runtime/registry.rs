@@ -19,33 +19,13 @@ use crate::bindings::ToolPre;
 use crate::host::HostState;
 use crate::telemetry::LoadKind;
 
-/// Which group a tool belongs to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Group {
-    /// Built in and always registered.
-    Core,
-    /// Built in, registered only in ULTRA mode (the ML tools).
-    Ultra,
-    /// From a tools directory.
-    Extension,
-}
-
-impl Group {
-    /// The group's name in catalogs: `core`, `ultra` or `extension`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Core => "core",
-            Self::Ultra => "ultra",
-            Self::Extension => "extension",
-        }
-    }
-}
+pub use super::builtins::Group;
 
 /// Where a component's bytes come from.
 #[derive(Debug, Clone)]
 pub enum ComponentSource {
     /// Compiled into the server binary.
-    Builtin(&'static crate::builtins::Builtin),
+    Builtin(&'static super::builtins::Builtin),
     /// A `.wasm` file in a tools directory.
     File(PathBuf),
 }
@@ -85,7 +65,7 @@ impl ComponentSource {
 /// `tools_dirs` (each directory sorted by name).
 pub fn sources(tools_dirs: &[PathBuf], ultra: bool) -> anyhow::Result<Vec<ComponentSource>> {
     use anyhow::Context;
-    let mut sources: Vec<ComponentSource> = crate::builtins::BUILTIN_COMPONENTS
+    let mut sources: Vec<ComponentSource> = super::builtins::BUILTIN_COMPONENTS
         .iter()
         .filter(|b| ultra || b.group != Group::Ultra)
         .map(ComponentSource::Builtin)

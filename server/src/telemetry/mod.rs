@@ -23,8 +23,22 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
-/// Default span file (seed report), relative to the working directory.
-pub const DEFAULT_SPAN_FILE: &str = "logs/mcp_tool_spans.jsonl";
+/// The span file's name (seed report) inside the user's state directory.
+pub const SPAN_FILE_NAME: &str = "mcp_tool_spans.jsonl";
+
+/// The default span file: `$XDG_STATE_HOME/ide-agents-mcp/mcp_tool_spans.jsonl`, else
+/// `~/.local/state/ide-agents-mcp/...`; never inside the directory an IDE starts us in (that is a
+/// user's project). Without `$HOME` either, `./logs/` as a last resort.
+pub fn default_span_file() -> PathBuf {
+    let state = std::env::var_os("XDG_STATE_HOME")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").filter(|v| !v.is_empty()).map(|h| PathBuf::from(h).join(".local/state")));
+    match state {
+        Some(dir) => dir.join("ide-agents-mcp").join(SPAN_FILE_NAME),
+        None => PathBuf::from("logs").join(SPAN_FILE_NAME),
+    }
+}
 /// Default spans per write (seed report).
 pub const DEFAULT_BATCH_SIZE: usize = 100;
 /// Default longest wait before queued spans are written (seed report).
@@ -51,7 +65,7 @@ impl Default for TelemetrySettings {
     fn default() -> Self {
         Self {
             enabled: true,
-            path: PathBuf::from(DEFAULT_SPAN_FILE),
+            path: default_span_file(),
             batch_size: DEFAULT_BATCH_SIZE,
             flush_interval: DEFAULT_FLUSH_INTERVAL,
             queue_capacity: DEFAULT_QUEUE_CAPACITY,
@@ -91,6 +105,59 @@ pub struct Phases {
     pub http_ms: f64,
 }
 
+/// Why a call did not succeed: the `error_code` of its span. The strings are the span file's
+/// format (read back by `stats`), so they never change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorCode {
+    /// The wall-clock limit ran out.
+    Timeout,
+    /// The memory limit was hit.
+    MemoryLimit,
+    /// The guest trapped.
+    Trap,
+    /// The component could not be loaded.
+    LoadFailed,
+    /// The arguments were not a JSON object or did not match the input schema.
+    InvalidArguments,
+    /// The guest named a tool it does not have.
+    UnknownTool,
+    /// The guest reported a failure.
+    ToolError,
+    /// The guest returned an `isError` result.
+    IsError,
+    /// The guest's output broke the rules (schema, size of a structured result).
+    InvalidOutput,
+    /// The result was larger than the output limit.
+    OutputTooLarge,
+    /// The client cancelled the call (or the server shut down).
+    Cancelled,
+}
+
+impl ErrorCode {
+    /// The code as written to the span file.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Timeout => "timeout",
+            Self::MemoryLimit => "memory_limit",
+            Self::Trap => "trap",
+            Self::LoadFailed => "load_failed",
+            Self::InvalidArguments => "invalid_arguments",
+            Self::UnknownTool => "unknown_tool",
+            Self::ToolError => "tool_error",
+            Self::IsError => "is_error",
+            Self::InvalidOutput => "invalid_output",
+            Self::OutputTooLarge => "output_too_large",
+            Self::Cancelled => "cancelled",
+        }
+    }
+}
+
+impl From<ErrorCode> for Cow<'static, str> {
+    fn from(code: ErrorCode) -> Self {
+        Cow::Borrowed(code.as_str())
+    }
+}
+
 /// One span, as written to the file.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Span {
@@ -104,8 +171,7 @@ pub struct Span {
     pub duration_ms: f64,
     /// Whether the call produced a non-error result.
     pub success: bool,
-    /// Why not: `timeout`, `memory_limit`, `trap`, `load_failed`, `invalid_arguments`,
-    /// `tool_error`, `is_error`.
+    /// Why not: an [`ErrorCode`] (kept as text, so files from other versions still read).
     pub error_code: Option<Cow<'static, str>>,
     /// Phase timings.
     pub phases: Phases,

@@ -1,7 +1,7 @@
 //! `hostile`: test-only tools that misbehave on purpose, so tests can prove that a guest can only
 //! hurt its own call. Never shipped.
 
-wit_bindgen::generate!({ path: "../../wit", world: "tool" });
+wit_bindgen::generate!({ path: "../../../wit", world: "tool" });
 
 use exports::ide_agents::tool::tools::{CallResult, Guest, ToolDescriptor, ToolError};
 use ide_agents::tool::types::Content;

@@ -1,7 +1,7 @@
 //! `nettest`: test-only tools that drive the host services: `net_fetch` (the `http` interface),
 //! `net_cache` (the `cache` interface) and `net_config` (the `config` interface). Not shipped.
 
-wit_bindgen::generate!({ path: "../../wit", world: "tool" });
+wit_bindgen::generate!({ path: "../../../wit", world: "tool" });
 
 use exports::ide_agents::tool::tools::{CallResult, Guest, ToolDescriptor, ToolError};
 use ide_agents::tool::types::{Content, ToolAnnotations};

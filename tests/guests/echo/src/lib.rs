@@ -2,7 +2,7 @@
 //! logging and progress; and `echo_calls`, which counts the calls its instance has served (always
 //! 1 in a fresh instance), to observe instance reuse. Not shipped in the server binary.
 
-wit_bindgen::generate!({ path: "../../wit", world: "tool" });
+wit_bindgen::generate!({ path: "../../../wit", world: "tool" });
 
 use exports::ide_agents::tool::tools::{CallResult, Guest, ToolDescriptor, ToolError};
 use ide_agents::tool::types::Content;

@@ -1,0 +1,261 @@
+//! Typed MCP messages: every request method the server knows, with its params parsed, and the
+//! notifications it acts on. [`Request::parse`] is the only place a method name is matched; the
+//! dispatcher (`dispatch.rs`) routes the resulting enum.
+//!
+//! Params are borrowed from the incoming line where that saves a copy (`tools/call` is the hot
+//! path: its arguments stay raw JSON text until the call checks them).
+
+use std::borrow::Cow;
+
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use serde_json::{Map, Value};
+
+use super::jsonrpc::RpcError;
+
+/// One MCP request, params parsed.
+#[derive(Debug)]
+pub enum Request<'a> {
+    /// `initialize`: the version the client asks for.
+    Initialize {
+        /// `protocolVersion`, if given.
+        protocol_version: Option<Cow<'a, str>>,
+    },
+    /// `ping`.
+    Ping,
+    /// `logging/setLevel`.
+    SetLogLevel {
+        /// The level name (checked by the session).
+        level: Cow<'a, str>,
+    },
+    /// `tools/list`.
+    ListTools {
+        /// The opaque cursor of the page after the first.
+        cursor: Option<String>,
+    },
+    /// `tools/call`.
+    CallTool(CallRequest<'a>),
+    /// `resources/list`.
+    ListResources,
+    /// `resources/templates/list`.
+    ListResourceTemplates,
+    /// `resources/read`.
+    ReadResource {
+        /// The resource URI.
+        uri: String,
+    },
+    /// `prompts/list`.
+    ListPrompts,
+    /// `prompts/get`.
+    GetPrompt {
+        /// The prompt's name.
+        name: String,
+        /// Its arguments.
+        arguments: Option<Map<String, Value>>,
+    },
+    /// `completion/complete`.
+    Complete(CompleteRequest),
+    /// Any other method: answered with -32601.
+    Unknown(Cow<'a, str>),
+}
+
+/// The parts of `tools/call` params the server needs.
+#[derive(Debug)]
+pub struct CallRequest<'a> {
+    /// The tool name.
+    pub name: Cow<'a, str>,
+    /// The arguments object as JSON text (`{}` when absent), or why they are unusable (answered
+    /// as an `isError` result, not a protocol error).
+    pub arguments: Result<String, String>,
+    /// `_meta.progressToken`, if it is a string or an integer.
+    pub progress_token: Option<Value>,
+}
+
+/// `completion/complete` params.
+#[derive(Debug, Deserialize)]
+pub struct CompleteRequest {
+    /// What is being completed.
+    #[serde(rename = "ref")]
+    pub reference: CompleteRef,
+    /// The argument and its value so far.
+    pub argument: CompleteArgument,
+}
+
+/// `completion/complete` `ref`.
+#[derive(Debug, Deserialize)]
+pub struct CompleteRef {
+    /// `ref/prompt` or `ref/resource`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The prompt's name (`ref/prompt`).
+    pub name: Option<String>,
+    /// The resource URI (`ref/resource`).
+    pub uri: Option<String>,
+}
+
+/// `completion/complete` `argument`.
+#[derive(Debug, Deserialize)]
+pub struct CompleteArgument {
+    /// The argument's name.
+    pub name: String,
+    /// What the user typed so far.
+    pub value: String,
+}
+
+/// A notification the server acts on.
+#[derive(Debug)]
+pub enum Notification<'a> {
+    /// `notifications/cancelled`: the canonical id of the request to stop, if it could be read.
+    Cancelled {
+        /// `requestId` in canonical JSON text.
+        request_id: Option<String>,
+    },
+    /// Anything else (`notifications/initialized`, ...): nothing to do.
+    Other(Cow<'a, str>),
+}
+
+impl<'a> Request<'a> {
+    /// Parses the params of `method`. Malformed params are -32602.
+    pub fn parse(method: Cow<'a, str>, params: Option<&'a RawValue>) -> Result<Self, RpcError> {
+        Ok(match &*method {
+            "initialize" => {
+                #[derive(Deserialize)]
+                struct Init<'a> {
+                    #[serde(rename = "protocolVersion", borrow)]
+                    protocol_version: Option<Cow<'a, str>>,
+                }
+                let Init { protocol_version } = parse_params(params)?;
+                Self::Initialize { protocol_version }
+            }
+            "ping" => Self::Ping,
+            "logging/setLevel" => {
+                #[derive(Deserialize)]
+                struct SetLevel<'a> {
+                    #[serde(borrow)]
+                    level: Cow<'a, str>,
+                }
+                let SetLevel { level } = parse_params(params)?;
+                Self::SetLogLevel { level }
+            }
+            "tools/list" => {
+                #[derive(Deserialize)]
+                struct List {
+                    cursor: Option<String>,
+                }
+                let List { cursor } = parse_params(params)?;
+                Self::ListTools { cursor }
+            }
+            "tools/call" => Self::CallTool(parse_call_params(params)?),
+            "resources/list" => Self::ListResources,
+            "resources/templates/list" => Self::ListResourceTemplates,
+            "resources/read" => {
+                #[derive(Deserialize)]
+                struct Read {
+                    uri: String,
+                }
+                let Read { uri } = parse_params(params)?;
+                Self::ReadResource { uri }
+            }
+            "prompts/list" => Self::ListPrompts,
+            "prompts/get" => {
+                #[derive(Deserialize)]
+                struct Get {
+                    name: String,
+                    arguments: Option<Map<String, Value>>,
+                }
+                let Get { name, arguments } = parse_params(params)?;
+                Self::GetPrompt { name, arguments }
+            }
+            "completion/complete" => Self::Complete(parse_params(params)?),
+            _ => Self::Unknown(method),
+        })
+    }
+}
+
+impl<'a> Notification<'a> {
+    /// Classifies a notification; never fails (a malformed notification is ignored).
+    pub fn parse(method: Cow<'a, str>, params: Option<&'a RawValue>) -> Self {
+        if method != "notifications/cancelled" {
+            return Self::Other(method);
+        }
+        let request_id = params
+            .and_then(|p| serde_json::from_str::<Value>(p.get()).ok())
+            .and_then(|p| p.get("requestId").map(Value::to_string));
+        Self::Cancelled { request_id }
+    }
+}
+
+#[derive(Deserialize)]
+struct CallParams<'a> {
+    #[serde(borrow)]
+    name: Cow<'a, str>,
+    #[serde(borrow, default)]
+    arguments: Option<&'a RawValue>,
+    #[serde(rename = "_meta", default)]
+    meta: Option<RequestMeta>,
+}
+
+#[derive(Deserialize)]
+struct RequestMeta {
+    #[serde(rename = "progressToken", default)]
+    progress_token: Option<Value>,
+}
+
+/// Parses `tools/call` params (the JSON-arguments path, fuzzed by `fuzz/fuzz_targets/call_path.rs`).
+pub fn parse_call_params(raw_params: Option<&RawValue>) -> Result<CallRequest<'_>, RpcError> {
+    let p: CallParams = parse_params(raw_params)?;
+    let arguments = match p.arguments {
+        None => Ok("{}".to_owned()),
+        Some(raw) if raw.get() == "null" => Ok("{}".to_owned()),
+        Some(raw) if raw.get().starts_with('{') => Ok(raw.get().to_owned()),
+        Some(_) => Err(format!("invalid arguments for `{}`: `arguments` must be a JSON object", p.name)),
+    };
+    let progress_token = p.meta.and_then(|m| m.progress_token).filter(|t| t.is_string() || t.is_i64() || t.is_u64());
+    Ok(CallRequest { name: p.name, arguments, progress_token })
+}
+
+/// Deserialises params (absent params read as `{}`); failures are -32602.
+fn parse_params<'a, T: Deserialize<'a>>(params: Option<&'a RawValue>) -> Result<T, RpcError> {
+    let text = params.map_or("{}", RawValue::get);
+    serde_json::from_str(text).map_err(|e| RpcError::invalid_params(format!("invalid params: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::mcp::jsonrpc::ErrorCode;
+
+    fn raw(text: &str) -> Box<RawValue> {
+        RawValue::from_string(text.to_owned()).unwrap()
+    }
+
+    #[test]
+    fn known_methods_parse_and_unknown_ones_are_kept() {
+        let p = raw(r#"{"name":"t","arguments":{"a":1},"_meta":{"progressToken":7}}"#);
+        let Request::CallTool(call) = Request::parse("tools/call".into(), Some(&p)).unwrap() else { panic!() };
+        assert_eq!((call.name.as_ref(), call.arguments.as_deref()), ("t", Ok(r#"{"a":1}"#)));
+        assert_eq!(call.progress_token, Some(Value::from(7)));
+        assert!(matches!(Request::parse("ping".into(), None), Ok(Request::Ping)));
+        assert!(matches!(Request::parse("tools/list".into(), None), Ok(Request::ListTools { cursor: None })));
+        assert!(matches!(Request::parse("nope/nope".into(), None), Ok(Request::Unknown(m)) if m == "nope/nope"));
+    }
+
+    #[test]
+    fn bad_params_are_invalid_params() {
+        let p = raw(r#"{"arguments":{}}"#);
+        assert_eq!(Request::parse("tools/call".into(), Some(&p)).unwrap_err().code, ErrorCode::InvalidParams);
+        let p = raw(r#"{"level":3}"#);
+        assert_eq!(Request::parse("logging/setLevel".into(), Some(&p)).unwrap_err().code, ErrorCode::InvalidParams);
+        let p = raw(r#"{"name":"t","arguments":[1]}"#);
+        let Request::CallTool(call) = Request::parse("tools/call".into(), Some(&p)).unwrap() else { panic!() };
+        assert!(call.arguments.unwrap_err().contains("must be a JSON object"));
+    }
+
+    #[test]
+    fn cancellation_reads_the_request_id() {
+        let p = raw(r#"{"requestId":"a"}"#);
+        let n = Notification::parse("notifications/cancelled".into(), Some(&p));
+        assert!(matches!(n, Notification::Cancelled { request_id: Some(id) } if id == r#""a""#));
+        assert!(matches!(Notification::parse("notifications/initialized".into(), None), Notification::Other(_)));
+    }
+}
