@@ -1,20 +1,26 @@
-# ide-agents-mcp tasks. `just --list` shows them all.
+# ide-agents-mcp tasks (optional: every step below is a plain command too; `cargo install just`).
+# `just --list` shows them all.
 
-# Build the tool components (wasm32-wasip2) into guest-tools/target.
+# Build the shipped tool components (wasm32-wasip2) into guest-tools/target.
 build-guests:
-    rustup target add wasm32-wasip2
     cd guest-tools && cargo build --release --target wasm32-wasip2
+
+# Build the test-only components into tests/guests/target (the benches' `echo`).
+build-test-guests:
+    cd tests/guests && cargo build --release --target wasm32-wasip2
 
 # Run every test (installs the interop clients on first use).
 test *ARGS:
     scripts/test.sh {{ARGS}}
 
-# clippy -D warnings and rustfmt --check, host and guests.
+# clippy -D warnings and rustfmt --check: host, shipped guests, test guests.
 lint:
     cargo fmt --all --check
     cd guest-tools && cargo fmt --all --check
-    cargo clippy --workspace --all-targets -- -D warnings
-    cd guest-tools && cargo clippy --target wasm32-wasip2 -- -D warnings
+    cd tests/guests && cargo fmt --all --check
+    cargo clippy --release --workspace --all-targets -- -D warnings
+    cd guest-tools && cargo clippy --target wasm32-wasip2 --workspace -- -D warnings
+    cd tests/guests && cargo clippy --target wasm32-wasip2 --workspace -- -D warnings
 
 # Run the server over stdio (release build).
 run *ARGS:
@@ -22,14 +28,15 @@ run *ARGS:
 
 # Micro benchmarks and end-to-end benchmarks of the release binary; results (JSON, markdown,
 # chart.svg) in bench-results/.
-bench *ARGS: build-guests
+bench *ARGS: build-test-guests
     cargo build --release -p ide-agents-mcp -p ide-agents-mcp-benches
-    target/release/micro --out bench-results --guests guest-tools/target/wasm32-wasip2/release
-    target/release/e2e --server target/release/ide-agents-mcp --guests guest-tools/target/wasm32-wasip2/release --floor target/release/floor --out bench-results {{ARGS}}
+    target/release/micro --out bench-results --guests tests/guests/target/wasm32-wasip2/release
+    target/release/e2e --server target/release/ide-agents-mcp --guests tests/guests/target/wasm32-wasip2/release --floor target/release/floor --out bench-results {{ARGS}}
 
-# Scaffold a new tool component in guest-tools/NAME.
-new-tool NAME:
-    scripts/new-tool.sh {{NAME}}
+# Scaffold a standalone tool crate on the SDK in DIR (default ./NAME, from where `just` is run).
+[no-cd]
+new-tool NAME *DIR:
+    {{justfile_directory()}}/scripts/new-tool.sh {{NAME}} {{DIR}}
 
 # Fuzz the JSON-RPC layer and the tools/call path for SECONDS each (nightly + cargo-fuzz);
 # new corpus entries land in fuzz/corpus/. Built without the built-in tools (the nightly here has no

@@ -7,12 +7,11 @@
 //! with the components and rewrites them with `UPDATE_GOLDEN=1`). Test-only components live in
 //! `tests/guests` and are built by the `ide-agents-test-guests` crate, for tests only.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 
+use ide_agents_guest_build::{GUEST_TARGET, build_workspace, rerun_if_changed_dir};
 use sha2::{Digest, Sha256};
-
-const GUEST_TARGET: &str = "wasm32-wasip2";
 /// Components embedded in the server binary: (crate name, group). `ultra` components are only
 /// registered in ULTRA mode; without it their bytes are never touched.
 const BUILTINS: &[(&str, &str)] = &[
@@ -38,13 +37,6 @@ fn link_args() {
 
 fn main() {
     let manifest_dir = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").unwrap());
-    let guests = manifest_dir.join("../guest-tools");
-    let wit = manifest_dir.join("../wit");
-    println!("cargo:rerun-if-changed={}", guests.join("Cargo.toml").display());
-    println!("cargo:rerun-if-changed={}", guests.join("Cargo.lock").display());
-    rerun_if_changed_dir(&guests, &["target"]);
-    rerun_if_changed_dir(&wit, &[]);
-
     link_args();
     let out_dir = PathBuf::from(std::env::var_os("OUT_DIR").unwrap());
     println!("cargo:rerun-if-env-changed=IDE_AGENTS_MCP_NO_GUESTS");
@@ -59,33 +51,11 @@ fn main() {
         .expect("write builtins.rs");
         return;
     }
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     check_target_installed();
+    rerun_if_changed_dir(&manifest_dir.join("../wit"), &[]);
     let descriptors = manifest_dir.join("builtins");
-    // The directory itself too: cargo then notices files added to it (or it appearing).
-    println!("cargo:rerun-if-changed={}", descriptors.display());
-
-    let target_dir = out_dir.join("guest-target");
-    let mut cmd = Command::new(&cargo);
-    cmd.current_dir(&guests)
-        .args(["build", "--release", "--workspace", "--target", GUEST_TARGET, "--target-dir"])
-        .arg(&target_dir);
-    // Settings meant for the host build must not leak into the guest build.
-    for var in [
-        "CARGO_ENCODED_RUSTFLAGS",
-        "RUSTFLAGS",
-        "CARGO_BUILD_TARGET",
-        "CARGO_TARGET_DIR",
-        "CARGO_BUILD_RUSTFLAGS",
-        "RUSTC_WORKSPACE_WRAPPER",
-        "CARGO_PROFILE_RELEASE_DEBUG",
-    ] {
-        cmd.env_remove(var);
-    }
-    let status = cmd.status().unwrap_or_else(|e| panic!("cannot run `{cargo}` to build guest tools: {e}"));
-    assert!(status.success(), "building guest tools in {} failed (see the output above)", guests.display());
-
-    let built = target_dir.join(GUEST_TARGET).join("release");
+    rerun_if_changed_dir(&descriptors, &[]);
+    let built = build_workspace(&manifest_dir.join("../guest-tools"), &out_dir.join("guest-target"));
     let mut builtins = String::from("/// Components compiled into the binary.\n");
     builtins.push_str("pub static BUILTIN_COMPONENTS: &[Builtin] = &[\n");
     for (name, group) in BUILTINS {
@@ -125,22 +95,4 @@ fn check_target_installed() {
         "the Rust target {GUEST_TARGET} is required to build the built-in tools and is not installed. \
          Run `rustup target add {GUEST_TARGET}` and build again."
     );
-}
-
-fn rerun_if_changed_dir(dir: &Path, skip: &[&str]) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let path = entry.path();
-        let name = entry.file_name();
-        if skip.iter().any(|s| name == *s) {
-            continue;
-        }
-        if path.is_dir() {
-            rerun_if_changed_dir(&path, skip);
-        } else {
-            println!("cargo:rerun-if-changed={}", path.display());
-        }
-    }
 }

@@ -13,6 +13,7 @@ mod http_server;
 mod interop;
 mod layering;
 mod lazy;
+mod new_tool;
 mod protocol;
 mod sandbox;
 mod services;

@@ -1,167 +1,270 @@
 //! `ide_agents_catalog`: everything the server offers (tools with their group, load state and
 //! schemas; resources; prompts), read from the `host-facts` interface.
 
-wit_bindgen::generate!({ path: "../../wit", world: "tool" });
-
-use exports::ide_agents::tool::tools::{CallResult, Guest, ToolDescriptor, ToolError};
-use ide_agents::tool::host_facts;
-use ide_agents::tool::types::{Content, ToolAnnotations};
-use serde::Deserialize;
-use serde_json::{Value, json};
-
-const NAME: &str = "ide_agents_catalog";
+use ide_agents_tool::host_facts::{self, ServerCatalog};
+use ide_agents_tool::{Annotations, Error, Reply, Tool};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
 
 struct Catalog;
 
-#[derive(Deserialize)]
-struct Args {
-    #[serde(default = "all")]
-    kind: String,
-    group: Option<String>,
-    #[serde(default = "yes")]
-    include_schemas: bool,
+impl Tool for Catalog {
+    const NAME: &'static str = "ide_agents_catalog";
+    const TITLE: Option<&'static str> = Some("Catalog");
+    const DESCRIPTION: &'static str = "Lists what this server offers: tools with their group (core, ultra, \
+                                       extension), whether they are loaded yet, and their input/output schemas; \
+                                       MCP resources and templates; prompts and their arguments.";
+    const ANNOTATIONS: Annotations =
+        Annotations::new().read_only(true).destructive(false).idempotent(true).open_world(false);
+    type Args = Args;
+    type Output = Listing;
+
+    fn call(args: Args) -> Result<Reply<Listing>, Error> {
+        let listing = Listing::new(host_facts::catalog(), &args);
+        let summary = listing.summary();
+        Ok(Reply::new(listing).text(summary))
+    }
 }
 
-fn all() -> String {
-    "all".into()
+ide_agents_tool::export_tools!(Catalog);
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+struct Args {
+    /// What to list (default: all).
+    #[serde(default)]
+    kind: Kind,
+    /// Only tools of this group.
+    group: Option<Group>,
+    /// Include each tool's JSON Schemas (default: true).
+    #[serde(default = "yes")]
+    include_schemas: bool,
 }
 
 fn yes() -> bool {
     true
 }
 
-impl Guest for Catalog {
-    fn describe() -> Vec<ToolDescriptor> {
-        let entries = |item: Value| json!({"type": "array", "items": item});
-        vec![ToolDescriptor {
-            name: NAME.into(),
-            title: Some("Catalog".into()),
-            description: "Lists what this server offers: tools with their group (core, ultra, extension), whether \
-                          they are loaded yet, and their input/output schemas; MCP resources and templates; \
-                          prompts and their arguments."
-                .into(),
-            input_schema: json!({
-                "type": "object",
-                "properties": {
-                    "kind": {"type": "string", "enum": ["all", "tools", "resources", "prompts"],
-                             "description": "What to list (default: all)."},
-                    "group": {"type": "string", "enum": ["core", "ultra", "extension"],
-                              "description": "Only tools of this group."},
-                    "include_schemas": {"type": "boolean",
-                                        "description": "Include each tool's JSON Schemas (default: true)."}
-                },
-                "additionalProperties": false
-            })
-            .to_string(),
-            output_schema: Some(
-                json!({
-                    "type": "object",
-                    "properties": {
-                        "tools": entries(json!({"type": "object", "properties": {
-                            "name": {"type": "string"}, "title": {"type": ["string", "null"]},
-                            "description": {"type": "string"},
-                            "group": {"type": "string", "enum": ["core", "ultra", "extension"]},
-                            "loaded": {"type": "boolean"}, "component": {"type": "string"},
-                            "input_schema": {"type": "object"}, "output_schema": {"type": ["object", "null"]}},
-                            "required": ["name", "description", "group", "loaded", "component"]})),
-                        "resources": entries(json!({"type": "object", "properties": {
-                            "uri": {"type": "string"}, "name": {"type": "string"},
-                            "description": {"type": "string"}, "mime_type": {"type": "string"},
-                            "template": {"type": "boolean"}}, "required": ["uri", "name", "template"]})),
-                        "prompts": entries(json!({"type": "object", "properties": {
-                            "name": {"type": "string"}, "description": {"type": "string"},
-                            "arguments": {"type": "array"}}, "required": ["name", "arguments"]})),
-                        "counts": {"type": "object", "properties": {
-                            "tools": {"type": "integer"}, "resources": {"type": "integer"},
-                            "prompts": {"type": "integer"}}}
-                    },
-                    "required": ["tools", "resources", "prompts", "counts"]
-                })
-                .to_string(),
-            ),
-            annotations: ToolAnnotations {
-                read_only: Some(true),
-                destructive: Some(false),
-                idempotent: Some(true),
-                open_world: Some(false),
-            },
-        }]
-    }
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+enum Kind {
+    #[default]
+    All,
+    Tools,
+    Resources,
+    Prompts,
+}
 
-    fn call(name: String, arguments: String) -> Result<CallResult, ToolError> {
-        if name != NAME {
-            return Err(ToolError::UnknownTool(name));
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+enum Group {
+    Core,
+    Ultra,
+    Extension,
+}
+
+impl Group {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Core => "core",
+            Self::Ultra => "ultra",
+            Self::Extension => "extension",
         }
-        let args: Args = serde_json::from_str(&arguments).map_err(|e| ToolError::InvalidArguments(e.to_string()))?;
-        let catalog = host_facts::catalog();
-        let wants = |kind: &str| args.kind == "all" || args.kind == kind;
-        let schema = |text: &str| serde_json::from_str::<Value>(text).unwrap_or(Value::Null);
-        let tools: Vec<Value> = if wants("tools") {
-            catalog
-                .tools
-                .iter()
-                .filter(|t| args.group.as_deref().is_none_or(|g| g == t.group))
-                .map(|t| {
-                    let mut entry = json!({
-                        "name": t.name, "title": t.title, "description": t.description, "group": t.group,
-                        "loaded": t.loaded, "component": t.component,
-                    });
-                    if args.include_schemas {
-                        entry["input_schema"] = schema(&t.input_schema);
-                        entry["output_schema"] = t.output_schema.as_deref().map_or(Value::Null, schema);
-                    }
-                    entry
-                })
-                .collect()
-        } else {
-            Vec::new()
-        };
-        let resources: Vec<Value> = if wants("resources") {
-            catalog
-                .resources
-                .iter()
-                .map(|r| {
-                    json!({"uri": r.uri, "name": r.name, "description": r.description, "mime_type": r.mime_type,
-                           "template": r.template})
-                })
-                .collect()
-        } else {
-            Vec::new()
-        };
-        let prompts: Vec<Value> = if wants("prompts") {
-            catalog
-                .prompts
-                .iter()
-                .map(|p| {
-                    let arguments: Vec<Value> = p
-                        .arguments
-                        .iter()
-                        .map(|a| json!({"name": a.name, "description": a.description, "required": a.required}))
-                        .collect();
-                    json!({"name": p.name, "description": p.description, "arguments": arguments})
-                })
-                .collect()
-        } else {
-            Vec::new()
-        };
-        let mut summary = format!("{} tools, {} resources, {} prompts", tools.len(), resources.len(), prompts.len());
-        for t in &tools {
-            summary.push_str(&format!(
-                "\n- {} [{}{}]: {}",
-                t["name"].as_str().unwrap_or_default(),
-                t["group"].as_str().unwrap_or_default(),
-                if t["loaded"] == true { ", loaded" } else { "" },
-                t["description"].as_str().unwrap_or_default()
-            ));
-        }
-        let counts = json!({"tools": tools.len(), "resources": resources.len(), "prompts": prompts.len()});
-        let structured = json!({"tools": tools, "resources": resources, "prompts": prompts, "counts": counts});
-        Ok(CallResult {
-            content: vec![Content::Text(summary)],
-            structured: Some(structured.to_string()),
-            is_error: false,
-        })
     }
 }
 
-export!(Catalog);
+#[derive(Debug, Serialize, JsonSchema)]
+struct Listing {
+    tools: Vec<ToolEntry>,
+    resources: Vec<ResourceEntry>,
+    prompts: Vec<PromptEntry>,
+    counts: Counts,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+struct ToolEntry {
+    name: String,
+    title: Option<String>,
+    description: String,
+    /// `core` (built in), `ultra` (built in, ULTRA mode) or `extension` (a tools directory).
+    #[schemars(with = "Group")]
+    group: String,
+    /// Whether its component is compiled and ready (tools load on first call).
+    loaded: bool,
+    /// Where its component comes from: `builtin:<name>` or a file path.
+    component: String,
+    /// With `include_schemas`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    input_schema: Option<Map<String, Value>>,
+    /// With `include_schemas`: null if the tool declares none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    output_schema: Option<Option<Map<String, Value>>>,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+struct ResourceEntry {
+    /// The URI, or the RFC 6570 URI template for templates.
+    uri: String,
+    name: String,
+    description: String,
+    mime_type: String,
+    /// Whether `uri` is a template.
+    template: bool,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+struct PromptEntry {
+    name: String,
+    description: String,
+    arguments: Vec<PromptArgument>,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+struct PromptArgument {
+    name: String,
+    description: String,
+    required: bool,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+struct Counts {
+    tools: usize,
+    resources: usize,
+    prompts: usize,
+}
+
+/// A schema the host sent as JSON text (always an object: the host rejects other schemas).
+fn schema(text: &str) -> Option<Map<String, Value>> {
+    serde_json::from_str(text).ok()
+}
+
+impl Listing {
+    /// What `args` asks for from `catalog`.
+    fn new(catalog: ServerCatalog, args: &Args) -> Self {
+        let wants = |kind: Kind| args.kind == Kind::All || args.kind == kind;
+        let tools: Vec<ToolEntry> = if wants(Kind::Tools) {
+            catalog
+                .tools
+                .into_iter()
+                .filter(|t| args.group.is_none_or(|g| g.as_str() == t.group))
+                .map(|t| ToolEntry {
+                    input_schema: args.include_schemas.then(|| schema(&t.input_schema)).flatten(),
+                    output_schema: args.include_schemas.then(|| t.output_schema.as_deref().and_then(schema)),
+                    name: t.name,
+                    title: t.title,
+                    description: t.description,
+                    group: t.group,
+                    loaded: t.loaded,
+                    component: t.component,
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let resources: Vec<ResourceEntry> = if wants(Kind::Resources) {
+            catalog
+                .resources
+                .into_iter()
+                .map(|r| ResourceEntry {
+                    uri: r.uri,
+                    name: r.name,
+                    description: r.description,
+                    mime_type: r.mime_type,
+                    template: r.template,
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let prompts: Vec<PromptEntry> = if wants(Kind::Prompts) {
+            catalog
+                .prompts
+                .into_iter()
+                .map(|p| PromptEntry {
+                    name: p.name,
+                    description: p.description,
+                    arguments: p
+                        .arguments
+                        .into_iter()
+                        .map(|a| PromptArgument { name: a.name, description: a.description, required: a.required })
+                        .collect(),
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let counts = Counts { tools: tools.len(), resources: resources.len(), prompts: prompts.len() };
+        Self { tools, resources, prompts, counts }
+    }
+
+    /// The counts, then one line per tool.
+    fn summary(&self) -> String {
+        let mut summary =
+            format!("{} tools, {} resources, {} prompts", self.tools.len(), self.resources.len(), self.prompts.len());
+        for t in &self.tools {
+            summary.push_str(&format!(
+                "\n- {} [{}{}]: {}",
+                t.name,
+                t.group,
+                if t.loaded { ", loaded" } else { "" },
+                t.description
+            ));
+        }
+        summary
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use ide_agents_tool::host_facts::{
+        PromptArgument as HostArgument, PromptEntry as HostPrompt, ToolEntry as HostTool,
+    };
+
+    use super::*;
+
+    fn catalog() -> ServerCatalog {
+        let tool = |name: &str, group: &str, output: Option<&str>| HostTool {
+            name: name.into(),
+            title: None,
+            description: format!("{name} does things"),
+            group: group.into(),
+            loaded: name == "a",
+            component: format!("builtin:{name}"),
+            input_schema: r#"{"type":"object","properties":{}}"#.into(),
+            output_schema: output.map(Into::into),
+        };
+        ServerCatalog {
+            tools: vec![tool("a", "core", Some(r#"{"type":"object"}"#)), tool("b", "ultra", None)],
+            resources: Vec::new(),
+            prompts: vec![HostPrompt {
+                name: "p".into(),
+                description: "a prompt".into(),
+                arguments: vec![HostArgument { name: "x".into(), description: "an x".into(), required: true }],
+            }],
+        }
+    }
+
+    #[test]
+    fn lists_everything_by_default_with_schemas() {
+        let args: Args = serde_json::from_str("{}").unwrap();
+        let listing = Listing::new(catalog(), &args);
+        assert_eq!(
+            listing.summary(),
+            "2 tools, 0 resources, 1 prompts\n- a [core, loaded]: a does things\n- b [ultra]: b does things"
+        );
+        let json = serde_json::to_value(&listing).unwrap();
+        assert_eq!(json["tools"][0]["output_schema"], serde_json::json!({"type": "object"}));
+        assert_eq!(json["tools"][1]["output_schema"], Value::Null);
+        assert_eq!(json["prompts"][0]["arguments"][0]["required"], true);
+        assert_eq!(json["counts"], serde_json::json!({"tools": 2, "resources": 0, "prompts": 1}));
+    }
+
+    #[test]
+    fn filters_by_kind_and_group() {
+        let args = Args { kind: Kind::Tools, group: Some(Group::Ultra), include_schemas: false };
+        let json = serde_json::to_value(Listing::new(catalog(), &args)).unwrap();
+        assert_eq!(json["counts"], serde_json::json!({"tools": 1, "resources": 0, "prompts": 0}));
+        assert!(json["tools"][0].get("input_schema").is_none() && json["tools"][0].get("output_schema").is_none());
+    }
+}

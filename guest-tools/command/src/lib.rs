@@ -3,30 +3,98 @@
 //! `docs/backend-api.md` for the backend's HTTP API). The token, if configured, is a secret sent
 //! as a bearer token and never echoed.
 
-wit_bindgen::generate!({ path: "../../wit", world: "tool" });
+use ide_agents_tool::http::{self, Request};
+use ide_agents_tool::{Annotations, Error, Reply, Tool, config};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
-use exports::ide_agents::tool::tools::{CallResult, Guest, ToolDescriptor, ToolError};
-use ide_agents::tool::types::{Content, ToolAnnotations};
-use ide_agents::tool::{config, http};
-use serde::Deserialize;
-use serde_json::{Value, json};
-
-const NAME: &str = "ide_agents_command";
 /// Time the backend gets beyond the command's own timeout to answer a waiting run.
 const ANSWER_MARGIN_MS: u32 = 5_000;
+/// Most characters of a non-JSON error body quoted back.
+const MAX_DETAIL_CHARS: usize = 500;
 
 struct Command;
 
-#[derive(Deserialize)]
+impl Tool for Command {
+    const NAME: &'static str = "ide_agents_command";
+    const TITLE: Option<&'static str> = Some("Backend commands");
+    const DESCRIPTION: &'static str = "Runs allow-listed commands on the agents backend. `method`: `list` (the \
+                                       commands the backend allows), `run` (start `command` with `args`; by \
+                                       default waits and returns exit code, stdout and stderr), `status` (of \
+                                       `run_id`), `cancel` (stop `run_id`).";
+    const ANNOTATIONS: Annotations =
+        Annotations::new().read_only(false).destructive(true).idempotent(false).open_world(true);
+    type Args = Args;
+    type Output = Answer;
+
+    fn call(args: Args) -> Result<Reply<Answer>, Error> {
+        let Some(base) = config::get("backend_base_url") else {
+            return Err(Error::message("no agents backend is configured: set `[backend] base_url` or `--backend-url`"));
+        };
+        let base = base.trim_end_matches('/');
+        let request =
+            request(base, &args)?.header("accept", "application/json").bearer(config::secret("token").as_deref());
+        let response = request
+            .send()
+            .map_err(|e| Error::message(format!("the agents backend at {base} could not be reached: {e}")))?;
+        if !response.is_success() {
+            let parsed: Value = response.json().unwrap_or(Value::Null);
+            let detail = parsed
+                .pointer("/error/message")
+                .and_then(Value::as_str)
+                .map_or_else(|| response.text_prefix(MAX_DETAIL_CHARS), str::to_owned);
+            let code = parsed.pointer("/error/code").and_then(Value::as_str).unwrap_or("error");
+            return Err(Error::message(format!(
+                "the agents backend refused {}: {} {code}: {detail}",
+                request.target(),
+                response.status
+            )));
+        }
+        if args.method == Method::List {
+            let listed: CommandList = response.json().unwrap_or_default();
+            let names: Vec<&str> = listed.commands.iter().map(|c| c.name.as_str()).collect();
+            let text = format!("{} commands: {}", names.len(), names.join(", "));
+            return Ok(
+                Reply::new(Answer { method: args.method, run: None, commands: Some(listed.commands) }).text(text)
+            );
+        }
+        let run: Run = response.json().map_err(|_| {
+            Error::message(format!("the agents backend answered {} with an unexpected body", args.method.as_str()))
+        })?;
+        let text = run.text();
+        Ok(Reply::new(Answer { method: args.method, run: Some(run), commands: None }).text(text))
+    }
+}
+
+ide_agents_tool::export_tools!(Command);
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(extend("allOf" = [
+    {"if": {"properties": {"method": {"const": "run"}}}, "then": {"required": ["command"]}},
+    {"if": {"properties": {"method": {"enum": ["status", "cancel"]}}}, "then": {"required": ["run_id"]}}
+]))]
 struct Args {
-    method: String,
+    /// What to do.
+    method: Method,
+    /// For `run`: the name of an allow-listed command.
+    #[schemars(length(min = 1))]
     command: Option<String>,
+    /// For `run`: the command's arguments.
     #[serde(default)]
+    #[schemars(length(max = 256))]
     args: Vec<String>,
+    /// For `run`: text for the command's stdin.
     stdin: Option<String>,
+    /// For `run`: wait for the command to finish (default true).
     #[serde(default = "yes")]
     wait: bool,
+    /// For `run`: stop the command after this long.
+    #[schemars(range(min = 1, max = 600_000))]
     timeout_ms: Option<u32>,
+    /// For `status` and `cancel`: the run's id.
+    #[schemars(length(min = 1))]
     run_id: Option<String>,
 }
 
@@ -34,206 +102,176 @@ fn yes() -> bool {
     true
 }
 
-fn run_schema() -> Value {
-    json!({
-        "type": "object",
-        "properties": {
-            "id": {"type": "string"}, "command": {"type": "string"},
-            "args": {"type": "array", "items": {"type": "string"}},
-            "status": {"type": "string", "enum": ["running", "succeeded", "failed", "cancelled", "timed_out"]},
-            "exit_code": {"type": ["integer", "null"]},
-            "stdout": {"type": "string"}, "stderr": {"type": "string"}, "truncated": {"type": "boolean"}
-        },
-        "required": ["id", "command", "status", "stdout", "stderr"]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+enum Method {
+    Run,
+    Status,
+    Cancel,
+    List,
+}
+
+impl Method {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Run => "run",
+            Self::Status => "status",
+            Self::Cancel => "cancel",
+            Self::List => "list",
+        }
+    }
+}
+
+/// The backend request for `args`.
+fn request(base: &str, args: &Args) -> Result<Request, Error> {
+    let required = |field: &str| {
+        Error::invalid(&format!("/{field}"), format!("required when method is {:?}", args.method.as_str()))
+    };
+    Ok(match args.method {
+        Method::List => Request::get(format!("{base}/v1/commands")),
+        Method::Run => {
+            let command = args.command.as_deref().ok_or_else(|| required("command"))?;
+            let body = RunRequest {
+                command,
+                args: &args.args,
+                stdin: args.stdin.as_deref(),
+                timeout_ms: args.timeout_ms,
+                wait: args.wait,
+            };
+            let request = Request::post(format!("{base}/v1/runs")).json(&body);
+            match args.timeout_ms.filter(|_| args.wait) {
+                Some(t) => request.timeout_ms(t.saturating_add(ANSWER_MARGIN_MS)),
+                None => request,
+            }
+        }
+        Method::Status | Method::Cancel => {
+            let id = http::encode(args.run_id.as_deref().ok_or_else(|| required("run_id"))?);
+            if args.method == Method::Status {
+                Request::get(format!("{base}/v1/runs/{id}"))
+            } else {
+                Request::post(format!("{base}/v1/runs/{id}/cancel"))
+            }
+        }
     })
 }
 
-impl Guest for Command {
-    fn describe() -> Vec<ToolDescriptor> {
-        vec![ToolDescriptor {
-            name: NAME.into(),
-            title: Some("Backend commands".into()),
-            description: "Runs allow-listed commands on the agents backend. `method`: `list` (the commands \
-                          the backend allows), `run` (start `command` with `args`; by default waits and returns \
-                          exit code, stdout and stderr), `status` (of `run_id`), `cancel` (stop `run_id`)."
-                .into(),
-            input_schema: json!({
-                "type": "object",
-                "properties": {
-                    "method": {"type": "string", "enum": ["run", "status", "cancel", "list"],
-                               "description": "What to do."},
-                    "command": {"type": "string", "minLength": 1,
-                                "description": "For `run`: the name of an allow-listed command."},
-                    "args": {"type": "array", "items": {"type": "string"}, "maxItems": 256,
-                             "description": "For `run`: the command's arguments."},
-                    "stdin": {"type": "string", "description": "For `run`: text for the command's stdin."},
-                    "wait": {"type": "boolean",
-                             "description": "For `run`: wait for the command to finish (default true)."},
-                    "timeout_ms": {"type": "integer", "minimum": 1, "maximum": 600000,
-                                   "description": "For `run`: stop the command after this long."},
-                    "run_id": {"type": "string", "minLength": 1,
-                               "description": "For `status` and `cancel`: the run's id."}
-                },
-                "required": ["method"],
-                "allOf": [
-                    {"if": {"properties": {"method": {"const": "run"}}}, "then": {"required": ["command"]}},
-                    {"if": {"properties": {"method": {"enum": ["status", "cancel"]}}},
-                     "then": {"required": ["run_id"]}}
-                ],
-                "additionalProperties": false
-            })
-            .to_string(),
-            output_schema: Some(
-                json!({
-                    "type": "object",
-                    "properties": {
-                        "method": {"type": "string"},
-                        "run": run_schema(),
-                        "commands": {"type": "array", "items": {"type": "object", "properties": {
-                            "name": {"type": "string"}, "description": {"type": "string"}},
-                            "required": ["name"]}}
-                    },
-                    "required": ["method"]
-                })
-                .to_string(),
-            ),
-            annotations: ToolAnnotations {
-                read_only: Some(false),
-                destructive: Some(true),
-                idempotent: Some(false),
-                open_world: Some(true),
-            },
-        }]
-    }
+/// The backend's `RunRequest`.
+#[derive(Serialize)]
+struct RunRequest<'a> {
+    command: &'a str,
+    args: &'a [String],
+    stdin: Option<&'a str>,
+    timeout_ms: Option<u32>,
+    wait: bool,
+}
 
-    fn call(name: String, arguments: String) -> Result<CallResult, ToolError> {
-        if name != NAME {
-            return Err(ToolError::UnknownTool(name));
+#[derive(Debug, Serialize, JsonSchema)]
+struct Answer {
+    method: Method,
+    /// For `run`, `status` and `cancel`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    run: Option<Run>,
+    /// For `list`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    commands: Option<Vec<CommandInfo>>,
+}
+
+/// The backend's answer to `list`.
+#[derive(Debug, Default, Deserialize)]
+struct CommandList {
+    #[serde(default)]
+    commands: Vec<CommandInfo>,
+}
+
+/// An allow-listed command.
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
+struct CommandInfo {
+    name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    description: Option<String>,
+}
+
+/// The backend's `Run`: the fields `docs/backend-api.md` defines (others are not passed on).
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
+struct Run {
+    id: String,
+    command: String,
+    #[serde(default)]
+    args: Vec<String>,
+    #[schemars(with = "RunStatus")]
+    status: String,
+    /// Null while running or when killed by a signal.
+    #[serde(default)]
+    exit_code: Option<i64>,
+    #[serde(default)]
+    stdout: String,
+    #[serde(default)]
+    stderr: String,
+    /// Whether the output was cut at the backend's cap.
+    #[serde(default)]
+    truncated: bool,
+    /// Unix milliseconds.
+    #[serde(default)]
+    started_ms: Option<u64>,
+    /// Unix milliseconds; null while running.
+    #[serde(default)]
+    finished_ms: Option<u64>,
+}
+
+/// The statuses `docs/backend-api.md` defines (`succeeded` is exit code 0).
+#[derive(JsonSchema)]
+#[serde(rename_all = "snake_case")]
+#[expect(dead_code, reason = "only describes `Run::status` in the output schema")]
+enum RunStatus {
+    Running,
+    Succeeded,
+    Failed,
+    Cancelled,
+    TimedOut,
+}
+
+impl Run {
+    /// `run ID (COMMAND): STATUS, exit code N`, then the non-empty outputs.
+    fn text(&self) -> String {
+        let mut text = format!("run {} ({}): {}", self.id, self.command, self.status);
+        if let Some(code) = self.exit_code {
+            text.push_str(&format!(", exit code {code}"));
         }
-        let args: Args = serde_json::from_str(&arguments).map_err(|e| ToolError::InvalidArguments(e.to_string()))?;
-        let Some(base) = config::get("backend_base_url") else {
-            return Ok(error("no agents backend is configured: set `[backend] base_url` or `--backend-url`"));
-        };
-        let base = base.trim_end_matches('/');
-        let (method, url, body, timeout) = match args.method.as_str() {
-            "list" => ("GET", format!("{base}/v1/commands"), None, None),
-            "run" => {
-                let command = args.command.ok_or_else(|| required("command", "run"))?;
-                let body = json!({"command": command, "args": args.args, "stdin": args.stdin,
-                                  "timeout_ms": args.timeout_ms, "wait": args.wait});
-                let timeout = args.timeout_ms.filter(|_| args.wait).map(|t| t.saturating_add(ANSWER_MARGIN_MS));
-                ("POST", format!("{base}/v1/runs"), Some(body), timeout)
+        for (stream, out) in [("stdout", &self.stdout), ("stderr", &self.stderr)] {
+            if !out.is_empty() {
+                text.push_str(&format!("\n--- {stream} ---\n{out}"));
             }
-            "status" | "cancel" => {
-                let id = args.run_id.ok_or_else(|| required("run_id", &args.method))?;
-                let id = encode_segment(&id);
-                if args.method == "status" {
-                    ("GET", format!("{base}/v1/runs/{id}"), None, None)
-                } else {
-                    ("POST", format!("{base}/v1/runs/{id}/cancel"), None, None)
-                }
-            }
-            other => return Err(ToolError::InvalidArguments(format!("/method: unknown method {other:?}"))),
-        };
-        let mut headers = vec![("accept".to_owned(), "application/json".to_owned())];
-        if body.is_some() {
-            headers.push(("content-type".into(), "application/json".into()));
         }
-        if let Some(token) = config::secret("token") {
-            headers.push(("authorization".into(), format!("Bearer {token}")));
-        }
-        let request = http::Request {
-            method: method.into(),
-            url: url.clone(),
-            headers,
-            body: body.map(|b| b.to_string().into_bytes()),
-            timeout_ms: timeout,
-        };
-        let response = match http::send(&request) {
-            Ok(r) => r,
-            Err(e) => {
-                return Ok(error(&format!("the agents backend at {base} could not be reached: {}", http_error(&e))));
-            }
-        };
-        let parsed: Value = serde_json::from_slice(&response.body).unwrap_or(Value::Null);
-        if !(200..300).contains(&response.status) {
-            let detail = parsed
-                .pointer("/error/message")
-                .and_then(Value::as_str)
-                .map(str::to_owned)
-                .unwrap_or_else(|| String::from_utf8_lossy(&response.body).chars().take(500).collect());
-            let code = parsed.pointer("/error/code").and_then(Value::as_str).unwrap_or("error");
-            return Ok(error(&format!(
-                "the agents backend refused {method} {url}: {} {code}: {detail}",
-                response.status
-            )));
-        }
-        let (structured, text) = match args.method.as_str() {
-            "list" => {
-                let commands = parsed.get("commands").cloned().unwrap_or_else(|| json!([]));
-                let names: Vec<&str> = commands
-                    .as_array()
-                    .map(|a| a.iter().filter_map(|c| c["name"].as_str()).collect())
-                    .unwrap_or_default();
-                let text = format!("{} commands: {}", names.len(), names.join(", "));
-                (json!({"method": "list", "commands": commands}), text)
-            }
-            m => {
-                if parsed.get("id").is_none() || parsed.get("status").is_none() {
-                    return Ok(error(&format!("the agents backend answered {m} with an unexpected body")));
-                }
-                (json!({"method": m, "run": parsed}), run_text(&parsed))
-            }
-        };
-        Ok(CallResult { content: vec![Content::Text(text)], structured: Some(structured.to_string()), is_error: false })
+        text
     }
 }
 
-fn required(field: &str, method: &str) -> ToolError {
-    ToolError::InvalidArguments(format!("/{field}: required when method is {method:?}"))
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-fn error(message: &str) -> CallResult {
-    CallResult { content: vec![Content::Text(message.into())], structured: None, is_error: true }
-}
-
-fn run_text(run: &Value) -> String {
-    let mut text = format!(
-        "run {} ({}): {}",
-        run["id"].as_str().unwrap_or("?"),
-        run["command"].as_str().unwrap_or("?"),
-        run["status"].as_str().unwrap_or("?")
-    );
-    if let Some(code) = run["exit_code"].as_i64() {
-        text.push_str(&format!(", exit code {code}"));
+    fn args(json: &str) -> Args {
+        serde_json::from_str(json).unwrap()
     }
-    for stream in ["stdout", "stderr"] {
-        if let Some(out) = run[stream].as_str().filter(|s| !s.is_empty()) {
-            text.push_str(&format!("\n--- {stream} ---\n{out}"));
-        }
-    }
-    text
-}
 
-fn http_error(e: &http::Error) -> String {
-    match e {
-        http::Error::Denied(m) => format!("denied: {m}"),
-        http::Error::Timeout => "timed out".into(),
-        http::Error::TooLarge(n) => format!("response larger than {n} bytes"),
-        http::Error::ConnectFailed(m) => format!("connection failed: {m}"),
-        http::Error::BadUrl(m) => format!("bad URL: {m}"),
-        http::Error::Failed(m) => m.clone(),
+    #[test]
+    fn runs_post_their_request_and_wait_a_little_longer_than_the_command() {
+        let run =
+            request("http://b", &args(r#"{"method": "run", "command": "echo", "args": ["hi"], "timeout_ms": 100}"#))
+                .unwrap();
+        assert_eq!(run.target(), "POST http://b/v1/runs");
+        let status = request("http://b", &args(r#"{"method": "status", "run_id": "run 1/2"}"#)).unwrap();
+        assert_eq!(status.target(), "GET http://b/v1/runs/run%201%2F2");
+        let missing = request("http://b", &args(r#"{"method": "cancel"}"#)).unwrap_err();
+        assert_eq!(missing, Error::InvalidArguments("/run_id: required when method is \"cancel\"".into()));
+    }
+
+    #[test]
+    fn a_run_reads_as_status_exit_code_and_output() {
+        let run: Run = serde_json::from_str(
+            r#"{"id": "run-1", "command": "sh", "status": "failed", "exit_code": 3, "stdout": "", "stderr": "oops\n"}"#,
+        )
+        .unwrap();
+        assert_eq!(run.text(), "run run-1 (sh): failed, exit code 3\n--- stderr ---\noops\n");
     }
 }
-
-/// Percent-encodes a URL path segment.
-fn encode_segment(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
-export!(Command);

@@ -2,103 +2,102 @@
 //! `write_tests`) into MCP prompt messages. The server's `prompts/get` calls this component; a
 //! model can call it as a tool too. Inputs named by `path` are read from the `workspace` root.
 
-wit_bindgen::generate!({ path: "../../wit", world: "tool" });
-
 use std::collections::BTreeMap;
 
-use exports::ide_agents::tool::tools::{CallResult, Guest, ToolDescriptor, ToolError};
-use ide_agents::tool::types::{Content, ToolAnnotations};
-use ide_agents::tool::workspace::{self, FsError};
-use serde::Deserialize;
-use serde_json::json;
+use ide_agents_tool::workspace::{self, FsError};
+use ide_agents_tool::{Annotations, Error, Reply, Tool};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 
-const NAME: &str = "ide_agents_prompt";
 /// Largest file a prompt reads from the workspace.
 const MAX_INPUT_BYTES: u64 = 1 << 20;
 
 struct Prompt;
 
-#[derive(Deserialize)]
+impl Tool for Prompt {
+    const NAME: &'static str = "ide_agents_prompt";
+    const TITLE: Option<&'static str> = Some("Prompts");
+    const DESCRIPTION: &'static str = "Renders a prompt: `diff_review` (arguments: `diff` or `path` of a patch file \
+                                       in the workspace, optional `focus`), `explain_error` (`error`, optional \
+                                       `language`, `context`), `write_tests` (`code` or `path` of a workspace \
+                                       file, optional `framework`, `language`). Returns the prompt's messages.";
+    const ANNOTATIONS: Annotations =
+        Annotations::new().read_only(true).destructive(false).idempotent(true).open_world(false);
+    type Args = Args;
+    type Output = Rendered;
+
+    fn call(args: Args) -> Result<Reply<Rendered>, Error> {
+        let a = &args.arguments;
+        let (description, text) = match args.name {
+            Name::DiffReview => diff_review(a)?,
+            Name::ExplainError => explain_error(a)?,
+            Name::WriteTests => write_tests(a)?,
+        };
+        let message =
+            Message { role: Role::User, content: TextContent { kind: ContentType::Text, text: text.clone() } };
+        Ok(Reply::new(Rendered { description, messages: vec![message] }).text(text))
+    }
+}
+
+ide_agents_tool::export_tools!(Prompt);
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 struct Args {
-    name: String,
+    /// Which prompt.
+    name: Name,
+    /// The prompt's arguments (all strings).
     #[serde(default)]
     arguments: BTreeMap<String, String>,
 }
 
-impl Guest for Prompt {
-    fn describe() -> Vec<ToolDescriptor> {
-        vec![ToolDescriptor {
-            name: NAME.into(),
-            title: Some("Prompts".into()),
-            description: "Renders a prompt: `diff_review` (arguments: `diff` or `path` of a patch file in the \
-                          workspace, optional `focus`), `explain_error` (`error`, optional `language`, `context`), \
-                          `write_tests` (`code` or `path` of a workspace file, optional `framework`, `language`). \
-                          Returns the prompt's messages."
-                .into(),
-            input_schema: json!({
-                "type": "object",
-                "properties": {
-                    "name": {"type": "string", "enum": ["diff_review", "explain_error", "write_tests"],
-                             "description": "Which prompt."},
-                    "arguments": {"type": "object", "additionalProperties": {"type": "string"},
-                                  "description": "The prompt's arguments (all strings)."}
-                },
-                "required": ["name"],
-                "additionalProperties": false
-            })
-            .to_string(),
-            output_schema: Some(
-                json!({
-                    "type": "object",
-                    "properties": {
-                        "description": {"type": "string"},
-                        "messages": {"type": "array", "items": {"type": "object", "properties": {
-                            "role": {"type": "string", "enum": ["user", "assistant"]},
-                            "content": {"type": "object", "properties": {
-                                "type": {"const": "text"}, "text": {"type": "string"}},
-                                "required": ["type", "text"]}},
-                            "required": ["role", "content"]}}
-                    },
-                    "required": ["description", "messages"]
-                })
-                .to_string(),
-            ),
-            annotations: ToolAnnotations {
-                read_only: Some(true),
-                destructive: Some(false),
-                idempotent: Some(true),
-                open_world: Some(false),
-            },
-        }]
-    }
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+enum Name {
+    DiffReview,
+    ExplainError,
+    WriteTests,
+}
 
-    fn call(name: String, arguments: String) -> Result<CallResult, ToolError> {
-        if name != NAME {
-            return Err(ToolError::UnknownTool(name));
-        }
-        let args: Args = serde_json::from_str(&arguments).map_err(|e| ToolError::InvalidArguments(e.to_string()))?;
-        let a = &args.arguments;
-        let (description, text) = match args.name.as_str() {
-            "diff_review" => diff_review(a)?,
-            "explain_error" => explain_error(a)?,
-            "write_tests" => write_tests(a)?,
-            other => return Err(ToolError::InvalidArguments(format!("/name: unknown prompt {other:?}"))),
-        };
-        let structured = json!({
-            "description": description,
-            "messages": [{"role": "user", "content": {"type": "text", "text": text}}],
-        });
-        Ok(CallResult { content: vec![Content::Text(text)], structured: Some(structured.to_string()), is_error: false })
-    }
+/// An MCP `GetPromptResult`.
+#[derive(Debug, Serialize, JsonSchema)]
+struct Rendered {
+    description: String,
+    messages: Vec<Message>,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+struct Message {
+    role: Role,
+    content: TextContent,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+enum Role {
+    User,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+struct TextContent {
+    #[serde(rename = "type")]
+    kind: ContentType,
+    text: String,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+enum ContentType {
+    Text,
 }
 
 /// `text` argument, or the workspace file named by `path`; one is required.
-fn input(a: &BTreeMap<String, String>, text: &str) -> Result<(String, Option<String>), ToolError> {
+fn input(a: &BTreeMap<String, String>, text: &str) -> Result<(String, Option<String>), Error> {
     if let Some(t) = a.get(text).filter(|t| !t.trim().is_empty()) {
         return Ok((t.clone(), None));
     }
     let Some(path) = a.get("path") else {
-        return Err(ToolError::InvalidArguments(format!("/arguments/{text}: give `{text}` or `path`")));
+        return Err(Error::invalid(&format!("/arguments/{text}"), format!("give `{text}` or `path`")));
     };
     let bytes = workspace::read_file("workspace", path, Some(MAX_INPUT_BYTES)).map_err(|e| {
         let why = match e {
@@ -108,7 +107,7 @@ fn input(a: &BTreeMap<String, String>, text: &str) -> Result<(String, Option<Str
             FsError::TooLarge(n) => format!("{path} is {n} bytes, more than {MAX_INPUT_BYTES}"),
             FsError::Io(m) => m,
         };
-        ToolError::InvalidArguments(format!("/arguments/path: {why}"))
+        Error::invalid("/arguments/path", why)
     })?;
     Ok((String::from_utf8_lossy(&bytes).into_owned(), Some(path.clone())))
 }
@@ -118,7 +117,7 @@ fn fence(lang: &str, body: &str) -> String {
     format!("{ticks}{lang}\n{}\n{ticks}", body.trim_end())
 }
 
-fn diff_review(a: &BTreeMap<String, String>) -> Result<(String, String), ToolError> {
+fn diff_review(a: &BTreeMap<String, String>) -> Result<(String, String), Error> {
     let (diff, path) = input(a, "diff")?;
     let files: Vec<&str> = diff.lines().filter_map(|l| l.strip_prefix("+++ b/")).collect();
     let (added, removed) = diff.lines().fold((0, 0), |(p, m), l| {
@@ -144,11 +143,11 @@ fn diff_review(a: &BTreeMap<String, String>) -> Result<(String, String), ToolErr
     Ok((format!("Review of a diff touching {} files", files.len()), text))
 }
 
-fn explain_error(a: &BTreeMap<String, String>) -> Result<(String, String), ToolError> {
+fn explain_error(a: &BTreeMap<String, String>) -> Result<(String, String), Error> {
     let error = a
         .get("error")
         .filter(|e| !e.trim().is_empty())
-        .ok_or_else(|| ToolError::InvalidArguments("/arguments/error: required".into()))?;
+        .ok_or_else(|| Error::invalid("/arguments/error", "required"))?;
     let language = a.get("language").map(String::as_str).unwrap_or("");
     let lang_note = if language.is_empty() { String::new() } else { format!(" from {language}") };
     let context = a.get("context").map_or(String::new(), |c| format!("\n\nContext:\n{}", fence(language, c)));
@@ -162,7 +161,7 @@ fn explain_error(a: &BTreeMap<String, String>) -> Result<(String, String), ToolE
     Ok((format!("Explain: {first}"), text))
 }
 
-fn write_tests(a: &BTreeMap<String, String>) -> Result<(String, String), ToolError> {
+fn write_tests(a: &BTreeMap<String, String>) -> Result<(String, String), Error> {
     let (code, path) = input(a, "code")?;
     let language = a.get("language").cloned().or_else(|| path.as_deref().and_then(language_of)).unwrap_or_default();
     let framework =
@@ -196,4 +195,40 @@ fn language_of(path: &str) -> Option<String> {
     )
 }
 
-export!(Prompt);
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+    }
+
+    #[test]
+    fn diff_reviews_count_files_and_lines() {
+        let diff = "--- a/x.rs\n+++ b/x.rs\n@@ -1 +1,2 @@\n-a\n+b\n+c\n";
+        let (description, text) = diff_review(&args(&[("diff", diff), ("focus", "tests")])).unwrap();
+        assert_eq!(description, "Review of a diff touching 1 files");
+        assert!(
+            text.starts_with("Review this change: 1 files, +2 -1 lines (x.rs).\nPay particular attention to tests."),
+            "{text}"
+        );
+        assert!(text.ends_with("```diff\n--- a/x.rs\n+++ b/x.rs\n@@ -1 +1,2 @@\n-a\n+b\n+c\n```"), "{text}");
+    }
+
+    #[test]
+    fn explain_error_needs_an_error() {
+        assert_eq!(
+            explain_error(&args(&[])).unwrap_err(),
+            Error::InvalidArguments("/arguments/error: required".into())
+        );
+        let (description, text) = explain_error(&args(&[("error", "boom\nat x"), ("language", "rust")])).unwrap();
+        assert_eq!(description, "Explain: boom");
+        assert!(text.contains("from rust") && text.contains("```text\nboom\nat x\n```"), "{text}");
+    }
+
+    #[test]
+    fn fences_grow_around_fenced_code() {
+        assert_eq!(fence("md", "a ```b```"), "````md\na ```b```\n````");
+        assert_eq!(language_of("src/lib.rs").as_deref(), Some("rust"));
+    }
+}

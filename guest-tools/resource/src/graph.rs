@@ -7,7 +7,8 @@
 
 use std::collections::{BTreeMap, HashSet};
 
-use serde_json::{Value, json};
+use schemars::JsonSchema;
+use serde::Serialize;
 
 use crate::walk::{self, Found};
 
@@ -16,7 +17,69 @@ const ROOT: &str = "workspace";
 const MAX_FILES: usize = 5000;
 /// Largest source file read.
 const MAX_FILE_BYTES: u64 = 1 << 20;
+/// Most internal edges listed in the text rendering.
+const MAX_TEXT_EDGES: usize = 200;
+/// Most external modules named in the text rendering.
+const MAX_TEXT_EXTERNALS: usize = 10;
 const JS_EXTENSIONS: &[&str] = &["ts", "tsx", "js", "jsx", "mjs", "cjs", "mts", "cts"];
+
+/// The `repo.graph` answer.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct Graph {
+    /// The root read: `workspace`.
+    root: &'static str,
+    /// The subdirectory graphed (`""`: the whole root).
+    path: String,
+    /// Whether the file limit left files out.
+    truncated: bool,
+    /// How many files were graphed.
+    files: usize,
+    nodes: Vec<Node>,
+    edges: Vec<Edge>,
+    /// External modules with how many imports name them, most used first.
+    external: Vec<External>,
+    /// Files not read: too large or unreadable.
+    skipped: Vec<String>,
+}
+
+/// A source file.
+#[derive(Debug, Serialize, JsonSchema)]
+struct Node {
+    path: String,
+    /// `rust`, `python`, `typescript` or `javascript`.
+    language: &'static str,
+    /// How many imports it has.
+    imports: usize,
+}
+
+/// One import of a file.
+#[derive(Debug, Serialize, JsonSchema)]
+struct Edge {
+    from: String,
+    /// The import as written (`mod x` for a Rust submodule).
+    module: String,
+    /// The file it resolves to, for `internal` imports.
+    to: Option<String>,
+    kind: EdgeKind,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+enum EdgeKind {
+    // Resolves to a file in the workspace. (Plain comments: doc comments would turn the schema's
+    // `enum` into a `oneOf` of described constants.)
+    Internal,
+    // Names a module from outside (a crate, a package).
+    External,
+    // Looks local but matches no file.
+    Unresolved,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+struct External {
+    module: String,
+    imports: usize,
+}
 
 fn language(name: &str) -> Option<&'static str> {
     let ext = name.rsplit_once('.')?.1;
@@ -30,7 +93,7 @@ fn language(name: &str) -> Option<&'static str> {
 }
 
 /// The graph of the files under `dir`.
-pub fn build(dir: &str) -> crate::Answer {
+pub fn build(dir: &str) -> crate::Rendered<Graph> {
     let (files, truncated) = walk::files(ROOT, dir, MAX_FILES, |n| language(n).is_some())?;
     let paths: HashSet<&str> = files.iter().map(|f| f.path.as_str()).collect();
     let mut nodes = Vec::new();
@@ -56,7 +119,7 @@ pub fn build(dir: &str) -> crate::Answer {
             "python" => python_imports(&text),
             _ => js_imports(&text),
         };
-        nodes.push(json!({"path": path, "language": lang, "imports": imports.len()}));
+        nodes.push(Node { path: path.clone(), language: lang, imports: imports.len() });
         for spec in imports {
             let (kind, to) = match lang {
                 "rust" => resolve_rust(path, &spec, &paths),
@@ -66,33 +129,38 @@ pub fn build(dir: &str) -> crate::Answer {
             if let Kind::External(name) = &kind {
                 *external.entry(name.clone()).or_default() += 1;
             }
-            edges.push(json!({"from": path, "module": spec, "to": to, "kind": kind.as_str()}));
+            edges.push(Edge { from: path.clone(), module: spec, to, kind: kind.edge_kind() });
         }
     }
-    let internal = edges.iter().filter(|e| e["kind"] == "internal").count();
-    let mut top: Vec<(&String, &usize)> = external.iter().collect();
-    top.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+    let internal = edges.iter().filter(|e| e.kind == EdgeKind::Internal).count();
+    let mut top: Vec<(String, usize)> = external.into_iter().collect();
+    top.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
     let mut text = format!(
         "{} files, {} imports ({} within the workspace), {} external modules{}",
         nodes.len(),
         edges.len(),
         internal,
-        external.len(),
+        top.len(),
         if truncated { " (file limit reached: graph truncated)" } else { "" }
     );
     if !top.is_empty() {
-        let names: Vec<String> = top.iter().take(10).map(|(n, c)| format!("{n} ({c})")).collect();
+        let names: Vec<String> = top.iter().take(MAX_TEXT_EXTERNALS).map(|(n, c)| format!("{n} ({c})")).collect();
         text.push_str(&format!("\nmost used external modules: {}", names.join(", ")));
     }
-    for e in edges.iter().filter(|e| e["kind"] == "internal").take(200) {
-        text.push_str(&format!("\n{} -> {}", e["from"].as_str().unwrap_or(""), e["to"].as_str().unwrap_or("")));
+    for e in edges.iter().filter(|e| e.kind == EdgeKind::Internal).take(MAX_TEXT_EDGES) {
+        text.push_str(&format!("\n{} -> {}", e.from, e.to.as_deref().unwrap_or("")));
     }
-    let external: Vec<Value> = top.iter().map(|(n, c)| json!({"module": n, "imports": c})).collect();
-    let structured = json!({
-        "resource": "repo.graph", "root": ROOT, "path": dir, "truncated": truncated,
-        "files": nodes.len(), "nodes": nodes, "edges": edges, "external": external, "skipped": skipped,
-    });
-    Ok((structured, text))
+    let graph = Graph {
+        root: ROOT,
+        path: dir.to_owned(),
+        truncated,
+        files: nodes.len(),
+        nodes,
+        edges,
+        external: top.into_iter().map(|(module, imports)| External { module, imports }).collect(),
+        skipped,
+    };
+    Ok((graph, text))
 }
 
 enum Kind {
@@ -102,17 +170,20 @@ enum Kind {
 }
 
 impl Kind {
-    fn as_str(&self) -> &'static str {
+    fn edge_kind(&self) -> EdgeKind {
         match self {
-            Self::Internal => "internal",
-            Self::External(_) => "external",
-            Self::Unresolved => "unresolved",
+            Self::Internal => EdgeKind::Internal,
+            Self::External(_) => EdgeKind::External,
+            Self::Unresolved => EdgeKind::Unresolved,
         }
     }
 }
 
-fn internal(path: String) -> (Kind, Value) {
-    (Kind::Internal, json!(path))
+/// What an import resolves to: its kind and, for internal ones, the file.
+type Resolved = (Kind, Option<String>);
+
+fn internal(path: String) -> Resolved {
+    (Kind::Internal, Some(path))
 }
 
 /// The directory part of `path` (`""` at the root).
@@ -251,15 +322,15 @@ fn rust_module_file(base: &str, segments: &[&str], files: &HashSet<&str>) -> Opt
     None
 }
 
-fn resolve_rust(file: &str, spec: &str, files: &HashSet<&str>) -> (Kind, Value) {
+fn resolve_rust(file: &str, spec: &str, files: &HashSet<&str>) -> Resolved {
     if let Some(name) = spec.strip_prefix("mod ") {
         return match rust_module_file(&module_dir(file), &[name], files) {
             Some(p) => internal(p),
-            None => (Kind::Unresolved, Value::Null),
+            None => (Kind::Unresolved, None),
         };
     }
     let segments: Vec<&str> = spec.split("::").filter(|s| !s.is_empty()).collect();
-    let Some(first) = segments.first() else { return (Kind::Unresolved, Value::Null) };
+    let Some(first) = segments.first() else { return (Kind::Unresolved, None) };
     let (base, rest) = match *first {
         "crate" => (crate_src(file), &segments[1..]),
         "self" => (module_dir(file), &segments[1..]),
@@ -282,10 +353,10 @@ fn resolve_rust(file: &str, spec: &str, files: &HashSet<&str>) -> (Kind, Value) 
         let root = ["lib.rs", "main.rs", "mod.rs"].iter().map(|f| join(&base, f)).find(|f| files.contains(f.as_str()));
         return match root {
             Some(r) if r != file => internal(r),
-            _ => (Kind::Internal, json!(file)),
+            _ => (Kind::Internal, Some(file.to_owned())),
         };
     }
-    (Kind::External((*first).to_owned()), Value::Null)
+    (Kind::External((*first).to_owned()), None)
 }
 
 // ---- Python ----
@@ -326,7 +397,7 @@ fn python_file(base: &str, module: &str, files: &HashSet<&str>) -> Option<String
     [format!("{stem}.py"), format!("{stem}/__init__.py")].into_iter().find(|c| files.contains(c.as_str()))
 }
 
-fn resolve_python(file: &str, spec: &str, files: &HashSet<&str>) -> (Kind, Value) {
+fn resolve_python(file: &str, spec: &str, files: &HashSet<&str>) -> Resolved {
     let dots = spec.chars().take_while(|c| *c == '.').count();
     if dots > 0 {
         let mut dir = parent(file).to_owned();
@@ -335,7 +406,7 @@ fn resolve_python(file: &str, spec: &str, files: &HashSet<&str>) -> (Kind, Value
         }
         return match python_file(&dir, &spec[dots..], files) {
             Some(p) => internal(p),
-            None => (Kind::Unresolved, Value::Null),
+            None => (Kind::Unresolved, None),
         };
     }
     // Absolute: try every ancestor directory as the import root, nearest first.
@@ -349,7 +420,7 @@ fn resolve_python(file: &str, spec: &str, files: &HashSet<&str>) -> (Kind, Value
         }
         dir = parent(&dir).to_owned();
     }
-    (Kind::External(spec.split('.').next().unwrap_or(spec).to_owned()), Value::Null)
+    (Kind::External(spec.split('.').next().unwrap_or(spec).to_owned()), None)
 }
 
 // ---- TS/JS ----
@@ -397,16 +468,16 @@ fn quoted(s: &str) -> Option<String> {
     Some(s[1..1 + end].to_owned())
 }
 
-fn resolve_js(file: &str, spec: &str, files: &HashSet<&str>) -> (Kind, Value) {
+fn resolve_js(file: &str, spec: &str, files: &HashSet<&str>) -> Resolved {
     if !spec.starts_with("./") && !spec.starts_with("../") && spec != "." && spec != ".." {
         let name = if spec.starts_with('@') {
             spec.splitn(3, '/').take(2).collect::<Vec<_>>().join("/")
         } else {
             spec.split('/').next().unwrap_or(spec).to_owned()
         };
-        return (Kind::External(name), Value::Null);
+        return (Kind::External(name), None);
     }
-    let Some(target) = normalise(parent(file), spec) else { return (Kind::Unresolved, Value::Null) };
+    let Some(target) = normalise(parent(file), spec) else { return (Kind::Unresolved, None) };
     let mut candidates = vec![target.clone()];
     // TypeScript's ESM style imports `./x.js` for `./x.ts`.
     let stem = target
@@ -422,6 +493,38 @@ fn resolve_js(file: &str, spec: &str, files: &HashSet<&str>) -> (Kind, Value) {
     }
     match candidates.into_iter().find(|c| files.contains(c.as_str())) {
         Some(p) => internal(p),
-        None => (Kind::Unresolved, Value::Null),
+        None => (Kind::Unresolved, None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rust_uses_are_expanded_and_resolved() {
+        let text = "pub mod net;\nuse crate::util::{helper, other::Thing};\nuse std::io as sio;\nextern crate serde;\n";
+        let imports = rust_imports(text);
+        assert_eq!(imports, ["mod net", "crate::util::helper", "crate::util::other::Thing", "std::io", "serde"]);
+        let files: HashSet<&str> = ["src/lib.rs", "src/util.rs", "src/net/mod.rs"].into_iter().collect();
+        assert_eq!(resolve_rust("src/lib.rs", "mod net", &files).1.as_deref(), Some("src/net/mod.rs"));
+        assert_eq!(resolve_rust("src/lib.rs", "crate::util::helper", &files).1.as_deref(), Some("src/util.rs"));
+        assert!(matches!(resolve_rust("src/lib.rs", "std::io", &files).0, Kind::External(n) if n == "std"));
+    }
+
+    #[test]
+    fn python_and_js_imports_resolve_relative_to_the_file() {
+        assert_eq!(
+            python_imports("import os, app.models as m\nfrom . import views\nfrom ..pkg import x"),
+            ["os", "app.models", ".views", "..pkg"]
+        );
+        let files: HashSet<&str> = ["app/views.py", "web/lib/a.ts"].into_iter().collect();
+        assert_eq!(resolve_python("app/main.py", ".views", &files).1.as_deref(), Some("app/views.py"));
+        assert_eq!(js_imports("import a from './lib/a.js';\nconst r = require(\"react\");"), ["./lib/a.js", "react"]);
+        assert_eq!(resolve_js("web/index.ts", "./lib/a.js", &files).1.as_deref(), Some("web/lib/a.ts"));
+        assert!(
+            matches!(resolve_js("web/index.ts", "@scope/pkg/sub", &files).0, Kind::External(n) if n == "@scope/pkg")
+        );
+        assert!(matches!(resolve_js("web/index.ts", "../../..", &files).0, Kind::Unresolved));
     }
 }

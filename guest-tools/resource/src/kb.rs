@@ -2,7 +2,8 @@
 //! are split at headings, and long sections into chunks of at most [`CHUNK_LINES`] lines; chunks
 //! are ranked by BM25 (`textkit`).
 
-use serde_json::json;
+use schemars::JsonSchema;
+use serde::Serialize;
 use textkit::{Bm25, DEFAULT_B, DEFAULT_K1, tokenize};
 
 use crate::walk;
@@ -17,6 +18,35 @@ const CHUNK_LINES: usize = 40;
 /// Longest snippet text returned, characters.
 const MAX_SNIPPET_CHARS: usize = 1500;
 
+/// The `kb.snippet` answer.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct Snippets {
+    /// The root read: `kb`.
+    root: &'static str,
+    query: String,
+    /// Whether the file limit left notes out.
+    truncated: bool,
+    /// Notes searched.
+    notes: usize,
+    /// Chunks ranked.
+    chunks: usize,
+    /// The best chunks, best first.
+    snippets: Vec<Snippet>,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+struct Snippet {
+    file: String,
+    /// The heading of its section (`""` before the first heading).
+    heading: String,
+    line_start: usize,
+    line_end: usize,
+    /// BM25 score.
+    score: f64,
+    /// The chunk's text, at most 1500 characters.
+    snippet: String,
+}
+
 struct Chunk {
     file: String,
     heading: String,
@@ -30,7 +60,7 @@ fn is_note(name: &str) -> bool {
 }
 
 /// The `limit` best chunks for `query`.
-pub fn search(query: &str, limit: usize) -> crate::Answer {
+pub fn search(query: &str, limit: usize) -> crate::Rendered<Snippets> {
     let (files, truncated) = walk::files(ROOT, "", MAX_FILES, is_note)?;
     let mut chunks = Vec::new();
     for f in files.iter().filter(|f| f.size <= MAX_FILE_BYTES) {
@@ -55,13 +85,19 @@ pub fn search(query: &str, limit: usize) -> crate::Answer {
                 "\n\n## {} ({}:{}-{}, score {score:.3})\n{snippet}",
                 c.heading, c.file, c.first_line, c.last_line
             ));
-            json!({"file": c.file, "heading": c.heading, "line_start": c.first_line, "line_end": c.last_line,
-                   "score": score, "snippet": snippet})
+            Snippet {
+                file: c.file.clone(),
+                heading: c.heading.clone(),
+                line_start: c.first_line,
+                line_end: c.last_line,
+                score,
+                snippet,
+            }
         })
         .collect();
-    let structured = json!({"resource": "kb.snippet", "root": ROOT, "query": query, "truncated": truncated,
-                            "notes": files.len(), "chunks": chunks.len(), "snippets": snippets});
-    Ok((structured, text))
+    let found =
+        Snippets { root: ROOT, query: query.to_owned(), truncated, notes: files.len(), chunks: chunks.len(), snippets };
+    Ok((found, text))
 }
 
 /// Splits a note into chunks at headings and every [`CHUNK_LINES`] lines.

@@ -7,115 +7,103 @@
 //! - `build.logs` (root `logs`): the tail and an error summary of the newest logs (`logs.rs`).
 //!
 //! The server also serves these as MCP resources (`ide-agents://repo/graph`, ...) through this
-//! component, behind its resource cache.
-
-wit_bindgen::generate!({ path: "../../wit", world: "tool" });
+//! component, behind its resource cache: the structured output is the resource's JSON.
 
 mod graph;
 mod kb;
 mod logs;
 mod walk;
 
-use exports::ide_agents::tool::tools::{CallResult, Guest, ToolDescriptor, ToolError};
-use ide_agents::tool::types::{Content, ToolAnnotations};
-pub(crate) use ide_agents::tool::workspace::FsError;
-use serde::Deserialize;
-use serde_json::{Value, json};
-
-const NAME: &str = "ide_agents_resource";
+use ide_agents_tool::workspace::FsError;
+use ide_agents_tool::{Annotations, Error, Reply, Tool};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 
 struct Resource;
 
-#[derive(Deserialize)]
+impl Tool for Resource {
+    const NAME: &'static str = "ide_agents_resource";
+    const TITLE: Option<&'static str> = Some("Workspace resources");
+    const DESCRIPTION: &'static str = "Reads a resource from the directories the user granted (read-only): \
+                                       `repo.graph` (the module/import graph of the workspace's Rust, Python and \
+                                       TS/JS files), `kb.snippet` (the notes sections best matching `query`), \
+                                       `build.logs` (last lines and error summary of the newest build logs).";
+    const ANNOTATIONS: Annotations =
+        Annotations::new().read_only(true).destructive(false).idempotent(true).open_world(false);
+    type Args = Args;
+    type Output = Answer;
+
+    fn call(args: Args) -> Result<Reply<Answer>, Error> {
+        let rendered = match args.name {
+            Name::RepoGraph => graph::build(args.path.as_deref().unwrap_or("")).map(|(g, t)| (Answer::Graph(g), t)),
+            Name::KbSnippet => {
+                let query = args.query.as_deref().ok_or_else(|| Error::invalid("/query", "required for kb.snippet"))?;
+                kb::search(query, args.limit).map(|(s, t)| (Answer::Snippets(s), t))
+            }
+            Name::BuildLogs => logs::summarise(args.lines, args.file.as_deref()).map(|(l, t)| (Answer::Logs(l), t)),
+        };
+        let (answer, text) = rendered.map_err(|e| Error::message(fs_message(&e)))?;
+        Ok(Reply::new(answer).text(text))
+    }
+}
+
+ide_agents_tool::export_tools!(Resource);
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(extend("allOf" = [{"if": {"properties": {"name": {"const": "kb.snippet"}}}, "then": {"required": ["query"]}}]))]
 struct Args {
-    name: String,
+    /// Which resource.
+    name: Name,
+    /// repo.graph: only this subdirectory of the workspace.
     path: Option<String>,
+    /// kb.snippet: what to look for (required).
+    #[schemars(length(min = 1, max = 4096))]
     query: Option<String>,
-    limit: Option<usize>,
-    lines: Option<usize>,
+    /// kb.snippet: most snippets to return (default 5).
+    #[serde(default = "default_limit")]
+    #[schemars(range(min = 1, max = 50))]
+    limit: usize,
+    /// build.logs: lines of each log's tail (default 50).
+    #[serde(default = "default_lines")]
+    #[schemars(range(min = 1, max = 2000))]
+    lines: usize,
+    /// build.logs: only this log file.
     file: Option<String>,
 }
 
-impl Guest for Resource {
-    fn describe() -> Vec<ToolDescriptor> {
-        vec![ToolDescriptor {
-            name: NAME.into(),
-            title: Some("Workspace resources".into()),
-            description: "Reads a resource from the directories the user granted (read-only): `repo.graph` (the \
-                          module/import graph of the workspace's Rust, Python and TS/JS files), `kb.snippet` (the \
-                          notes sections best matching `query`), `build.logs` (last lines and error summary of \
-                          the newest build logs)."
-                .into(),
-            input_schema: json!({
-                "type": "object",
-                "properties": {
-                    "name": {"type": "string", "enum": ["repo.graph", "kb.snippet", "build.logs"],
-                             "description": "Which resource."},
-                    "path": {"type": "string", "description": "repo.graph: only this subdirectory of the workspace."},
-                    "query": {"type": "string", "minLength": 1, "maxLength": 4096,
-                              "description": "kb.snippet: what to look for (required)."},
-                    "limit": {"type": "integer", "minimum": 1, "maximum": 50,
-                              "description": "kb.snippet: most snippets to return (default 5)."},
-                    "lines": {"type": "integer", "minimum": 1, "maximum": 2000,
-                              "description": "build.logs: lines of each log's tail (default 50)."},
-                    "file": {"type": "string", "description": "build.logs: only this log file."}
-                },
-                "required": ["name"],
-                "allOf": [{"if": {"properties": {"name": {"const": "kb.snippet"}}}, "then": {"required": ["query"]}}],
-                "additionalProperties": false
-            })
-            .to_string(),
-            output_schema: Some(
-                json!({
-                    "type": "object",
-                    "properties": {
-                        "resource": {"type": "string"},
-                        "root": {"type": "string"},
-                        "truncated": {"type": "boolean"}
-                    },
-                    "required": ["resource", "root"]
-                })
-                .to_string(),
-            ),
-            annotations: ToolAnnotations {
-                read_only: Some(true),
-                destructive: Some(false),
-                idempotent: Some(true),
-                open_world: Some(false),
-            },
-        }]
-    }
-
-    fn call(name: String, arguments: String) -> Result<CallResult, ToolError> {
-        if name != NAME {
-            return Err(ToolError::UnknownTool(name));
-        }
-        let args: Args = serde_json::from_str(&arguments).map_err(|e| ToolError::InvalidArguments(e.to_string()))?;
-        let result = match args.name.as_str() {
-            "repo.graph" => graph::build(args.path.as_deref().unwrap_or("")),
-            "kb.snippet" => {
-                let query = args
-                    .query
-                    .as_deref()
-                    .ok_or_else(|| ToolError::InvalidArguments("/query: required for kb.snippet".into()))?;
-                kb::search(query, args.limit.unwrap_or(5))
-            }
-            "build.logs" => logs::summarise(args.lines.unwrap_or(50), args.file.as_deref()),
-            other => return Err(ToolError::InvalidArguments(format!("/name: unknown resource {other:?}"))),
-        };
-        match result {
-            Ok((structured, text)) => Ok(CallResult {
-                content: vec![Content::Text(text)],
-                structured: Some(structured.to_string()),
-                is_error: false,
-            }),
-            Err(e) => Ok(CallResult { content: vec![Content::Text(fs_message(&e))], structured: None, is_error: true }),
-        }
-    }
+fn default_limit() -> usize {
+    5
 }
 
-/// A resource's answer: structured content and a text rendering.
-type Answer = Result<(Value, String), FsError>;
+fn default_lines() -> usize {
+    50
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
+enum Name {
+    #[serde(rename = "repo.graph")]
+    RepoGraph,
+    #[serde(rename = "kb.snippet")]
+    KbSnippet,
+    #[serde(rename = "build.logs")]
+    BuildLogs,
+}
+
+/// The resource's contents, tagged with its name in `resource`.
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(tag = "resource")]
+enum Answer {
+    #[serde(rename = "repo.graph")]
+    Graph(graph::Graph),
+    #[serde(rename = "kb.snippet")]
+    Snippets(kb::Snippets),
+    #[serde(rename = "build.logs")]
+    Logs(logs::Logs),
+}
+
+/// A resource's answer and its text rendering, or why a root could not be read.
+type Rendered<T> = Result<(T, String), FsError>;
 
 fn fs_message(e: &FsError) -> String {
     match e {
@@ -126,5 +114,3 @@ fn fs_message(e: &FsError) -> String {
         FsError::Io(m) => format!("cannot read: {m}"),
     }
 }
-
-export!(Resource);

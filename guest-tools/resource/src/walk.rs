@@ -1,7 +1,7 @@
 //! Walking a granted root through the `workspace` interface: files under a directory, skipping
 //! build output, dependencies and hidden directories, up to a limit.
 
-use crate::ide_agents::tool::workspace::{self, EntryKind, FsError};
+use ide_agents_tool::workspace::{self, EntryKind, FsError};
 
 /// Directories never descended into.
 const SKIP_DIRS: &[&str] =

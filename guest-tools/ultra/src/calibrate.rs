@@ -12,135 +12,168 @@
 //! over equal-width bins, before (the raw scores, clipped to [0, 1]) and after each method, on the
 //! fitting data.
 
-use serde::Deserialize;
-use serde_json::{Value, json};
+use ide_agents_tool::{Error, Reply, Tool};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 
-use crate::exports::ide_agents::tool::tools::{ToolDescriptor, ToolError};
-
-pub const NAME: &str = "ide_agents_ultra_calibrate";
 /// Newton iterations for Platt scaling (it converges in well under 50).
 const PLATT_MAX_ITERATIONS: usize = 200;
 /// Stop when the gradient's largest component is below this.
 const PLATT_TOLERANCE: f64 = 1e-12;
+/// Default bins of the expected calibration error.
+const DEFAULT_BINS: usize = 10;
 
-#[derive(Deserialize)]
-struct Args {
-    scores: Vec<f64>,
-    labels: Vec<Label>,
-    apply_to: Option<Vec<f64>>,
-    bins: Option<usize>,
+pub struct Calibrate;
+
+impl Tool for Calibrate {
+    const NAME: &'static str = "ide_agents_ultra_calibrate";
+    const TITLE: Option<&'static str> = Some("Calibrate scores");
+    const DESCRIPTION: &'static str = "Fits Platt scaling and isotonic regression that turn scores into calibrated \
+                                       probabilities, from score/label pairs; applies both to `apply_to` scores; \
+                                       reports Brier score and expected calibration error before and after each \
+                                       method.";
+    const ANNOTATIONS: ide_agents_tool::Annotations = crate::PURE;
+    type Args = Args;
+    type Output = Calibration;
+
+    fn call(args: Args) -> Result<Reply<Calibration>, Error> {
+        let calibration = calibrate(&args)?;
+        let text = calibration.text(args.bins);
+        Ok(Reply::new(calibration).text(text))
+    }
 }
 
-#[derive(Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Args {
+    /// Model scores (any real numbers; probabilities for the 'before' metrics).
+    #[schemars(length(min = 2, max = 1_000_000))]
+    scores: Vec<f64>,
+    /// The true outcome of each score: 1/true or 0/false.
+    #[schemars(length(min = 2, max = 1_000_000))]
+    labels: Vec<Label>,
+    /// New scores to calibrate with the fitted models.
+    #[schemars(length(max = 1_000_000))]
+    apply_to: Option<Vec<f64>>,
+    /// Equal-width bins for the calibration error (default 10).
+    #[serde(default = "default_bins")]
+    #[schemars(range(min = 2, max = 1000))]
+    bins: usize,
+}
+
+fn default_bins() -> usize {
+    DEFAULT_BINS
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
 #[serde(untagged)]
 enum Label {
+    Int(#[schemars(range(max = 1))] u8),
     Bool(bool),
-    Int(u8),
 }
 
-pub fn descriptor() -> ToolDescriptor {
-    let metrics = json!({"type": "object", "properties": {"brier": {"type": "number"}, "ece": {"type": "number"}},
-                         "required": ["brier", "ece"]});
-    let numbers = json!({"type": "array", "items": {"type": "number"}});
-    ToolDescriptor {
-        name: NAME.into(),
-        title: Some("Calibrate scores".into()),
-        description: "Fits Platt scaling and isotonic regression that turn scores into calibrated probabilities, \
-                      from score/label pairs; applies both to `apply_to` scores; reports Brier score and expected \
-                      calibration error before and after each method."
-            .into(),
-        input_schema: json!({
-            "type": "object",
-            "properties": {
-                "scores": {"type": "array", "items": {"type": "number"}, "minItems": 2, "maxItems": 1000000,
-                           "description": "Model scores (any real numbers; probabilities for the 'before' metrics)."},
-                "labels": {"type": "array", "items": {"anyOf": [{"type": "integer", "enum": [0, 1]}, {"type": "boolean"}]},
-                           "minItems": 2, "maxItems": 1000000,
-                           "description": "The true outcome of each score: 1/true or 0/false."},
-                "apply_to": {"type": "array", "items": {"type": "number"}, "maxItems": 1000000,
-                             "description": "New scores to calibrate with the fitted models."},
-                "bins": {"type": "integer", "minimum": 2, "maximum": 1000,
-                         "description": "Equal-width bins for the calibration error (default 10)."}
-            },
-            "required": ["scores", "labels"],
-            "additionalProperties": false
-        })
-        .to_string(),
-        output_schema: Some(
-            json!({
-                "type": "object",
-                "properties": {
-                    "n": {"type": "integer"}, "positives": {"type": "integer"},
-                    "platt": {"type": "object", "properties": {"a": {"type": "number"}, "b": {"type": "number"},
-                              "iterations": {"type": "integer"}}, "required": ["a", "b"]},
-                    "isotonic": {"type": "object", "properties": {"x": numbers, "y": numbers}, "required": ["x", "y"]},
-                    "metrics": {"type": "object", "properties": {"before": metrics, "platt": metrics, "isotonic": metrics},
-                                "required": ["before", "platt", "isotonic"]},
-                    "calibrated": {"type": "object", "properties": {"scores": numbers, "platt": numbers, "isotonic": numbers}}
-                },
-                "required": ["n", "positives", "platt", "isotonic", "metrics"]
-            })
-            .to_string(),
-        ),
-        annotations: crate::pure(),
+impl Label {
+    fn positive(self) -> bool {
+        matches!(self, Self::Bool(true) | Self::Int(1))
     }
 }
 
-pub fn run(arguments: &str) -> crate::Answer {
-    let args: Args = crate::parse(arguments)?;
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct Calibration {
+    /// Pairs fitted on.
+    n: usize,
+    positives: usize,
+    platt: Platt,
+    isotonic: Isotonic,
+    metrics: Metrics,
+    /// With `apply_to`: those scores and their calibrated probabilities.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    calibrated: Option<Calibrated>,
+}
+
+/// Brier score and expected calibration error on the fitting data: of the raw scores (clipped to
+/// [0, 1]) and of each method's probabilities.
+#[derive(Debug, Serialize, JsonSchema)]
+struct Metrics {
+    before: Scores,
+    platt: Scores,
+    isotonic: Scores,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+struct Scores {
+    brier: f64,
+    ece: f64,
+}
+
+impl Scores {
+    fn of(p: &[f64], y: &[f64], bins: usize) -> Self {
+        Self { brier: brier(p, y), ece: ece(p, y, bins) }
+    }
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+struct Calibrated {
+    scores: Vec<f64>,
+    platt: Vec<f64>,
+    isotonic: Vec<f64>,
+}
+
+/// Fits both methods on `args` and applies them.
+fn calibrate(args: &Args) -> Result<Calibration, Error> {
     if args.scores.len() != args.labels.len() {
-        return Err(ToolError::InvalidArguments(format!(
-            "/labels: {} labels for {} scores; they must pair up",
-            args.labels.len(),
-            args.scores.len()
-        )));
+        return Err(Error::invalid(
+            "/labels",
+            format!("{} labels for {} scores; they must pair up", args.labels.len(), args.scores.len()),
+        ));
     }
-    let y: Vec<f64> =
-        args.labels.iter().map(|l| if matches!(l, Label::Bool(true) | Label::Int(1)) { 1.0 } else { 0.0 }).collect();
+    let y: Vec<f64> = args.labels.iter().map(|l| if l.positive() { 1.0 } else { 0.0 }).collect();
     let positives = y.iter().filter(|v| **v > 0.0).count();
     if positives == 0 || positives == y.len() {
-        return Err(ToolError::InvalidArguments("/labels: need at least one 0 and one 1 to calibrate".into()));
+        return Err(Error::invalid("/labels", "need at least one 0 and one 1 to calibrate"));
     }
     let s = &args.scores;
-    let bins = args.bins.unwrap_or(10);
     let platt = Platt::fit(s, &y);
     let iso = Isotonic::fit(s, &y);
     let raw: Vec<f64> = s.iter().map(|v| v.clamp(0.0, 1.0)).collect();
     let p_platt: Vec<f64> = s.iter().map(|&v| platt.predict(v)).collect();
     let p_iso: Vec<f64> = s.iter().map(|&v| iso.predict(v)).collect();
-    let metrics = |p: &[f64]| json!({"brier": brier(p, &y), "ece": ece(p, &y, bins)});
-    let (before, after_platt, after_iso) = (metrics(&raw), metrics(&p_platt), metrics(&p_iso));
-    let mut out = json!({
-        "n": s.len(), "positives": positives,
-        "platt": {"a": platt.a, "b": platt.b, "iterations": platt.iterations},
-        "isotonic": {"x": iso.x, "y": iso.y},
-        "metrics": {"before": before, "platt": after_platt, "isotonic": after_iso},
+    let metrics = Metrics {
+        before: Scores::of(&raw, &y, args.bins),
+        platt: Scores::of(&p_platt, &y, args.bins),
+        isotonic: Scores::of(&p_iso, &y, args.bins),
+    };
+    let calibrated = args.apply_to.as_ref().map(|new| Calibrated {
+        platt: new.iter().map(|&v| platt.predict(v)).collect(),
+        isotonic: new.iter().map(|&v| iso.predict(v)).collect(),
+        scores: new.clone(),
     });
-    if let Some(new) = &args.apply_to {
-        let platt_new: Vec<f64> = new.iter().map(|&v| platt.predict(v)).collect();
-        let iso_new: Vec<f64> = new.iter().map(|&v| iso.predict(v)).collect();
-        out["calibrated"] = json!({"scores": new, "platt": platt_new, "isotonic": iso_new});
+    Ok(Calibration { n: s.len(), positives, platt, isotonic: iso, metrics, calibrated })
+}
+
+impl Calibration {
+    fn text(&self, bins: usize) -> String {
+        let m = &self.metrics;
+        format!(
+            "{} pairs ({} positive). Platt: a = {:.6}, b = {:.6}. Isotonic: {} steps.\n\
+             Brier: before {:.4}, Platt {:.4}, isotonic {:.4}. ECE ({bins} bins): before {:.4}, Platt {:.4}, isotonic {:.4}.",
+            self.n,
+            self.positives,
+            self.platt.a,
+            self.platt.b,
+            self.isotonic.x.len(),
+            m.before.brier,
+            m.platt.brier,
+            m.isotonic.brier,
+            m.before.ece,
+            m.platt.ece,
+            m.isotonic.ece,
+        )
     }
-    let m = |v: &Value, k: &str| v[k].as_f64().unwrap_or(f64::NAN);
-    let text = format!(
-        "{} pairs ({} positive). Platt: a = {:.6}, b = {:.6}. Isotonic: {} steps.\n\
-         Brier: before {:.4}, Platt {:.4}, isotonic {:.4}. ECE ({bins} bins): before {:.4}, Platt {:.4}, isotonic {:.4}.",
-        s.len(),
-        positives,
-        platt.a,
-        platt.b,
-        iso.x.len(),
-        m(&before, "brier"),
-        m(&after_platt, "brier"),
-        m(&after_iso, "brier"),
-        m(&before, "ece"),
-        m(&after_platt, "ece"),
-        m(&after_iso, "ece"),
-    );
-    Ok((out, text))
 }
 
 /// `p = 1 / (1 + exp(a * s + b))`.
+#[derive(Debug, Serialize, JsonSchema)]
 struct Platt {
     a: f64,
     b: f64,
@@ -218,6 +251,7 @@ impl Platt {
 }
 
 /// A non-decreasing step-and-ramp function through fitted points `(x, y)`.
+#[derive(Debug, Serialize, JsonSchema)]
 struct Isotonic {
     x: Vec<f64>,
     y: Vec<f64>,
@@ -287,4 +321,33 @@ fn ece(p: &[f64], y: &[f64], bins: usize) -> f64 {
     }
     let n = p.len() as f64;
     (0..bins).filter(|&b| count[b] > 0).map(|b| (sum_p[b] - sum_y[b]).abs() / n).sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(json: &str) -> Args {
+        serde_json::from_str(json).unwrap()
+    }
+
+    #[test]
+    fn isotonic_pools_violators_and_interpolates() {
+        let iso = Isotonic::fit(&[0.1, 0.2, 0.3, 0.4], &[0.0, 1.0, 0.0, 1.0]);
+        assert_eq!((iso.x.as_slice(), iso.y.as_slice()), (&[0.1, 0.2, 0.3, 0.4][..], &[0.0, 0.5, 0.5, 1.0][..]));
+        assert_eq!((iso.predict(0.0), iso.predict(0.25), iso.predict(9.0)), (0.0, 0.5, 1.0));
+    }
+
+    #[test]
+    fn labels_must_pair_up_and_hold_both_classes() {
+        let unpaired = calibrate(&args(r#"{"scores": [0.1, 0.2, 0.3], "labels": [0, 1]}"#)).unwrap_err();
+        assert_eq!(unpaired, Error::InvalidArguments("/labels: 2 labels for 3 scores; they must pair up".into()));
+        assert!(calibrate(&args(r#"{"scores": [0.1, 0.2], "labels": [true, true]}"#)).is_err());
+        let fitted =
+            calibrate(&args(r#"{"scores": [0.1, 0.9, 0.2, 0.8], "labels": [0, true, false, 1], "apply_to": [0.5]}"#))
+                .unwrap();
+        assert_eq!((fitted.n, fitted.positives, fitted.metrics.isotonic.brier), (4, 2, 0.0));
+        assert!(fitted.platt.a < 0.0, "higher scores, higher probabilities: {fitted:?}");
+        assert_eq!(fitted.calibrated.unwrap().scores, [0.5]);
+    }
 }

@@ -1,4 +1,4 @@
-//! The MCP protocol layer, written by us for speed (see `docs/design/0004-the-call-path.md`).
+//! The MCP protocol layer, written by us for speed (see `docs/design/0001`, `0004` and `0006`).
 //! A transport frames bytes; everything else happens here, routed in one place:
 //!
 //! - `jsonrpc.rs`: framing, classification of incoming lines, the error-code enum, response lines

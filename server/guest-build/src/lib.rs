@@ -1,0 +1,67 @@
+//! For build scripts (the server's, which embeds the shipped tools, and `tests/artifacts`', which
+//! builds the test tools): builds a cargo workspace of tool components for `wasm32-wasip2` into a
+//! target directory of the caller's, with none of the host build's settings leaking in, and tells
+//! cargo to rerun the build script when a file of that workspace changes.
+
+#![expect(clippy::print_stdout, reason = "a build script talks to cargo on stdout")]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The target tool components are built for.
+pub const GUEST_TARGET: &str = "wasm32-wasip2";
+
+/// Settings of the host build that must not reach the guest build.
+const HOST_ONLY_VARS: &[&str] = &[
+    "CARGO_ENCODED_RUSTFLAGS",
+    "RUSTFLAGS",
+    "CARGO_BUILD_TARGET",
+    "CARGO_TARGET_DIR",
+    "CARGO_BUILD_RUSTFLAGS",
+    "RUSTC_WORKSPACE_WRAPPER",
+    "CARGO_PROFILE_RELEASE_DEBUG",
+];
+
+/// Builds every member of the workspace in `workspace` (release, `wasm32-wasip2`) into
+/// `target_dir` and returns the directory holding the `.wasm` files. Panics (failing the build)
+/// with the reason when cargo cannot run or the build fails, naming the command to install the
+/// target when it is missing.
+pub fn build_workspace(workspace: &Path, target_dir: &Path) -> PathBuf {
+    rerun_if_changed_dir(workspace, &["target"]);
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let mut cmd = Command::new(&cargo);
+    cmd.current_dir(workspace)
+        .args(["build", "--release", "--workspace", "--target", GUEST_TARGET, "--target-dir"])
+        .arg(target_dir);
+    for var in HOST_ONLY_VARS {
+        cmd.env_remove(var);
+    }
+    let status = cmd.status().unwrap_or_else(|e| panic!("cannot run `{cargo}` to build {}: {e}", workspace.display()));
+    assert!(
+        status.success(),
+        "building the tool components in {} failed (see the output above; if the {GUEST_TARGET} target is \
+         missing, run `rustup target add {GUEST_TARGET}`)",
+        workspace.display()
+    );
+    target_dir.join(GUEST_TARGET).join("release")
+}
+
+/// Prints `cargo:rerun-if-changed` for `dir` itself and every file below it, except the entries
+/// named in `skip`.
+pub fn rerun_if_changed_dir(dir: &Path, skip: &[&str]) {
+    println!("cargo:rerun-if-changed={}", dir.display());
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if skip.iter().any(|s| entry.file_name() == *s) {
+            continue;
+        }
+        if path.is_dir() {
+            rerun_if_changed_dir(&path, skip);
+        } else {
+            println!("cargo:rerun-if-changed={}", path.display());
+        }
+    }
+}
