@@ -3,8 +3,8 @@
 # installs the wasm32-wasip2 target, the Python test packages (tests/interop/requirements.txt: the
 # mcp==2.3.0 interop client and scikit-learn, into tests/interop/.venv)
 # and the TypeScript interop client (@modelcontextprotocol/sdk@1.32.2 in tests/interop/node_modules),
-# then runs `cargo test --release --workspace` (the release build the run command uses, so the
-# two README commands share one build). Extra arguments go to `cargo test`.
+# then runs the guest workspace's native unit tests and `cargo test --release --workspace` (the
+# release build the run command uses, so the two README commands share one build). Extra arguments go to `cargo test`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -40,4 +40,6 @@ if [ ! -f "$interop/node_modules/@modelcontextprotocol/sdk/package.json" ] \
   (cd "$interop" && npm ci --no-audit --no-fund --loglevel=error) || die "npm could not install the TypeScript SDK"
 fi
 
+# The guest SDK and the shipped tools' logic, natively (no wasm: `cargo test` on the host).
+(cd guest-tools && cargo test --workspace --quiet)
 cargo test --release --workspace "$@"
