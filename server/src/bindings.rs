@@ -12,3 +12,27 @@ wasmtime::component::bindgen!({
 
 pub use exports::ide_agents::tool::tools::{CallResult, ToolDescriptor, ToolError};
 pub use ide_agents::tool::types::{Content, Media, ResourceLink, ToolAnnotations};
+
+/// The world that adds the optional `offerings` export (resources and prompts a component serves
+/// through its tools). Only its export is used: the imports are the ones above, and components of
+/// the plain `tool` world are served as before.
+pub mod with_offerings {
+    wasmtime::component::bindgen!({
+        path: "../wit",
+        world: "tool-with-offerings",
+        imports: { default: async },
+        exports: { default: async },
+        with: {
+            "ide-agents:tool/types": crate::bindings::ide_agents::tool::types,
+            "ide-agents:tool/log": crate::bindings::ide_agents::tool::log,
+            "ide-agents:tool/progress": crate::bindings::ide_agents::tool::progress,
+            "ide-agents:tool/host-facts": crate::bindings::ide_agents::tool::host_facts,
+            "ide-agents:tool/http": crate::bindings::ide_agents::tool::http,
+            "ide-agents:tool/cache": crate::bindings::ide_agents::tool::cache,
+            "ide-agents:tool/config": crate::bindings::ide_agents::tool::config,
+            "ide-agents:tool/workspace": crate::bindings::ide_agents::tool::workspace,
+        },
+    });
+}
+
+pub use with_offerings::exports::ide_agents::tool::offerings;

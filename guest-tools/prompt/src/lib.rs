@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use ide_agents_tool::workspace::{self, FsError};
-use ide_agents_tool::{Annotations, Error, Reply, Tool};
+use ide_agents_tool::{Annotations, Error, Reply, Tool, offerings};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -39,7 +39,77 @@ impl Tool for Prompt {
     }
 }
 
-ide_agents_tool::export_tools!(Prompt);
+ide_agents_tool::export_tools!(Prompt; offerings = Prompts);
+
+/// The MCP prompts this component renders (the server lists them in `prompts/list` and answers
+/// `prompts/get` by calling [`Prompt`]).
+struct Prompts;
+
+const LANGUAGES: &[&str] =
+    &["c", "cpp", "csharp", "go", "java", "javascript", "kotlin", "python", "ruby", "rust", "swift", "typescript"];
+
+impl ide_agents_tool::Offerings for Prompts {
+    fn catalog() -> offerings::Catalog {
+        let arg = |name: &str, description: &str, required: bool, values: &[&str]| offerings::PromptArgument {
+            name: name.into(),
+            description: description.into(),
+            required,
+            values: values.iter().map(|v| (*v).to_owned()).collect(),
+        };
+        let prompt = |name: &str, title: &str, description: &str, arguments| offerings::PromptOffer {
+            name: name.into(),
+            title: title.into(),
+            description: description.into(),
+            arguments,
+            tool: Prompt::NAME.into(),
+        };
+        let prompts = vec![
+            prompt(
+                "diff_review",
+                "Review a diff",
+                "Review a unified diff for bugs, risks and missing tests. Pass the diff, or the path of a \
+                 .diff/.patch file in the workspace.",
+                vec![
+                    arg("diff", "The unified diff to review.", false, &[]),
+                    arg("path", "Path of a diff or patch file in the workspace (instead of `diff`).", false, &[]),
+                    arg(
+                        "focus",
+                        "What to look at most closely.",
+                        false,
+                        &["correctness", "security", "performance", "readability", "tests", "api"],
+                    ),
+                ],
+            ),
+            prompt(
+                "explain_error",
+                "Explain an error",
+                "Explain an error message or stack trace: its likely cause and how to fix it.",
+                vec![
+                    arg("error", "The error message or stack trace.", true, &[]),
+                    arg("language", "The language or tool that produced it.", false, LANGUAGES),
+                    arg("context", "Code or commands around the error.", false, &[]),
+                ],
+            ),
+            prompt(
+                "write_tests",
+                "Write tests",
+                "Write focused unit tests for code that is passed in or read from a workspace file.",
+                vec![
+                    arg("code", "The code to test.", false, &[]),
+                    arg("path", "Path of a source file in the workspace (instead of `code`).", false, &[]),
+                    arg(
+                        "framework",
+                        "Test framework to use.",
+                        false,
+                        &["cargo-test", "go-test", "jest", "junit", "mocha", "pytest", "unittest", "vitest"],
+                    ),
+                    arg("language", "The code's language.", false, LANGUAGES),
+                ],
+            ),
+        ];
+        offerings::Catalog { resources: Vec::new(), prompts }
+    }
+}
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -198,6 +268,18 @@ fn language_of(path: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every offered prompt is one the tool renders, with arguments it knows.
+    #[test]
+    fn every_offered_prompt_is_one_the_tool_renders() {
+        let catalog = __ide_agents_offerings();
+        assert_eq!(catalog.prompts.len(), 3);
+        for p in catalog.prompts {
+            assert_eq!(p.tool, Prompt::NAME);
+            let args = serde_json::json!({"name": p.name});
+            assert!(serde_json::from_value::<Args>(args).is_ok(), "{}", p.name);
+        }
+    }
 
     fn args(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
         pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()

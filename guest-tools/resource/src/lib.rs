@@ -15,7 +15,7 @@ mod logs;
 mod walk;
 
 use ide_agents_tool::workspace::FsError;
-use ide_agents_tool::{Annotations, Error, Reply, Tool};
+use ide_agents_tool::{Annotations, Error, Reply, Tool, offerings};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -47,7 +47,61 @@ impl Tool for Resource {
     }
 }
 
-ide_agents_tool::export_tools!(Resource);
+ide_agents_tool::export_tools!(Resource; offerings = Resources);
+
+/// The MCP resources this component reads (the server offers each one whose root is granted to
+/// [`Resource`], and answers `resources/read` by calling it).
+struct Resources;
+
+impl ide_agents_tool::Offerings for Resources {
+    fn catalog() -> offerings::Catalog {
+        let resource = |name: &str, path: &str, description: &str, root: &str, params: &[(&str, bool)], template| {
+            offerings::ResourceOffer {
+                name: name.into(),
+                path: path.into(),
+                description: description.into(),
+                mime_type: "application/json".into(),
+                root: root.into(),
+                params: params
+                    .iter()
+                    .map(|(name, integer)| offerings::ResourceParam { name: (*name).into(), integer: *integer })
+                    .collect(),
+                template,
+                tool: Resource::NAME.into(),
+            }
+        };
+        let resources = vec![
+            resource(
+                "repo.graph",
+                "repo/graph",
+                "Module/import graph of the workspace: Rust (mod/use), Python (import/from) and TS/JS \
+                 (import/require) files, their imports, and which resolve to files in the workspace.",
+                "workspace",
+                &[("path", false)],
+                false,
+            ),
+            resource(
+                "build.logs",
+                "build/logs",
+                "The newest build logs: the last lines of each and a summary of the errors and warnings \
+                 they contain.",
+                "logs",
+                &[("lines", true), ("file", false)],
+                false,
+            ),
+            resource(
+                "kb.snippet",
+                "kb/snippet",
+                "The snippets of the markdown notes folder that best match `query` (BM25 over sections), \
+                 with file, heading and line range.",
+                "kb",
+                &[("query", false), ("limit", true)],
+                true,
+            ),
+        ];
+        offerings::Catalog { resources, prompts: Vec::new() }
+    }
+}
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -112,5 +166,25 @@ fn fs_message(e: &FsError) -> String {
         FsError::NotFound(p) => format!("not found: {p}"),
         FsError::TooLarge(n) => format!("file too large ({n} bytes)"),
         FsError::Io(m) => format!("cannot read: {m}"),
+    }
+}
+
+#[cfg(test)]
+mod offering_tests {
+    use super::*;
+
+    /// Every offered resource is one the tool reads, with every parameter an argument it takes.
+    #[test]
+    fn every_offered_resource_is_one_the_tool_reads() {
+        let catalog = __ide_agents_offerings();
+        assert_eq!(catalog.resources.len(), 3);
+        for r in catalog.resources {
+            assert_eq!(r.tool, Resource::NAME);
+            let mut args = serde_json::json!({"name": r.name, "query": "q"});
+            for p in &r.params {
+                args[&p.name] = if p.integer { serde_json::json!(1) } else { serde_json::json!("x") };
+            }
+            assert!(serde_json::from_value::<Args>(args.clone()).is_ok(), "{args}");
+        }
     }
 }

@@ -1,8 +1,10 @@
-//! The WIT bindings of world `ide-agents:tool/tool`, generated here once for every tool crate.
+//! The WIT bindings of world `ide-agents:tool/tool-with-offerings` (the `tool` world plus the
+//! optional `offerings` export), generated here once for every tool crate.
 //!
 //! `types`, the host interfaces (`ide_agents::tool::{log, progress, host_facts, http, cache, config,
-//! workspace}`) and the `tools` export (`exports::ide_agents::tool::tools::Guest`) are all in this
-//! module; the crate root re-exports what a tool uses. The generated `export!` macro is public, so
+//! workspace}`), the `tools` export (`exports::ide_agents::tool::tools::Guest`) and the `offerings`
+//! export (`exports::ide_agents::tool::offerings::Guest`; empty unless a component declares resources
+//! or prompts) are all in this module; the crate root re-exports what a tool uses. The generated `export!` macro is public, so
 //! a crate that implements `Guest` by hand can still call `ide_agents_tool::bindings::export!(MyGuest)`;
 //! typed tools use [`export_tools!`](crate::export_tools) instead.
 //!
@@ -13,7 +15,7 @@
 wit_bindgen::generate!({
     // Relative to this crate's directory: this repository's `wit/`.
     path: "../../wit",
-    world: "tool",
+    world: "tool-with-offerings",
     pub_export_macro: true,
     default_bindings_module: "ide_agents_tool::bindings",
     // So tests can compare results and descriptors.

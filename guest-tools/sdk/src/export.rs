@@ -7,6 +7,23 @@ use crate::bindings::exports::ide_agents::tool::tools::{CallResult, ToolDescript
 use crate::bindings::ide_agents::tool::types::Content;
 use crate::{Error, Reply, Tool, schema};
 
+/// The MCP resources and prompts a component serves through its tools (the WIT `offerings`
+/// export): `export_tools!(A, B; offerings = MyOfferings)`. The host offers them in
+/// `resources/list` and `prompts/list` and reads or renders them by calling the tool each names.
+pub trait Offerings {
+    /// What the component offers. Must be deterministic: the host caches it with the tools.
+    fn catalog() -> crate::offerings::Catalog;
+}
+
+/// Offers nothing: what `export_tools!(A, B)` exports.
+pub struct NoOfferings;
+
+impl Offerings for NoOfferings {
+    fn catalog() -> crate::offerings::Catalog {
+        crate::offerings::Catalog { resources: Vec::new(), prompts: Vec::new() }
+    }
+}
+
 /// Bytes reserved up front for the serialised structured output: most outputs fit (the health
 /// report is about 1 KB with the core tools), and a buffer that grows is copied through the
 /// guest's allocator at every doubling.
@@ -119,13 +136,26 @@ pub fn dispatch(tools: &[Entry], name: String, arguments: &str) -> Result<CallRe
 ///
 /// ```ignore
 /// ide_agents_tool::export_tools!(GetIssue, ListPulls, CommentIssue);
+/// // A component that also offers MCP resources or prompts, read or rendered by its tools:
+/// ide_agents_tool::export_tools!(Resource; offerings = ResourceCatalog);
 /// ```
+///
+/// The component also exports the WIT `offerings` interface: [`NoOfferings`] unless one is named.
 #[macro_export]
 macro_rules! export_tools {
     ($($tool:ty),+ $(,)?) => {
+        $crate::export_tools!($($tool),+ ; offerings = $crate::export::NoOfferings);
+    };
+    ($($tool:ty),+ ; offerings = $offerings:ty) => {
         /// The exported tools (public so that native builds, which export nothing, keep them).
         #[doc(hidden)]
         pub const __IDE_AGENTS_TOOLS: &[$crate::export::Entry] = &[$($crate::export::entry::<$tool>()),+];
+
+        /// What the component offers (public for the same reason; native tests can call it).
+        #[doc(hidden)]
+        pub fn __ide_agents_offerings() -> $crate::offerings::Catalog {
+            <$offerings as $crate::Offerings>::catalog()
+        }
 
         #[cfg(target_arch = "wasm32")]
         const _: () = {
@@ -144,6 +174,12 @@ macro_rules! export_tools {
                     $crate::bindings::exports::ide_agents::tool::tools::ToolError,
                 > {
                     $crate::export::dispatch(__IDE_AGENTS_TOOLS, name, &arguments)
+                }
+            }
+
+            impl $crate::bindings::exports::ide_agents::tool::offerings::Guest for Component {
+                fn describe() -> $crate::offerings::Catalog {
+                    __ide_agents_offerings()
                 }
             }
 

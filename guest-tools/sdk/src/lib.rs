@@ -94,7 +94,8 @@ pub mod log;
 pub mod schema;
 pub mod tool;
 
+pub use bindings::exports::ide_agents::tool::offerings;
 pub use bindings::ide_agents::tool::types::ToolAnnotations as Annotations;
 pub use bindings::ide_agents::tool::{cache, config, host_facts, progress, types, workspace};
-pub use export::{call, descriptor};
+pub use export::{Offerings, call, descriptor};
 pub use tool::{Error, NoArgs, Reply, Tool};

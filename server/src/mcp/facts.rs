@@ -36,24 +36,24 @@ impl McpServer {
         let resources = self
             .offered_resources()
             .map(|d| ResourceEntry {
-                uri: if d.template { d.uri_template() } else { d.uri() },
-                name: d.name.into(),
-                description: d.description.into(),
-                mime_type: d.mime_type.into(),
+                uri: if d.template { super::resources::uri_template(d) } else { super::resources::uri(d) },
+                name: d.name.clone(),
+                description: d.description.clone(),
+                mime_type: d.mime_type.clone(),
                 template: d.template,
             })
             .collect();
         let prompts = self
             .offered_prompts()
             .map(|p| PromptEntry {
-                name: p.name.into(),
-                description: p.description.into(),
+                name: p.name.clone(),
+                description: p.description.clone(),
                 arguments: p
                     .arguments
                     .iter()
                     .map(|a| PromptArgument {
-                        name: a.name.into(),
-                        description: a.description.into(),
+                        name: a.name.clone(),
+                        description: a.description.clone(),
                         required: a.required,
                     })
                     .collect(),

@@ -1,7 +1,8 @@
 //! Resources and prompts: what is offered (`resources/list`, `resources/templates/list`,
-//! `prompts/list`), `completion/complete`, and `resources/read` / `prompts/get`, which are answered
-//! from the resource and prompt caches or by running the built-in resource and prompt tools in
-//! their sandbox. The definitions themselves are in `resources.rs` and `prompts.rs`.
+//! `prompts/list`: what the components declare through the WIT `offerings` export, kept in the
+//! registry), `completion/complete`, and `resources/read` / `prompts/get`, which are answered from
+//! the resource and prompt caches or by running the declaring tool in its sandbox. URI and
+//! argument handling is in `resources.rs` and `prompts.rs`.
 
 use std::sync::Arc;
 
@@ -12,6 +13,7 @@ use super::request::CompleteRequest;
 use super::server::{McpServer, Outbox};
 use super::tools::PreparedCall;
 use super::{prompts, resources};
+use crate::runtime::offerings::{PromptDef, ResourceDef};
 use crate::telemetry::ErrorCode as SpanCode;
 
 /// A `resources/read` or `prompts/get` request, checked: answered from the cache, or a tool call
@@ -32,26 +34,27 @@ pub struct ReadJob {
 
 /// How a tool's structured output becomes the MCP result.
 enum Shape {
-    Resource { uri: String, def: &'static resources::ResourceDef },
+    Resource { uri: String, mime_type: String },
     Prompt,
 }
 
 impl McpServer {
-    /// The resources offered: those whose root is granted to the resource tool.
-    pub(super) fn offered_resources(&self) -> impl Iterator<Item = &'static resources::ResourceDef> + '_ {
-        let granted = self
-            .registry
-            .tool(resources::RESOURCE_TOOL)
-            .is_some()
-            .then(|| self.policies.get(resources::RESOURCE_TOOL))
-            .flatten();
-        resources::RESOURCES.iter().filter(move |d| granted.is_some_and(|p| p.roots.contains_key(d.root)))
+    /// The resources offered: those the components declare whose root is granted to the tool
+    /// that reads them.
+    pub(super) fn offered_resources(&self) -> impl Iterator<Item = &ResourceDef> + '_ {
+        self.registry.resources().filter(|d| self.policies.get(&d.tool).is_some_and(|p| p.roots.contains_key(&d.root)))
     }
 
-    /// The prompts offered (all of them, when the prompt tool is registered).
-    pub(super) fn offered_prompts(&self) -> impl Iterator<Item = &'static prompts::PromptDef> {
-        let registered = self.registry.tool(prompts::PROMPT_TOOL).is_some();
-        prompts::PROMPTS.iter().filter(move |_| registered)
+    /// The prompts offered: all that the components declare.
+    pub(super) fn offered_prompts(&self) -> impl Iterator<Item = &PromptDef> + '_ {
+        self.registry.prompts()
+    }
+
+    /// The offered prompt called `name` (unknown: -32602).
+    fn prompt(&self, name: &str) -> Result<&PromptDef, RpcError> {
+        self.offered_prompts()
+            .find(|p| p.name == name)
+            .ok_or_else(|| RpcError::invalid_params(format!("unknown prompt: {name}")))
     }
 
     /// `resources/list`.
@@ -59,7 +62,7 @@ impl McpServer {
         let list: Vec<Value> = self
             .offered_resources()
             .filter(|d| !d.template)
-            .map(|d| json!({"uri": d.uri(), "name": d.name, "description": d.description, "mimeType": d.mime_type}))
+            .map(|d| json!({"uri": resources::uri(d), "name": d.name, "description": d.description, "mimeType": d.mime_type}))
             .collect();
         json!({ "resources": list })
     }
@@ -69,7 +72,7 @@ impl McpServer {
         let list: Vec<Value> = self
             .offered_resources()
             .map(|d| {
-                json!({"uriTemplate": d.uri_template(), "name": d.name, "description": d.description,
+                json!({"uriTemplate": resources::uri_template(d), "name": d.name, "description": d.description,
                        "mimeType": d.mime_type})
             })
             .collect();
@@ -86,12 +89,13 @@ impl McpServer {
     pub(super) fn complete(&self, request: CompleteRequest) -> Result<Value, RpcError> {
         let CompleteRequest { reference, argument } = request;
         match (reference.kind.as_str(), reference.name, reference.uri) {
-            ("ref/prompt", Some(name), _) if self.registry.tool(prompts::PROMPT_TOOL).is_some() => {
-                if argument.name == "path" && prompts::find(&name)?.arguments.iter().any(|a| a.name == "path") {
-                    let workspace = self.policies.get(prompts::PROMPT_TOOL).and_then(|p| p.roots.get("workspace"));
+            ("ref/prompt", Some(name), _) => {
+                let prompt = self.prompt(&name)?;
+                if argument.name == "path" && prompt.arguments.iter().any(|a| a.name == "path") {
+                    let workspace = self.policies.get(&prompt.tool).and_then(|p| p.roots.get("workspace"));
                     return Ok(prompts::complete_path(workspace, &argument.value));
                 }
-                prompts::complete(&name, &argument.name, &argument.value)
+                prompts::complete(prompt, &argument.name, &argument.value)
             }
             ("ref/resource", _, Some(_)) => Ok(json!({"completion": {"values": [], "total": 0, "hasMore": false}})),
             (kind, ..) => Err(RpcError::invalid_params(format!("cannot complete for reference {kind:?}"))),
@@ -100,7 +104,7 @@ impl McpServer {
 
     /// Checks a `resources/read`: an answer from the cache, or the tool call to run.
     pub(super) fn read_resource(&self, uri: String) -> Result<Read, RpcError> {
-        let read = resources::parse_uri(&uri)?;
+        let read = resources::parse_uri(&uri, self.registry.resources())?;
         if !self.offered_resources().any(|d| d.name == read.def.name) {
             return Err(RpcError::new(
                 ErrorCode::ResourceNotFound,
@@ -114,22 +118,20 @@ impl McpServer {
         if let Some(hit) = self.caches.resource.get(&cache_key) {
             return Ok(Read::Ready(hit));
         }
-        let call = self.builtin_call(resources::RESOURCE_TOOL, &read.arguments, "resources/read")?;
-        Ok(Read::Run(ReadJob { call, cache_key, shape: Shape::Resource { uri, def: read.def } }))
+        let call = self.read_call(&read.def.tool, &read.arguments, "resources/read")?;
+        let shape = Shape::Resource { mime_type: read.def.mime_type.clone(), uri };
+        Ok(Read::Run(ReadJob { call, cache_key, shape }))
     }
 
     /// Checks a `prompts/get`: an answer from the cache, or the tool call to run.
     pub(super) fn get_prompt(&self, name: &str, arguments: Option<&Map<String, Value>>) -> Result<Read, RpcError> {
-        let prompt = self
-            .offered_prompts()
-            .find(|p| p.name == name)
-            .ok_or_else(|| RpcError::invalid_params(format!("unknown prompt: {name}")))?;
+        let prompt = self.prompt(name)?;
         let tool_arguments = prompts::tool_arguments(prompt, arguments)?;
         let cache_key = format!("prompt:{name}:{}", tool_arguments["arguments"]);
         if let Some(hit) = self.caches.prompt.get(&cache_key) {
             return Ok(Read::Ready(hit));
         }
-        let call = self.builtin_call(prompts::PROMPT_TOOL, &tool_arguments, "prompts/get")?;
+        let call = self.read_call(&prompt.tool, &tool_arguments, "prompts/get")?;
         Ok(Read::Run(ReadJob { call, cache_key, shape: Shape::Prompt }))
     }
 
@@ -146,8 +148,8 @@ impl McpServer {
         let structured =
             result.structured().ok_or_else(|| RpcError::internal("the tool returned no structured content"))?;
         let (cache, value) = match job.shape {
-            Shape::Resource { uri, def } => {
-                (&self.caches.resource, resources::contents(&uri, def, structured.get().to_owned()))
+            Shape::Resource { uri, mime_type } => {
+                (&self.caches.resource, resources::contents(&uri, &mime_type, structured.get().to_owned()))
             }
             Shape::Prompt => {
                 let value: Value = serde_json::from_str(structured.get())

@@ -74,8 +74,9 @@ impl McpServer {
         })
     }
 
-    /// The call of the built-in `tool` behind a `resources/read` or `prompts/get`.
-    pub(super) fn builtin_call(
+    /// The call of `tool` (the one that declared the resource or prompt) behind a
+    /// `resources/read` or `prompts/get`.
+    pub(super) fn read_call(
         &self,
         tool: &str,
         arguments: &Value,
@@ -84,7 +85,7 @@ impl McpServer {
         let index = self
             .registry
             .tool_index(tool)
-            .ok_or_else(|| RpcError::internal(format!("the built-in tool {tool} is not registered")))?;
+            .ok_or_else(|| RpcError::internal(format!("the tool {tool} is not registered")))?;
         Ok(PreparedCall { tool: index, arguments: Ok(arguments.to_string()), progress_token: None, method })
     }
 

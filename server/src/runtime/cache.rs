@@ -13,10 +13,10 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
-use super::spec::ToolSpec;
+use super::registry::Descriptors;
 
-/// Version of the descriptor file format; bump when [`ToolSpec`] changes shape.
-const DESCRIPTOR_FORMAT: u32 = 1;
+/// Version of the descriptor file format; bump when [`Descriptors`] changes shape (2: offerings).
+const DESCRIPTOR_FORMAT: u32 = 2;
 const FOOTER_LEN: usize = 32;
 /// Read size when checking an artifact: few system calls, and a buffer that stays in cache.
 const HASH_BUFFER_BYTES: usize = 64 << 10;
@@ -30,7 +30,8 @@ pub struct Cache {
 #[derive(serde::Serialize, serde::Deserialize)]
 struct DescriptorFile {
     format: u32,
-    tools: Vec<ToolSpec>,
+    #[serde(flatten)]
+    descriptors: Descriptors,
 }
 
 impl Cache {
@@ -56,11 +57,11 @@ impl Cache {
     }
 
     /// The cached descriptors of a component, if present and readable.
-    pub fn read_descriptors(&self, component_sha: &str) -> Option<Vec<ToolSpec>> {
+    pub fn read_descriptors(&self, component_sha: &str) -> Option<Descriptors> {
         let path = self.descriptor_path(component_sha);
         let bytes = std::fs::read(&path).ok()?;
         match serde_json::from_slice::<DescriptorFile>(&bytes) {
-            Ok(file) if file.format == DESCRIPTOR_FORMAT => Some(file.tools),
+            Ok(file) if file.format == DESCRIPTOR_FORMAT => Some(file.descriptors),
             Ok(_) => None,
             Err(e) => {
                 tracing::warn!(path = %path.display(), "ignoring corrupt descriptor cache entry: {e}");
@@ -70,8 +71,8 @@ impl Cache {
     }
 
     /// Stores the descriptors of a component.
-    pub fn write_descriptors(&self, component_sha: &str, tools: &[ToolSpec]) -> std::io::Result<()> {
-        let file = DescriptorFile { format: DESCRIPTOR_FORMAT, tools: tools.to_vec() };
+    pub fn write_descriptors(&self, component_sha: &str, descriptors: &Descriptors) -> std::io::Result<()> {
+        let file = DescriptorFile { format: DESCRIPTOR_FORMAT, descriptors: descriptors.clone() };
         let bytes = serde_json::to_vec_pretty(&file).map_err(std::io::Error::other)?;
         write_atomically(&self.descriptor_path(component_sha), &bytes)
     }

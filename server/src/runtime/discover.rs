@@ -11,8 +11,11 @@ use std::sync::Arc;
 use anyhow::Context;
 
 use super::Runtime;
-use super::registry::{Component, ComponentSource, Registry, component_hash};
+use super::offerings::Offerings;
+use super::registry::{Component, ComponentSource, Descriptors, Registry, component_hash};
 use super::spec::ToolSpec;
+use crate::bindings::Tool;
+use crate::bindings::offerings::GuestIndices as OfferingsIndices;
 use crate::host::{CallEnv, Detached};
 
 impl Runtime {
@@ -21,48 +24,51 @@ impl Runtime {
         let mut registry = Registry::default();
         for source in sources {
             match self.describe(&source).await {
-                Ok((sha256, specs)) => registry.add(Component::new(source, sha256), specs),
+                Ok((sha256, descriptors)) => registry.add(Component::new(source, sha256), descriptors),
                 Err(e) => tracing::error!(component = %source.label(), "skipping component: {e:#}"),
             }
         }
         registry
     }
 
-    /// The tools `source` provides, and its SHA-256.
-    pub async fn describe(&self, source: &ComponentSource) -> anyhow::Result<(String, Vec<ToolSpec>)> {
+    /// What `source` declares (tools and offerings), and its SHA-256.
+    pub async fn describe(&self, source: &ComponentSource) -> anyhow::Result<(String, Descriptors)> {
         let label = source.label();
         if let ComponentSource::Builtin(b) = source
             && let Some(json) = b.descriptors
         {
-            let specs: Vec<ToolSpec> = serde_json::from_str(json)
-                .with_context(|| format!("the embedded descriptors of {label} are not valid"))?;
-            return Ok((b.sha256.to_owned(), specs));
+            match serde_json::from_str::<Descriptors>(json) {
+                Ok(descriptors) => return Ok((b.sha256.to_owned(), descriptors)),
+                // A build with stale files (see `builtin_descriptors_are_current`): describe it.
+                Err(e) => tracing::error!(component = %label, "embedded descriptors unusable, describing it: {e}"),
+            }
         }
         let bytes = source.read().with_context(|| format!("cannot read {label}"))?;
         let sha256 = match source {
             ComponentSource::Builtin(b) => b.sha256.to_owned(),
             ComponentSource::File(_) => component_hash(&bytes),
         };
-        if let Some(specs) = self.cache.as_ref().and_then(|c| c.read_descriptors(&sha256)) {
-            tracing::debug!(component = %label, tools = specs.len(), "descriptors from cache");
-            return Ok((sha256, specs));
+        if let Some(descriptors) = self.cache.as_ref().and_then(|c| c.read_descriptors(&sha256)) {
+            tracing::debug!(component = %label, tools = descriptors.tools.len(), "descriptors from cache");
+            return Ok((sha256, descriptors));
         }
-        let specs = self.describe_compiled(&sha256, source, &bytes).await?;
+        let descriptors = self.describe_compiled(&sha256, source, &bytes).await?;
         if let Some(cache) = &self.cache
-            && let Err(e) = cache.write_descriptors(&sha256, &specs)
+            && let Err(e) = cache.write_descriptors(&sha256, &descriptors)
         {
             tracing::warn!(component = %label, "cannot store descriptors: {e}");
         }
-        Ok((sha256, specs))
+        Ok((sha256, descriptors))
     }
 
-    /// Compiles (or loads from the AOT cache) the component and calls its `describe`.
+    /// Compiles (or loads from the AOT cache) the component and calls its `tools.describe`, and
+    /// its `offerings.describe` when it exports that interface.
     pub async fn describe_compiled(
         &self,
         sha256: &str,
         source: &ComponentSource,
         bytes: &[u8],
-    ) -> anyhow::Result<Vec<ToolSpec>> {
+    ) -> anyhow::Result<Descriptors> {
         let label = source.label();
         let (pre, _) = self.prepare(sha256, source, Some(bytes)).await?;
         let env = CallEnv {
@@ -72,21 +78,35 @@ impl Runtime {
             services: self.services.clone(),
             policy: Arc::default(),
         };
+        // Components of the plain `tool` world do not export `offerings`.
+        let offerings = OfferingsIndices::new(pre.instance_pre()).ok();
         let (described, _) = self
             .guarded(&label, env, self.default_limits(), async |store| {
-                let instance = pre.instantiate_async(&mut *store).await?;
-                instance.ide_agents_tool_tools().call_describe(store).await
+                let instance = pre.instance_pre().instantiate_async(&mut *store).await?;
+                let tools =
+                    Tool::new(&mut *store, &instance)?.ide_agents_tool_tools().call_describe(&mut *store).await?;
+                let catalog = match &offerings {
+                    Some(indices) => Some(indices.load(&mut *store, &instance)?.call_describe(&mut *store).await?),
+                    None => None,
+                };
+                Ok((tools, catalog))
             })
             .await;
-        let descriptors = described.context("`describe` failed")?;
-        let specs: Vec<ToolSpec> = descriptors
+        let (tools, catalog) = described.context("`describe` failed")?;
+        let specs: Vec<ToolSpec> = tools
             .into_iter()
             .filter_map(|d| {
                 ToolSpec::try_from(d).inspect_err(|e| tracing::error!(component = %label, "rejecting tool: {e}")).ok()
             })
             .collect();
         anyhow::ensure!(!specs.is_empty(), "the component describes no valid tools");
-        Ok(specs)
+        let offerings = match catalog {
+            Some(catalog) => {
+                Offerings::from_wit(catalog, &specs).map_err(|e| anyhow::anyhow!("invalid offerings: {e}"))?
+            }
+            None => Offerings::default(),
+        };
+        Ok(Descriptors { tools: specs, offerings })
     }
 }
 
@@ -118,7 +138,7 @@ mod tests {
             let source = ComponentSource::Builtin(builtin);
             let described = rt.block_on(runtime.describe_compiled(builtin.sha256, &source, builtin.bytes)).unwrap();
             let text = serde_json::to_string_pretty(&described).unwrap() + "\n";
-            let embedded: Option<Vec<ToolSpec>> = builtin.descriptors.map(|j| serde_json::from_str(j).unwrap());
+            let embedded: Option<Descriptors> = builtin.descriptors.and_then(|j| serde_json::from_str(j).ok());
             if embedded.as_ref() != Some(&described) {
                 if update {
                     std::fs::create_dir_all(&dir).unwrap();

@@ -4,7 +4,8 @@
 //! - `builtins.rs`: the components embedded in the binary
 //! - `engine.rs`: engine and pooling configuration, AOT artifact key
 //! - `cache.rs`: descriptor and AOT files on disk
-//! - `spec.rs`: validated tool descriptors and their MCP form
+//! - `spec.rs`: validated tool descriptors and their MCP form; `offerings.rs`: the resources
+//!   and prompts a component declares
 //! - `registry.rs`: components, tools, lazy load state
 //! - `discover.rs`: startup discovery (cache hit: no compile)
 //! - `invoke.rs`: lazy load, fresh instance, the call itself, failures
@@ -17,6 +18,7 @@ pub mod engine;
 pub mod epoch;
 pub mod invoke;
 pub mod limits;
+pub mod offerings;
 pub mod registry;
 pub mod spec;
 

@@ -13,7 +13,10 @@ use std::sync::Arc;
 use sha2::{Digest, Sha256};
 use tokio::sync::OnceCell;
 
+use serde::{Deserialize, Serialize};
+
 use super::engine::hex;
+use super::offerings::{Offerings, PromptDef, ResourceDef};
 use super::spec::{ToolSpec, Validators};
 use crate::bindings::ToolPre;
 use crate::host::HostState;
@@ -89,6 +92,18 @@ pub fn component_hash(bytes: &[u8]) -> String {
     hex(&Sha256::digest(bytes))
 }
 
+/// What a component declares: its tools (`tools.describe`) and what it offers through them
+/// (`offerings.describe`, empty for components of the plain `tool` world). Stored in the
+/// descriptor cache, and embedded in the binary for the built-ins.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Descriptors {
+    /// Its tools.
+    pub tools: Vec<ToolSpec>,
+    /// Its resources and prompts.
+    #[serde(default)]
+    pub offerings: Offerings,
+}
+
 /// An instance kept after a clean call, for the next call of a tool that opted into reuse.
 pub struct Idle {
     /// Its store (state of the earlier calls included: that is what reuse means).
@@ -103,6 +118,8 @@ pub struct Component {
     pub source: ComponentSource,
     /// Hex SHA-256 of its bytes at discovery.
     pub sha256: String,
+    /// The resources and prompts it offers.
+    pub offerings: Offerings,
     /// Compiled and pre-linked on first call.
     pub(super) loaded: OnceCell<Arc<ToolPre<HostState>>>,
     /// How the load was done (set by the loading call).
@@ -117,6 +134,7 @@ impl Component {
         Self {
             source,
             sha256,
+            offerings: Offerings::default(),
             loaded: OnceCell::new(),
             load_kind: std::sync::OnceLock::new(),
             idle: std::sync::Mutex::default(),
@@ -187,22 +205,43 @@ pub struct Registry {
 }
 
 impl Registry {
-    /// Adds a component and its tools. A tool whose name is already taken is skipped with a
-    /// warning (first come, first served: built-ins before directories).
-    pub fn add(&mut self, component: Component, specs: Vec<ToolSpec>) {
+    /// Adds a component, its tools and its offerings. A tool whose name is already taken is
+    /// skipped with a warning (first come, first served: built-ins before directories), and so is
+    /// a resource or prompt whose name (or resource path) is taken, or whose tool was skipped.
+    pub fn add(&mut self, mut component: Component, descriptors: Descriptors) {
         let index = self.components.len();
         let label = component.source.label();
-        self.components.push(component);
-        for spec in specs {
+        let mut added = Vec::new();
+        for spec in descriptors.tools {
             if self.index.contains_key(&spec.name) {
                 tracing::warn!(component = %label, tool = %spec.name, "tool name already registered; skipping");
                 continue;
             }
             self.index.insert(spec.name.clone(), self.tools.len());
+            added.push(spec.name.clone());
             let (name, schema_key) = (Arc::from(spec.name.as_str()), format!("schema:{}", spec.name));
             let validators = std::sync::OnceLock::new();
             self.tools.push(RegisteredTool { spec, component: index, name, schema_key, validators });
         }
+        let Offerings { resources, prompts } = descriptors.offerings;
+        let resources = resources.into_iter().filter(|r| {
+            let taken = self.resources().any(|o| o.name == r.name || o.path == r.path);
+            let kept = added.contains(&r.tool) && !taken;
+            if !kept {
+                tracing::warn!(component = %label, resource = %r.name, "resource already offered or its tool skipped; skipping");
+            }
+            kept
+        });
+        component.offerings.resources = resources.collect();
+        let prompts = prompts.into_iter().filter(|p| {
+            let kept = added.contains(&p.tool) && !self.prompts().any(|o| o.name == p.name);
+            if !kept {
+                tracing::warn!(component = %label, prompt = %p.name, "prompt already offered or its tool skipped; skipping");
+            }
+            kept
+        });
+        component.offerings.prompts = prompts.collect();
+        self.components.push(component);
         self.tools.sort_by(|a, b| a.spec.name.cmp(&b.spec.name));
         for (i, tool) in self.tools.iter().enumerate() {
             self.index.insert(tool.spec.name.clone(), i);
@@ -237,6 +276,16 @@ impl Registry {
     /// Names of the tools whose component is loaded, sorted.
     pub fn loaded_tool_names(&self) -> Vec<String> {
         self.tools.iter().filter(|t| self.components[t.component].is_loaded()).map(|t| t.spec.name.clone()).collect()
+    }
+
+    /// Every resource offered, by component in discovery order.
+    pub fn resources(&self) -> impl Iterator<Item = &ResourceDef> {
+        self.components.iter().flat_map(|c| &c.offerings.resources)
+    }
+
+    /// Every prompt offered, by component in discovery order.
+    pub fn prompts(&self) -> impl Iterator<Item = &PromptDef> {
+        self.components.iter().flat_map(|c| &c.offerings.prompts)
     }
 
     /// Names of all tools, sorted.
