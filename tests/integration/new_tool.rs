@@ -10,14 +10,11 @@ use serde_json::json;
 
 use crate::support::Launch;
 
-/// Settings of the cargo running this test that must not reach the scaffolded crate's builds.
-const HOST_ONLY_VARS: &[&str] =
-    &["CARGO_ENCODED_RUSTFLAGS", "RUSTFLAGS", "CARGO_BUILD_TARGET", "CARGO_TARGET_DIR", "CARGO_BUILD_RUSTFLAGS"];
-
 fn cargo(dir: &Path, target_dir: &Path, args: &[&str]) {
     let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
     cmd.current_dir(dir).args(args).env("CARGO_TARGET_DIR", target_dir);
-    for var in HOST_ONLY_VARS.iter().filter(|v| **v != "CARGO_TARGET_DIR") {
+    // The settings of the cargo running this test must not reach the scaffolded crate's builds.
+    for var in ide_agents_guest_build::HOST_ONLY_VARS.iter().filter(|v| **v != "CARGO_TARGET_DIR") {
         cmd.env_remove(var);
     }
     let output = cmd.output().expect("run cargo");

@@ -11,8 +11,9 @@ use std::process::Command;
 /// The target tool components are built for.
 pub const GUEST_TARGET: &str = "wasm32-wasip2";
 
-/// Settings of the host build that must not reach the guest build.
-const HOST_ONLY_VARS: &[&str] = &[
+/// Settings of the host build that must not reach a guest build (also used by tests that run
+/// cargo on a tool crate).
+pub const HOST_ONLY_VARS: &[&str] = &[
     "CARGO_ENCODED_RUSTFLAGS",
     "RUSTFLAGS",
     "CARGO_BUILD_TARGET",
