@@ -25,7 +25,7 @@ use super::{median, per_iter_ns};
 fn services() -> Arc<HostServices> {
     Arc::new(HostServices {
         http: HttpClient::new(HttpSettings::default(), Default::default()).unwrap(),
-        guest_cache: GuestCache::new(1 << 20, 1 << 16, Duration::from_secs(60)),
+        guest_cache: GuestCache::new(1 << 20, 1 << 20, 1 << 16, Duration::from_secs(60)),
     })
 }
 
@@ -42,6 +42,7 @@ fn health() -> ComponentSource {
 fn env() -> CallEnv {
     CallEnv {
         tool: "ide_agents_health".into(),
+        component: "builtin:health".into(),
         progress_token: None,
         hooks: Arc::new(Detached),
         services: services(),
@@ -102,7 +103,7 @@ pub fn run(rt: &tokio::runtime::Runtime, guests: Option<&Path>, scale: usize) ->
         }
         t.elapsed()
     });
-    let (ping_out, _ping_sink) = tokio::sync::mpsc::channel::<Vec<u8>>(1);
+    let (ping_out, _ping_sink) = ide_agents_mcp::mcp::outbox::outbox(1, 1 << 20);
     let ping_ns = per_iter_ns(n, |n| {
         let t = Instant::now();
         for _ in 0..n {
@@ -226,8 +227,13 @@ pub fn run(rt: &tokio::runtime::Runtime, guests: Option<&Path>, scale: usize) ->
     // Parallel vs sequential calls through the server (no transport): 16 calls of a tool that
     // waits 5 ms (I/O-bound, `echo` with `delay_ms`), and 16 of health (CPU-bound, 2 cores here).
     if guests.is_some() {
-        let (out, mut sink) = tokio::sync::mpsc::channel::<Vec<u8>>(1024);
-        rt.spawn(async move { while sink.recv().await.is_some() {} });
+        let (out, mut sink) = ide_agents_mcp::mcp::outbox::outbox(1024, 8 << 20);
+        rt.spawn(async move {
+            let mut lines = Vec::new();
+            while sink.recv_many(&mut lines, 64).await > 0 {
+                lines.clear();
+            }
+        });
         let calls = |params: Value, parallel: bool| -> Duration {
             let server = server.clone();
             let out = out.clone();

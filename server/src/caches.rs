@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use mini_moka::sync::Cache;
+use mini_moka::sync::{Cache, ConcurrentCacheExt};
 use rustc_hash::FxBuildHasher;
 
 /// Cache sizes and lifetimes.
@@ -28,6 +28,8 @@ pub struct CacheSettings {
     pub guest_max_bytes: u64,
     /// Largest guest entry.
     pub guest_max_entry_bytes: u64,
+    /// Guest bytes one component may hold.
+    pub guest_max_bytes_per_component: u64,
 }
 
 /// Default schema cache TTL (seed report).
@@ -40,6 +42,8 @@ pub const DEFAULT_GUEST_TTL: Duration = Duration::from_secs(600);
 pub const DEFAULT_GUEST_MAX_BYTES: u64 = 64 << 20;
 /// Default largest guest entry.
 pub const DEFAULT_GUEST_MAX_ENTRY_BYTES: u64 = 1 << 20;
+/// Default quota of one component: a quarter of the total, so three others always have room.
+pub const DEFAULT_GUEST_MAX_BYTES_PER_COMPONENT: u64 = DEFAULT_GUEST_MAX_BYTES / 4;
 
 impl Default for CacheSettings {
     fn default() -> Self {
@@ -50,6 +54,7 @@ impl Default for CacheSettings {
             guest_ttl: DEFAULT_GUEST_TTL,
             guest_max_bytes: DEFAULT_GUEST_MAX_BYTES,
             guest_max_entry_bytes: DEFAULT_GUEST_MAX_ENTRY_BYTES,
+            guest_max_bytes_per_component: DEFAULT_GUEST_MAX_BYTES_PER_COMPONENT,
         }
     }
 }
@@ -162,9 +167,17 @@ struct GuestEntry {
     expires: Instant,
 }
 
-/// The tools' cache: keys are (tool, key), so tools never see each other's entries.
+/// One component's part of the guest cache, keyed by (tool, key).
+type Quota = Cache<(Arc<str>, String), GuestEntry>;
+
+/// The tools' cache: keys are (tool, key), so tools never see each other's entries; each
+/// component has a quota of its own (a cache of its own, evicting least recently used entries of
+/// that component only), so no tool can evict another component's entries. Components together
+/// hold at most the total: when it is reached, a `set` is refused instead of evicting anyone.
 pub struct GuestCache {
-    cache: Cache<(Arc<str>, String), GuestEntry>,
+    quotas: std::sync::RwLock<std::collections::HashMap<Arc<str>, Arc<Quota>>>,
+    max_bytes: u64,
+    quota_bytes: u64,
     max_ttl: Duration,
     max_entry: u64,
     /// Counters.
@@ -172,29 +185,63 @@ pub struct GuestCache {
 }
 
 impl GuestCache {
-    /// A cache holding at most `max_bytes` (keys and values), entries of at most `max_entry`
-    /// bytes, living at most `max_ttl`.
-    pub fn new(max_bytes: u64, max_entry: u64, max_ttl: Duration) -> Self {
-        let cache = Cache::builder()
-            .max_capacity(max_bytes)
-            .weigher(|k: &(Arc<str>, String), v: &GuestEntry| {
-                u32::try_from(k.0.len() + k.1.len() + v.value.len() + 64).unwrap_or(u32::MAX)
+    /// A cache holding at most `max_bytes` (keys and values), at most `quota_bytes` per
+    /// component, entries of at most `max_entry` bytes, living at most `max_ttl`.
+    pub fn new(max_bytes: u64, quota_bytes: u64, max_entry: u64, max_ttl: Duration) -> Self {
+        Self {
+            quotas: std::sync::RwLock::default(),
+            max_bytes,
+            quota_bytes: quota_bytes.min(max_bytes),
+            max_ttl,
+            max_entry,
+            counters: HitCounters::default(),
+        }
+    }
+
+    fn quota(&self, component: &Arc<str>) -> Option<Arc<Quota>> {
+        self.quotas.read().unwrap_or_else(|p| p.into_inner()).get(component).cloned()
+    }
+
+    fn quota_or_new(&self, component: &Arc<str>) -> Arc<Quota> {
+        if let Some(quota) = self.quota(component) {
+            return quota;
+        }
+        let mut quotas = self.quotas.write().unwrap_or_else(|p| p.into_inner());
+        quotas
+            .entry(component.clone())
+            .or_insert_with(|| {
+                Arc::new(
+                    Cache::builder()
+                        .max_capacity(self.quota_bytes)
+                        .weigher(|k: &(Arc<str>, String), v: &GuestEntry| {
+                            u32::try_from(k.0.len() + k.1.len() + v.value.len() + 64).unwrap_or(u32::MAX)
+                        })
+                        .time_to_live(self.max_ttl)
+                        .build(),
+                )
             })
-            .time_to_live(max_ttl)
-            .build();
-        Self { cache, max_ttl, max_entry, counters: HitCounters::default() }
+            .clone()
+    }
+
+    /// Bytes held by all components (as mini-moka counts them: approximate until its pending
+    /// maintenance runs).
+    fn total_bytes(&self) -> u64 {
+        self.quotas.read().unwrap_or_else(|p| p.into_inner()).values().map(|q| q.weighted_size()).sum()
     }
 
     /// `tool`'s value under `key`, if present and not expired.
-    pub fn get(&self, tool: &Arc<str>, key: &str) -> Option<Arc<[u8]>> {
+    pub fn get(&self, component: &Arc<str>, tool: &Arc<str>, key: &str) -> Option<Arc<[u8]>> {
         let k = (tool.clone(), key.to_owned());
-        match self.cache.get(&k) {
+        let quota = self.quota(component);
+        match quota.as_ref().and_then(|q| q.get(&k)) {
             Some(e) if e.expires > Instant::now() => {
                 self.counters.hit();
                 Some(e.value)
             }
             Some(_) => {
-                self.cache.invalidate(&k);
+                if let Some(q) = &quota {
+                    q.invalidate(&k);
+                }
                 self.counters.miss();
                 None
             }
@@ -205,25 +252,45 @@ impl GuestCache {
         }
     }
 
-    /// Stores `value` for `tool` under `key` for `ttl` (capped at the maximum). False if the
-    /// entry is too large.
-    pub fn set(&self, tool: &Arc<str>, key: String, value: Vec<u8>, ttl: Option<Duration>) -> bool {
-        if (key.len() + value.len()) as u64 > self.max_entry {
+    /// Stores `value` for `tool` of `component` under `key` for `ttl` (capped at the maximum).
+    /// False if the entry is too large, or if the cache as a whole is full (a component at its
+    /// quota evicts its own oldest entries instead).
+    pub fn set(
+        &self,
+        component: &Arc<str>,
+        tool: &Arc<str>,
+        key: String,
+        value: Vec<u8>,
+        ttl: Option<Duration>,
+    ) -> bool {
+        let size = (key.len() + value.len()) as u64;
+        if size > self.max_entry {
+            return false;
+        }
+        let quota = self.quota_or_new(component);
+        quota.sync();
+        let own = quota.weighted_size();
+        let others = self.total_bytes().saturating_sub(own);
+        if others + (own + size).min(self.quota_bytes) > self.max_bytes {
+            // Room only by evicting another component: refused.
             return false;
         }
         let ttl = ttl.map_or(self.max_ttl, |t| t.min(self.max_ttl));
-        self.cache.insert((tool.clone(), key), GuestEntry { value: value.into(), expires: Instant::now() + ttl });
+        quota.insert((tool.clone(), key), GuestEntry { value: value.into(), expires: Instant::now() + ttl });
+        quota.sync();
         true
     }
 
     /// Removes `tool`'s `key`.
-    pub fn delete(&self, tool: &Arc<str>, key: &str) {
-        self.cache.invalidate(&(tool.clone(), key.to_owned()));
+    pub fn delete(&self, component: &Arc<str>, tool: &Arc<str>, key: &str) {
+        if let Some(quota) = self.quota(component) {
+            quota.invalidate(&(tool.clone(), key.to_owned()));
+        }
     }
 
     /// Entries held.
     pub fn entries(&self) -> u64 {
-        self.cache.entry_count()
+        self.quotas.read().unwrap_or_else(|p| p.into_inner()).values().map(|q| q.entry_count()).sum()
     }
 }
 
@@ -244,18 +311,43 @@ mod tests {
 
     #[test]
     fn guest_cache_is_namespaced_bounded_and_expires() {
-        let c = GuestCache::new(1 << 20, 100, Duration::from_secs(60));
+        let c = GuestCache::new(1 << 20, 1 << 20, 100, Duration::from_secs(60));
+        let comp: Arc<str> = "component".into();
         let (a, b): (Arc<str>, Arc<str>) = ("tool_a".into(), "tool_b".into());
-        assert!(c.set(&a, "k".into(), b"va".to_vec(), None));
-        assert!(c.set(&b, "k".into(), b"vb".to_vec(), None));
-        assert_eq!(&*c.get(&a, "k").unwrap(), b"va");
-        assert_eq!(&*c.get(&b, "k").unwrap(), b"vb");
-        assert!(!c.set(&a, "big".into(), vec![0; 200], None), "over the entry limit");
-        assert!(c.set(&a, "short".into(), b"x".to_vec(), Some(Duration::from_millis(20))));
+        assert!(c.set(&comp, &a, "k".into(), b"va".to_vec(), None));
+        assert!(c.set(&comp, &b, "k".into(), b"vb".to_vec(), None));
+        assert_eq!(&*c.get(&comp, &a, "k").unwrap(), b"va");
+        assert_eq!(&*c.get(&comp, &b, "k").unwrap(), b"vb");
+        assert!(!c.set(&comp, &a, "big".into(), vec![0; 200], None), "over the entry limit");
+        assert!(c.set(&comp, &a, "short".into(), b"x".to_vec(), Some(Duration::from_millis(20))));
         std::thread::sleep(Duration::from_millis(40));
-        assert!(c.get(&a, "short").is_none(), "per-entry TTL");
-        c.delete(&a, "k");
-        assert!(c.get(&a, "k").is_none());
-        assert_eq!(&*c.get(&b, "k").unwrap(), b"vb", "delete is per tool");
+        assert!(c.get(&comp, &a, "short").is_none(), "per-entry TTL");
+        c.delete(&comp, &a, "k");
+        assert!(c.get(&comp, &a, "k").is_none());
+        assert_eq!(&*c.get(&comp, &b, "k").unwrap(), b"vb", "delete is per tool");
+    }
+
+    #[test]
+    fn a_component_cannot_evict_another() {
+        // 64 KiB in all, 16 KiB per component, entries of ~1 KiB.
+        let c = GuestCache::new(64 << 10, 16 << 10, 2 << 10, Duration::from_secs(60));
+        let (victim, flood): (Arc<str>, Arc<str>) = ("victim.wasm".into(), "flood.wasm".into());
+        let tool: Arc<str> = "t".into();
+        assert!(c.set(&victim, &tool, "mine".into(), vec![1; 1000], None));
+        for i in 0..1000 {
+            c.set(&flood, &tool, format!("k{i}"), vec![0; 1000], None);
+        }
+        assert_eq!(&*c.get(&victim, &tool, "mine").unwrap(), &[1; 1000][..], "the flood evicted only its own entries");
+        let flood_quota = c.quota(&flood).unwrap();
+        assert!(flood_quota.weighted_size() <= 16 << 10, "{}", flood_quota.weighted_size());
+        // Many flooding components together stop at the total, refusing rather than evicting.
+        for n in 0..10 {
+            let other: Arc<str> = format!("flood{n}.wasm").into();
+            for i in 0..100 {
+                c.set(&other, &tool, format!("k{i}"), vec![0; 1000], None);
+            }
+        }
+        assert!(c.total_bytes() <= 64 << 10, "{}", c.total_bytes());
+        assert!(c.get(&victim, &tool, "mine").is_some());
     }
 }

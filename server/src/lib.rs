@@ -7,6 +7,11 @@
 //! instance -> guest `call` -> host functions as needed ([`host`]) -> `CallToolResult` -> stdout
 //! writer (batched flush).
 //!
+//! Startup runs no guest code before serving: built-ins' descriptors are embedded, other
+//! components' come from the descriptor cache, the rest are compiled (untrusted ones in a compiler
+//! process, within a budget) and described in the background; see `docs/SECURITY.md`, "Hostile
+//! components", for every budget a component is held to.
+//!
 //! Layers, each importing only those below it (checked by the `layering` integration test):
 //!
 //! - [`config`] and [`serve`]: the composition root (flags, file, grants; building the server)

@@ -34,6 +34,9 @@ fn main() -> std::process::ExitCode {
     let args = match cli.command {
         Some(Command::Serve(args)) => *args,
         Some(Command::Stats(args)) => return stats(&args),
+        Some(Command::CompileComponent(args)) => {
+            return ide_agents_mcp::runtime::compile::child_main(args.memory_bytes);
+        }
         None => cli.serve,
     };
     tracing_subscriber::fmt()

@@ -1,4 +1,4 @@
-//! Builds the test-only components in `../guests` (`echo`, `hostile`, `otherworld`, `nettest`)
+//! Builds the test-only components in `../guests` (see `GUESTS`)
 //! for `wasm32-wasip2`, once per build of this crate, into its own target directory, and writes
 //! their paths as constants. Rebuilt only when a file in `../guests` or `../../wit` changes. This
 //! crate is a dev-dependency: the server binary never contains or serves these components.
@@ -8,7 +8,8 @@ use std::path::PathBuf;
 use ide_agents_guest_build::{build_workspace, rerun_if_changed_dir};
 
 /// The test components, by crate name.
-const GUESTS: &[&str] = &["echo", "hostile", "otherworld", "nettest"];
+const GUESTS: &[&str] =
+    &["echo", "hostile", "otherworld", "nettest", "describe_loop", "describe_huge", "badschema", "impostor"];
 
 fn main() {
     let manifest_dir = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").unwrap());

@@ -8,6 +8,7 @@ mod command;
 mod components;
 mod github;
 mod golden;
+mod hardening;
 mod hostile;
 mod http_server;
 mod interop;

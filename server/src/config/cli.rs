@@ -26,6 +26,18 @@ pub enum Command {
     Serve(Box<ServeArgs>),
     /// Summarise a telemetry span file: per tool, count, error rate, latency percentiles, phases.
     Stats(StatsArgs),
+    /// Internal: the server runs itself with this to compile an untrusted component within a
+    /// budget (component on stdin, artifact on stdout).
+    #[command(name = "compile-component", hide = true)]
+    CompileComponent(CompileArgs),
+}
+
+/// Options of `compile-component`.
+#[derive(Debug, Clone, Args)]
+pub struct CompileArgs {
+    /// Address space limit of the compiler process, bytes.
+    #[arg(long)]
+    pub memory_bytes: u64,
 }
 
 /// Options of `stats`.

@@ -84,6 +84,20 @@ pub struct LimitsSection {
     pub max_concurrent_calls_per_tool: Option<usize>,
     /// Largest result per call, bytes.
     pub max_output_bytes: Option<usize>,
+    /// Calls of one component (all its tools) at once.
+    pub max_concurrent_calls_per_component: Option<usize>,
+    /// Call slots only built-in components may use.
+    pub builtin_reserve: Option<usize>,
+    /// Wall-clock budget of a component's `describe`, ms.
+    pub describe_timeout_ms: Option<u64>,
+    /// Memory budget of a component's `describe`, MiB.
+    pub describe_memory_mib: Option<u64>,
+    /// Wall-clock budget of compiling one extension component, ms.
+    pub compile_timeout_ms: Option<u64>,
+    /// Address space of the compiler process, MiB.
+    pub compile_memory_mib: Option<u64>,
+    /// Largest extension component accepted, MiB.
+    pub max_component_mib: Option<u64>,
 }
 
 /// `[server]`
@@ -98,6 +112,8 @@ pub struct ServerSection {
     pub worker_threads: Option<usize>,
     /// Check built-in tools' structured output against their output schemas.
     pub validate_builtin_output: Option<bool>,
+    /// How long `tools/list` waits for components described in the background, ms.
+    pub discovery_wait_ms: Option<u64>,
 }
 
 /// `[http]`
@@ -134,6 +150,8 @@ pub struct CacheSection {
     pub guest_max_bytes: Option<u64>,
     /// Largest single guest cache entry, bytes.
     pub guest_max_entry_bytes: Option<u64>,
+    /// Bytes of guest entries one component may hold.
+    pub guest_max_bytes_per_component: Option<u64>,
 }
 
 /// `[telemetry]`
@@ -180,6 +198,15 @@ pub struct ToolSection {
     /// Secrets the tool reads with `config.secret`.
     #[serde(default)]
     pub secrets: BTreeMap<String, SecretSource>,
+    /// URI schemes the tool's resource links may use besides `ide-agents` and its allowed
+    /// http(s) origins (e.g. `["vscode"]`).
+    #[serde(default)]
+    pub link_schemes: Vec<String>,
+    /// Grants only to the extension from this file (a path, or a file name in a tools
+    /// directory).
+    pub component: Option<String>,
+    /// Grants only to the extension whose bytes have this hex SHA-256.
+    pub sha256: Option<String>,
 }
 
 /// A secret's value, inline or from an environment variable.

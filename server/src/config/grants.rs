@@ -1,13 +1,14 @@
 //! The grants the built-in tools get from the shared sections (`[roots]`, `[backend]`,
 //! `[github]` and their flags), as data: [`DEFAULT_POLICY`] says which tools each section is
-//! granted to and under which keys; [`builtin_policies`] applies it. `[tools.<name>]` sections
-//! apply on top.
+//! granted to and under which keys; [`builtin_policies`] applies it, bound to built-in components
+//! only. `[tools.<name>]` sections apply on top.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
 
 use super::file::{RootsSection, ServiceSection};
 use super::{ConfigError, ServeArgs, invalid, secret_value};
+use crate::host::policy::Binding;
 use crate::host::workspace::Root;
 use crate::host::{Secret, ToolPolicy};
 
@@ -86,7 +87,7 @@ pub(super) fn builtin_policies(
         let Some(path) = path else { continue };
         let root = Root::open(path).map_err(|reason| invalid(p, format!("roots.{name}"), reason))?;
         for tool in DEFAULT_POLICY.root_tools {
-            tools.entry((*tool).to_owned()).or_default().roots.insert(name.to_owned(), root.clone());
+            builtin_entry(&mut tools, tool).roots.insert(name.to_owned(), root.clone());
         }
     }
     let mut sections = [("backend", backend), ("github", github)];
@@ -106,6 +107,13 @@ pub(super) fn builtin_policies(
     Ok(tools)
 }
 
+/// The policy of the built-in tool `tool`: only a built-in component gets it.
+fn builtin_entry<'a>(tools: &'a mut HashMap<String, ToolPolicy>, tool: &str) -> &'a mut ToolPolicy {
+    let policy = tools.entry(tool.to_owned()).or_default();
+    policy.binding = Binding::Builtin;
+    policy
+}
+
 /// Grants `url`'s origin, the URL and the token to `grant`'s tools.
 fn grant_service(
     tools: &mut HashMap<String, ToolPolicy>,
@@ -121,7 +129,7 @@ fn grant_service(
         .map(|u| u.origin().ascii_serialization())
         .ok_or_else(|| invalid(p, &key, format!("{url:?} is not an http(s) URL")))?;
     for tool in grant.tools {
-        let policy = tools.entry((*tool).to_owned()).or_default();
+        let policy = builtin_entry(tools, tool);
         policy.http_allow.add(&origin).map_err(|reason| invalid(p, &key, reason))?;
         policy.config.insert(grant.url_key.to_owned(), url.trim_end_matches('/').to_owned());
         if let Some(token) = token {

@@ -10,8 +10,10 @@ use super::{ConfigError, MAX_MEMORY_MIB, ServeArgs, grants, invalid, secret_valu
 use crate::caches::CacheSettings;
 use crate::host::ToolPolicy;
 use crate::host::http::HttpSettings;
+use crate::host::policy::Binding;
 use crate::host::workspace::Root;
 use crate::mcp::ServerSettings;
+use crate::mcp::server::DEFAULT_BUILTIN_RESERVE;
 use crate::runtime::RuntimeSettings;
 use crate::telemetry::TelemetrySettings;
 
@@ -82,6 +84,22 @@ pub fn resolve(args: &ServeArgs, file: FileConfig, path: Option<PathBuf>) -> Res
     if let Some(n) = file.limits.max_output_bytes {
         runtime.max_output_bytes = in_range(p, "limits.max_output_bytes", n, 1, 1 << 30)?;
     }
+    let l = &file.limits;
+    if let Some(ms) = l.describe_timeout_ms {
+        runtime.describe_timeout = Duration::from_millis(in_range(p, "limits.describe_timeout_ms", ms, 1, 600_000)?);
+    }
+    if let Some(mib) = l.describe_memory_mib {
+        runtime.describe_memory = (in_range(p, "limits.describe_memory_mib", mib, 1, MAX_MEMORY_MIB)? as usize) << 20;
+    }
+    if let Some(ms) = l.compile_timeout_ms {
+        runtime.compile.timeout = Duration::from_millis(in_range(p, "limits.compile_timeout_ms", ms, 1, 3_600_000)?);
+    }
+    if let Some(mib) = l.compile_memory_mib {
+        runtime.compile.memory = (in_range(p, "limits.compile_memory_mib", mib, 64, 1 << 20)? as usize) << 20;
+    }
+    if let Some(mib) = l.max_component_mib {
+        runtime.compile.max_component_bytes = (in_range(p, "limits.max_component_mib", mib, 1, 4096)? as usize) << 20;
+    }
     runtime.cache_dir = if args.no_cache {
         None
     } else {
@@ -101,6 +119,18 @@ pub fn resolve(args: &ServeArgs, file: FileConfig, path: Option<PathBuf>) -> Res
     server.max_calls_per_tool = runtime.max_concurrent_calls.div_ceil(2).max(1);
     if let Some(n) = file.limits.max_concurrent_calls_per_tool {
         server.max_calls_per_tool = in_range(p, "limits.max_concurrent_calls_per_tool", n, 1, 1024)?;
+    }
+    server.max_calls_per_component = runtime.max_concurrent_calls.div_ceil(4).max(1);
+    if let Some(n) = file.limits.max_concurrent_calls_per_component {
+        server.max_calls_per_component = in_range(p, "limits.max_concurrent_calls_per_component", n, 1, 1024)?;
+    }
+    server.builtin_reserve = (runtime.max_concurrent_calls / 8).clamp(1, DEFAULT_BUILTIN_RESERVE);
+    if let Some(n) = file.limits.builtin_reserve {
+        server.builtin_reserve =
+            in_range(p, "limits.builtin_reserve", n, 0, runtime.max_concurrent_calls.saturating_sub(1))?;
+    }
+    if let Some(ms) = file.server.discovery_wait_ms {
+        server.discovery_wait = Duration::from_millis(in_range(p, "server.discovery_wait_ms", ms, 0, 600_000)?);
     }
 
     let h = file.http;
@@ -138,6 +168,9 @@ pub fn resolve(args: &ServeArgs, file: FileConfig, path: Option<PathBuf>) -> Res
     }
     if let Some(n) = c.guest_max_bytes {
         caches.guest_max_bytes = in_range(p, "cache.guest_max_bytes", n, 0, 1 << 34)?;
+    }
+    if let Some(n) = c.guest_max_bytes_per_component {
+        caches.guest_max_bytes_per_component = in_range(p, "cache.guest_max_bytes_per_component", n, 0, 1 << 34)?;
     }
     if let Some(n) = c.guest_max_entry_bytes {
         caches.guest_max_entry_bytes = in_range(p, "cache.guest_max_entry_bytes", n, 1, 1 << 30)?;
@@ -185,6 +218,34 @@ pub fn resolve(args: &ServeArgs, file: FileConfig, path: Option<PathBuf>) -> Res
         }
         if let Some(reuse) = section.reuse_instance {
             policy.reuse_instance = reuse;
+        }
+        for (i, scheme) in section.link_schemes.into_iter().enumerate() {
+            let ok = scheme.len() <= 32
+                && scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+                && scheme.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
+            if !ok {
+                return Err(invalid(
+                    p,
+                    format!("{}[{i}]", key("link_schemes")),
+                    format!("{scheme:?} is not a URI scheme"),
+                ));
+            }
+            policy.link_schemes.push(scheme.to_ascii_lowercase());
+        }
+        if section.component.is_some() || section.sha256.is_some() {
+            if policy.binding == Binding::Builtin {
+                return Err(invalid(
+                    p,
+                    key("component"),
+                    "this is a built-in tool; `component` and `sha256` pin extensions",
+                ));
+            }
+            if let Some(digest) = &section.sha256
+                && !(digest.len() == 64 && digest.bytes().all(|b| b.is_ascii_hexdigit()))
+            {
+                return Err(invalid(p, key("sha256"), "must be 64 hex digits"));
+            }
+            policy.binding = Binding::Component { file: section.component, sha256: section.sha256 };
         }
         policy.config.extend(section.config);
         for (secret, source) in section.secrets {

@@ -1,6 +1,7 @@
 //! Guest stdout and stderr: written to the server's stderr, line by line, each line tagged with
 //! the tool and stream (`[echo stdout] ...`). The server's stdout carries only JSON-RPC, so a guest
-//! can never write to it. Each stream of a call may write at most [`GUEST_OUTPUT_LIMIT`] bytes;
+//! can never write to it. Control characters inside a line are escaped (a guest cannot move the
+//! cursor, colour the terminal or start a forged line). Each stream of a call may write at most [`GUEST_OUTPUT_LIMIT`] bytes;
 //! the rest is dropped with one notice, so a chatty guest cannot flood the log.
 
 use std::io::Write;
@@ -84,8 +85,9 @@ impl LineWriter {
             return;
         }
         let text = String::from_utf8_lossy(&self.line);
+        let text = super::budget::escape_controls(text.trim_end_matches('\r'));
         // One write per line so lines from concurrent calls do not interleave mid-line.
-        let _ = writeln!(std::io::stderr().lock(), "[{} {}] {}", self.tool, self.stream, text.trim_end_matches('\r'));
+        let _ = writeln!(std::io::stderr().lock(), "[{} {}] {}", self.tool, self.stream, text);
         self.line.clear();
     }
 }

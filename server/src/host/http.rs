@@ -388,11 +388,39 @@ fn parse_method(method: &str) -> Result<Method, Error> {
     }
 }
 
+/// Request headers a tool may not set: connection-level and hop-by-hop headers (the host's client
+/// manages the connection, framing and target host), as wasmtime-wasi-http's default forbidden
+/// list has them, plus `Content-Length`, `Expect` and the `Proxy-*` family. Setting `Host` would
+/// let a tool granted one origin address another virtual host behind the same address.
+pub const FORBIDDEN_HEADERS: &[&str] = &[
+    "connection",
+    "content-length",
+    "expect",
+    "host",
+    "http2-settings",
+    "keep-alive",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+];
+
+/// Whether a tool may not set the request header `name` (lower case): [`FORBIDDEN_HEADERS`] and
+/// any `proxy-*` header.
+fn forbidden_header(name: &str) -> bool {
+    FORBIDDEN_HEADERS.contains(&name) || name.starts_with("proxy-")
+}
+
 fn header_map(pairs: &[(String, String)]) -> Result<HeaderMap, Error> {
     let mut map = HeaderMap::new();
     for (name, value) in pairs {
         let name =
             HeaderName::from_bytes(name.as_bytes()).map_err(|_| Error::BadUrl(format!("bad header name {name:?}")))?;
+        if forbidden_header(name.as_str()) {
+            return Err(Error::Denied(format!(
+                "forbidden header {name:?}: connection-level headers are set by the host, not by tools"
+            )));
+        }
         let value = HeaderValue::from_str(value).map_err(|_| Error::BadUrl(format!("bad value for header {name}")))?;
         map.append(name, value);
     }
@@ -562,5 +590,20 @@ mod tests {
         for ip in ["1.1.1.1", "140.82.112.3", "2606:4700::1111", "::ffff:8.8.8.8"] {
             assert!(is_public(ip.parse().unwrap()), "{ip} is public");
         }
+    }
+
+    #[test]
+    fn connection_level_headers_are_refused() {
+        let pair = |n: &str| vec![(n.to_owned(), "x".to_owned())];
+        for name in
+            ["Host", "connection", "Content-Length", "Transfer-Encoding", "TE", "Upgrade", "Proxy-Authorization"]
+        {
+            match header_map(&pair(name)) {
+                Err(Error::Denied(m)) => assert!(m.contains("forbidden header"), "{m}"),
+                other => panic!("{name} must be refused, got {other:?}"),
+            }
+        }
+        assert_eq!(header_map(&pair("Accept")).unwrap().len(), 1);
+        assert_eq!(header_map(&pair("X-Proxyish")).unwrap().len(), 1);
     }
 }

@@ -1,7 +1,9 @@
-//! `log`: guest log records go to our stderr through `tracing` (tagged with the tool) and to the
-//! client as `notifications/message` when it asked for that level.
+//! `log`: guest log records go to our stderr through `tracing` (tagged with the tool, control
+//! characters escaped, within the call's byte budget) and to the client as
+//! `notifications/message` when it asked for that level (within the call's notification rate).
 
 use super::HostState;
+use super::budget::{LogVerdict, MAX_LOG_BYTES_PER_CALL, escape_controls};
 use crate::bindings::ide_agents::tool::log::{Host, Level};
 
 /// Longest guest log message kept; the rest is cut so a guest cannot flood the log or the client.
@@ -10,14 +12,30 @@ pub const MAX_LOG_MESSAGE_BYTES: usize = 16 * 1024;
 impl Host for HostState {
     async fn log(&mut self, level: Level, message: String) {
         let message = truncate(&message, MAX_LOG_MESSAGE_BYTES);
-        let tool = &*self.env.tool;
-        match level {
-            Level::Debug => tracing::debug!(tool, "{message}"),
-            Level::Info | Level::Notice => tracing::info!(tool, "{message}"),
-            Level::Warning => tracing::warn!(tool, "{message}"),
-            _ => tracing::error!(tool, "{message}"),
+        let tool = self.env.tool.clone();
+        let tool = &*tool;
+        match self.budget.charge_log(message.len()) {
+            LogVerdict::Write => {
+                let line = escape_controls(message);
+                match level {
+                    Level::Debug => tracing::debug!(tool, "{line}"),
+                    Level::Info | Level::Notice => tracing::info!(tool, "{line}"),
+                    Level::Warning => tracing::warn!(tool, "{line}"),
+                    _ => tracing::error!(tool, "{line}"),
+                }
+            }
+            LogVerdict::Exhausted => {
+                tracing::warn!(
+                    tool,
+                    "log budget of {MAX_LOG_BYTES_PER_CALL} bytes for this call used up; further records dropped"
+                );
+            }
+            LogVerdict::Drop => {}
         }
-        self.env.hooks.log_to_client(tool, level, message);
+        self.flush_progress();
+        if self.env.hooks.wants_log(level) && self.budget.take_notification() {
+            self.env.hooks.log_to_client(tool, level, message);
+        }
     }
 }
 

@@ -6,8 +6,11 @@
 //! server ([`ServerHooks`]) for facts, client logging and progress. WASI is linked, but with no
 //! preopens, no environment, no arguments and no network; guest stdout and stderr go to our stderr
 //! through [`guest_stdio`]. Files are reachable only through [`workspace`], under roots the
-//! configuration grants, read-only. See `runtime/` for how stores are created.
+//! configuration grants, read-only. What a call may write to the log and send to the client is
+//! bounded by its [`budget`]. Policies are bound to component identities ([`policy`]). See
+//! `runtime/` for how stores are created.
 
+pub mod budget;
 pub mod cache;
 pub mod config;
 pub mod facts;
@@ -49,7 +52,9 @@ pub trait ServerHooks: Send + Sync {
     fn facts(&self) -> Facts;
     /// The server's tools, resources and prompts for `host-facts.catalog`.
     fn catalog(&self) -> ServerCatalog;
-    /// Forwards a guest log record to the client, if the client asked for that level.
+    /// Whether the client asked for log records of `level`.
+    fn wants_log(&self, level: Level) -> bool;
+    /// Forwards a guest log record to the client.
     fn log_to_client(&self, tool: &str, level: Level, message: &str);
     /// Sends `notifications/progress` for `token`.
     fn progress(&self, token: &Value, progress: f64, total: Option<f64>, message: Option<String>);
@@ -79,6 +84,9 @@ impl ServerHooks for Detached {
     fn catalog(&self) -> ServerCatalog {
         ServerCatalog { tools: Vec::new(), resources: Vec::new(), prompts: Vec::new() }
     }
+    fn wants_log(&self, _: Level) -> bool {
+        false
+    }
     fn log_to_client(&self, _: &str, _: Level, _: &str) {}
     fn progress(&self, _: &Value, _: f64, _: Option<f64>, _: Option<String>) {}
 }
@@ -88,6 +96,8 @@ impl ServerHooks for Detached {
 pub struct CallEnv {
     /// The tool being called (tags logs and guest output).
     pub tool: Arc<str>,
+    /// Its component's label: the owner of its guest-cache quota.
+    pub component: Arc<str>,
     /// The request's `_meta.progressToken`, if the client asked for progress.
     pub progress_token: Option<Value>,
     /// The server around the call.
@@ -110,6 +120,10 @@ pub struct HostState {
     env: CallEnv,
     /// Last progress value sent, to keep notifications monotonic.
     last_progress: Option<f64>,
+    /// The latest progress report, while it waits for a notification token.
+    pending_progress: Option<progress::Report>,
+    /// What the call may still write to the log and send to the client.
+    budget: budget::CallBudget,
     /// Time spent in host HTTP requests during this call.
     pub http_time: Duration,
     /// When the instance was ready (start of guest execution).
@@ -125,6 +139,8 @@ impl HostState {
             limiter: MemoryLimiter::new(memory_limit),
             env,
             last_progress: None,
+            pending_progress: None,
+            budget: budget::CallBudget::default(),
             http_time: Duration::ZERO,
             instantiated_at: None,
         }
@@ -138,6 +154,8 @@ impl HostState {
         self.env = env;
         self.limiter = MemoryLimiter::new(memory_limit);
         self.last_progress = None;
+        self.pending_progress = None;
+        self.budget = budget::CallBudget::default();
         self.http_time = Duration::ZERO;
         self.instantiated_at = None;
     }

@@ -3,8 +3,14 @@
 //! A [`Root`] is opened once at startup as a `cap_std::fs::Dir`; every access resolves its path
 //! beneath that directory handle with cap-std, which refuses absolute paths, `..` that would leave
 //! the root, and symlinks that point outside it (checked at each step, not by comparing strings).
-//! We reject absolute paths and `..` ourselves first, so the error names the rule. Files and
-//! directory listings are read on the blocking pool, and a read is capped at [`MAX_READ_BYTES`].
+//! We reject absolute paths and `..` ourselves first, so the error names the rule.
+//!
+//! Only regular files and directories are served: a file is opened with `O_NONBLOCK` and its type
+//! checked with `fstat` before anything is read, so a FIFO, socket or device inside a root can
+//! neither block a thread nor stream without end. Reads and listings run on the blocking pool,
+//! at most [`FILE_IO_THREADS`] at once (a hung network file system then holds those threads, not
+//! the pool that compiles components and validates schemas); a call waiting for one is bounded by
+//! its own time limit, and a read is capped at [`MAX_READ_BYTES`].
 
 use std::io::Read;
 use std::path::{Component, Path, PathBuf};
@@ -20,6 +26,12 @@ use crate::bindings::ide_agents::tool::workspace::{Entry, EntryKind, FsError, Ho
 /// Largest file a tool may read in one call, bytes: large enough for source files and logs,
 /// small next to a call's memory limit.
 pub const MAX_READ_BYTES: u64 = 16 << 20;
+
+/// File reads and listings running at once across the server.
+pub const FILE_IO_THREADS: usize = 8;
+
+/// The permits of the file I/O pool.
+static FILE_IO: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(FILE_IO_THREADS);
 
 /// A directory granted read-only.
 #[derive(Clone)]
@@ -49,11 +61,20 @@ impl Root {
 
     /// The contents of `path`, at most `max` bytes.
     pub fn read(&self, path: &str, max: u64) -> Result<Vec<u8>, FsError> {
+        use cap_std::fs::OpenOptionsExt;
         let rel = relative(path)?;
-        let file = self.dir.open(&rel).map_err(|e| io_error(path, e))?;
+        let mut options = cap_std::fs::OpenOptions::new();
+        // Non-blocking, so that opening a FIFO does not wait for a writer.
+        options.read(true).custom_flags(rustix::fs::OFlags::NONBLOCK.bits() as i32);
+        let file = self.dir.open_with(&rel, &options).map_err(|e| io_error(path, e))?;
         let meta = file.metadata().map_err(|e| io_error(path, e))?;
         if meta.is_dir() {
             return Err(FsError::Io(format!("{path:?} is a directory")));
+        }
+        if !meta.is_file() {
+            return Err(FsError::InvalidPath(format!(
+                "{path:?} is not a regular file (FIFOs, sockets and devices are not served)"
+            )));
         }
         if meta.len() > max {
             return Err(FsError::TooLarge(meta.len()));
@@ -157,9 +178,16 @@ impl Host for HostState {
     }
 }
 
-/// Runs file-system work off the async workers.
+/// Runs file-system work off the async workers, holding one of the [`FILE_IO_THREADS`] permits
+/// until it is done (even if the call that asked has ended).
 async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T, FsError> + Send + 'static) -> Result<T, FsError> {
-    tokio::task::spawn_blocking(f).await.unwrap_or_else(|e| Err(FsError::Io(format!("read task failed: {e}"))))
+    let permit = FILE_IO.acquire().await.map_err(|_| FsError::Io("file I/O is shut down".into()))?;
+    tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        f()
+    })
+    .await
+    .unwrap_or_else(|e| Err(FsError::Io(format!("read task failed: {e}"))))
 }
 
 #[cfg(test)]
@@ -187,5 +215,19 @@ mod tests {
         let names: Vec<String> = root.list("").unwrap().into_iter().map(|e| e.name).collect();
         assert_eq!(names, ["escape", "inside", "src"]);
         assert!(matches!(root.list(".."), Err(FsError::InvalidPath(_))));
+    }
+
+    #[test]
+    fn a_fifo_is_refused_without_blocking() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("pipe");
+        rustix::fs::mknodat(rustix::fs::CWD, &fifo, rustix::fs::FileType::Fifo, 0o600.into(), 0).unwrap();
+        let root = Root::open(dir.path()).unwrap();
+        // Without a writer, a blocking open would wait here forever.
+        match root.read("pipe", 100) {
+            Err(FsError::InvalidPath(m)) => assert!(m.contains("not a regular file"), "{m}"),
+            other => panic!("a FIFO must be refused, got {other:?}"),
+        }
+        assert!(matches!(root.read("/dev/zero", 100), Err(FsError::InvalidPath(_))));
     }
 }

@@ -12,7 +12,7 @@ use serde_json::value::RawValue;
 use super::jsonrpc::{self, Incoming, RpcError};
 use super::protocol;
 use super::reads::Read;
-use super::request::{Notification, Request};
+use super::request::{CallRequest, Notification, Request};
 use super::server::{McpServer, Outbox};
 
 /// A boxed answer in the making. Boxed once: a call's future is several KB, and tokio moves a
@@ -69,6 +69,23 @@ impl McpServer {
             })
         };
         match request {
+            // Background discovery may still bring this tool: wait for it (bounded) first.
+            Request::CallTool(call) if self.discovery_pending() && self.registry().tool(&call.name).is_none() => {
+                let call = CallRequest {
+                    name: std::borrow::Cow::Owned(call.name.into_owned()),
+                    arguments: call.arguments,
+                    progress_token: call.progress_token,
+                };
+                let (server, out, raw_id) = (self.clone(), out.clone(), id.to_owned());
+                let work = Box::pin(async move {
+                    server.await_discovery().await;
+                    match server.prepare_call(call) {
+                        Ok(call) => server.answer_call(call, out, raw_id).await,
+                        Err(error) => jsonrpc::failure(Some(&raw_id), &error),
+                    }
+                });
+                Action::Run { id: id.to_owned(), work }
+            }
             Request::CallTool(call) => match self.prepare_call(call) {
                 Ok(call) => {
                     let work = Box::pin(self.clone().answer_call(call, out.clone(), id.to_owned()));
@@ -76,6 +93,17 @@ impl McpServer {
                 }
                 Err(error) => Action::Answer(jsonrpc::failure(Some(id), &error)),
             },
+            Request::ListTools { cursor } if self.discovery_pending() => {
+                let (server, raw_id) = (self.clone(), id.to_owned());
+                let work = Box::pin(async move {
+                    server.await_discovery().await;
+                    match server.list_tools(cursor.as_deref()) {
+                        Ok(result) => jsonrpc::success_rendered(&raw_id, &result),
+                        Err(error) => jsonrpc::failure(Some(&raw_id), &error),
+                    }
+                });
+                Action::Run { id: id.to_owned(), work }
+            }
             Request::ListTools { cursor } => Action::Answer(match self.list_tools(cursor.as_deref()) {
                 Ok(result) => jsonrpc::success_rendered(id, &result),
                 Err(error) => jsonrpc::failure(Some(id), &error),

@@ -15,12 +15,12 @@ use crate::caches::HitCounters;
 impl McpServer {
     /// The server's catalog, for `host-facts.catalog`.
     pub fn catalog(&self) -> ServerCatalog {
-        let tools = self
-            .registry
+        let registry = self.registry();
+        let tools = registry
             .tools()
             .iter()
             .map(|t| {
-                let component = self.registry.component_of(t);
+                let component = &t.component;
                 ToolEntry {
                     name: t.spec.name.clone(),
                     title: t.spec.title.clone(),
@@ -35,6 +35,7 @@ impl McpServer {
             .collect();
         let resources = self
             .offered_resources()
+            .iter()
             .map(|d| ResourceEntry {
                 uri: if d.template { super::resources::uri_template(d) } else { super::resources::uri(d) },
                 name: d.name.clone(),
@@ -45,6 +46,7 @@ impl McpServer {
             .collect();
         let prompts = self
             .offered_prompts()
+            .iter()
             .map(|p| PromptEntry {
                 name: p.name.clone(),
                 description: p.description.clone(),
@@ -80,8 +82,8 @@ impl McpServer {
             runtime_version: crate::about::WASMTIME_VERSION.into(),
             protocol_version: self.session.protocol_version().map(str::to_owned),
             uptime_ms: self.started.elapsed().as_millis() as u64,
-            registered_tools: self.registry.tool_names(),
-            loaded_tools: self.registry.loaded_tool_names(),
+            registered_tools: self.registry().tool_names(),
+            loaded_tools: self.registry().loaded_tool_names(),
             calls_served: self.calls_served.load(Ordering::Relaxed),
             ultra: self.ultra,
             rss_bytes: self.rss.get(),

@@ -11,11 +11,15 @@
 //!   `prompts.rs` define them
 //! - `facts.rs`: what `host-facts` tells tools; `rss.rs`: the memory probe behind it
 //! - `protocol.rs`: version negotiation, `initialize`, `CallToolResult` shaping
+//! - `links.rs`: which resource links a tool may return
+//! - `outbox.rs`: the client's queue, bounded in lines and bytes
 //! - `stdio.rs`: the stdio transport (reader, writer, in-flight calls, cancellation, shutdown)
 
 pub mod dispatch;
 pub mod facts;
 pub mod jsonrpc;
+pub mod links;
+pub mod outbox;
 pub mod prompts;
 pub mod protocol;
 pub mod reads;
@@ -32,7 +36,6 @@ pub use server::{McpServer, ServerParts, ServerSettings};
 #[cfg(test)]
 pub(crate) mod testing {
     //! A server with the built-in health tool, for unit tests of the call path.
-    use std::collections::HashMap;
     use std::sync::Arc;
 
     use super::{McpServer, ServerParts, ServerSettings};
@@ -50,7 +53,7 @@ pub(crate) mod testing {
         let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
         let services = Arc::new(HostServices {
             http: HttpClient::new(HttpSettings::default(), Default::default()).unwrap(),
-            guest_cache: GuestCache::new(1 << 20, 1 << 16, std::time::Duration::from_secs(60)),
+            guest_cache: GuestCache::new(1 << 20, 1 << 20, 1 << 16, std::time::Duration::from_secs(60)),
         });
         let settings = RuntimeSettings { cache_dir: Some(dir.path().join("cache")), ..RuntimeSettings::default() };
         let runtime = Runtime::new(settings, services).unwrap();
@@ -59,7 +62,7 @@ pub(crate) mod testing {
         let telemetry = TelemetrySettings { path: dir.path().join("spans.jsonl"), ..TelemetrySettings::default() };
         let parts = ServerParts {
             settings: ServerSettings { validate_builtin_output: true, ..ServerSettings::default() },
-            policies: HashMap::new(),
+            policies: crate::host::policy::PolicyBook::default(),
             telemetry: Arc::new(Telemetry::start(&telemetry)),
             caches: HostCaches::new(&CacheSettings::default()),
             ultra: false,

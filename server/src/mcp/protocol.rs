@@ -30,9 +30,9 @@ pub fn initialize_result(version: &str) -> Value {
     json!({
         "protocolVersion": version,
         "capabilities": {
-            "tools": {"listChanged": false},
-            "resources": {"subscribe": false, "listChanged": false},
-            "prompts": {"listChanged": false},
+            "tools": {"listChanged": true},
+            "resources": {"subscribe": false, "listChanged": true},
+            "prompts": {"listChanged": true},
             "completions": {},
             "logging": {},
         },
@@ -67,19 +67,20 @@ impl CallToolResult {
         self.structured_content.as_deref()
     }
 
-    /// About how many bytes this result takes as JSON (more if its text needs escaping): sizes
-    /// the response buffer once instead of growing it.
+    /// An upper bound of the bytes this result takes as JSON, escaping and framing included:
+    /// what the output limit measures, and the size of the response buffer.
     pub fn json_len_hint(&self) -> usize {
+        let opt = |s: &Option<String>| s.as_deref().map_or(0, escaped_len);
         let blocks: usize = self
             .content
             .iter()
             .map(|block| match block {
-                ContentBlock::Text { text } => text.len(),
+                ContentBlock::Text { text } => escaped_len(text),
                 ContentBlock::Image { data, mime_type } | ContentBlock::Audio { data, mime_type } => {
-                    data.len() + mime_type.len()
+                    data.len() + escaped_len(mime_type)
                 }
                 ContentBlock::ResourceLink { uri, name, description, mime_type } => {
-                    uri.len() + name.len() + description.as_ref().map_or(0, String::len) + mime_type.as_ref().map_or(0, String::len)
+                    escaped_len(uri) + escaped_len(name) + opt(description) + opt(mime_type)
                 }
             } + 64)
             .sum();
@@ -120,6 +121,55 @@ enum ContentBlock {
         #[serde(rename = "mimeType", skip_serializing_if = "Option::is_none")]
         mime_type: Option<String>,
     },
+}
+
+/// Bytes of `s` as a JSON string body: `"`, `\\` and the short escapes (`\n`...) take two
+/// bytes, other control characters six (`\u001f`).
+pub fn escaped_len(s: &str) -> usize {
+    s.len()
+        + s.bytes()
+            .map(|b| match b {
+                b'"' | b'\\' | b'\n' | b'\r' | b'\t' | 0x08 | 0x0c => 1,
+                0..0x20 => 5,
+                _ => 0,
+            })
+            .sum::<usize>()
+}
+
+/// Most content blocks one result may have.
+pub const MAX_CONTENT_ITEMS: usize = 1024;
+
+/// Deepest nesting of arrays and objects in structured output: the same bound the input side has
+/// (serde_json's recursion limit), so that no client parser meets deeper JSON from us.
+pub const MAX_JSON_DEPTH: usize = 128;
+
+/// Whether the JSON text `json` (already known to be valid) nests arrays and objects at most
+/// `max` deep.
+pub fn depth_within(json: &str, max: usize) -> bool {
+    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+    for b in json.bytes() {
+        if in_string {
+            match b {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > max {
+                    return false;
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    true
 }
 
 /// A `CallToolResult` with one text block and `isError: true`.
@@ -164,8 +214,21 @@ fn tool_error_text(tool: &str, error: ToolError) -> String {
 }
 
 fn success(spec: &ToolSpec, check: OutputCheck<'_>, result: CallResult) -> CallToolResult {
+    if result.content.len() > MAX_CONTENT_ITEMS {
+        return error_result(format!(
+            "`{}` returned {} content blocks, more than the limit of {MAX_CONTENT_ITEMS}",
+            spec.name,
+            result.content.len()
+        ));
+    }
     let structured = match result.structured.map(RawValue::from_string) {
         None => None,
+        Some(Ok(raw)) if !depth_within(raw.get(), MAX_JSON_DEPTH) => {
+            return error_result(format!(
+                "`{}` returned structured content nested deeper than {MAX_JSON_DEPTH} levels",
+                spec.name
+            ));
+        }
         Some(Ok(raw)) if raw.get().starts_with('{') => Some(raw),
         Some(Ok(_)) => {
             return error_result(format!("`{}` returned structured content that is not a JSON object", spec.name));
@@ -228,8 +291,12 @@ mod tests {
     use serde_json::Map;
 
     fn call_result(spec: &ToolSpec, outcome: CallOutcome) -> Value {
-        serde_json::to_value(super::call_result(spec, OutputCheck::Validate(&Validators::compile(spec)), outcome))
-            .unwrap()
+        serde_json::to_value(super::call_result(
+            spec,
+            OutputCheck::Validate(&Validators::compile(spec).unwrap()),
+            outcome,
+        ))
+        .unwrap()
     }
 
     fn spec(output_schema: Option<Value>) -> ToolSpec {
@@ -306,6 +373,37 @@ mod tests {
             Err(CallFailure::Timeout { tool: "t".into(), limit: std::time::Duration::from_millis(500) }),
         );
         assert!(v["content"][0]["text"].as_str().unwrap().contains("time limit of 500 ms"));
+    }
+
+    #[test]
+    fn depth_and_item_count_are_bounded() {
+        assert!(depth_within(r#"{"a":[[["[[[[ in a string"]]]}"#, 4));
+        assert!(!depth_within(r#"{"a":[[[1]]]}"#, 3));
+        let deep = format!("{{\"a\":{}1{}}}", "[".repeat(200), "]".repeat(200));
+        let v = call_result(
+            &spec(Some(json!({"type": "object"}))),
+            Ok(Ok(CallResult { content: vec![], structured: Some(deep), is_error: false })),
+        );
+        assert_eq!(v["isError"], json!(true), "{v}");
+        let many = CallResult {
+            content: vec![Content::Text(String::new()); MAX_CONTENT_ITEMS + 1],
+            structured: None,
+            is_error: false,
+        };
+        assert_eq!(call_result(&spec(None), Ok(Ok(many)))["isError"], json!(true));
+    }
+
+    #[test]
+    fn the_length_hint_bounds_escaped_text() {
+        let result = CallResult {
+            content: vec![Content::Text("\u{1}\"\\\n".repeat(1000)), Content::Text(String::new())],
+            structured: None,
+            is_error: false,
+        };
+        let result = super::call_result(&spec(None), OutputCheck::TrustSchema, Ok(Ok(result)));
+        let rendered = serde_json::to_string(&result).unwrap().len();
+        assert!(result.json_len_hint() >= rendered, "hint {} < {rendered}", result.json_len_hint());
+        assert!(result.json_len_hint() < rendered + 300, "a tight bound: {} for {rendered}", result.json_len_hint());
     }
 
     #[test]

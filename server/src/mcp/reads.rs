@@ -41,19 +41,26 @@ enum Shape {
 impl McpServer {
     /// The resources offered: those the components declare whose root is granted to the tool
     /// that reads them.
-    pub(super) fn offered_resources(&self) -> impl Iterator<Item = &ResourceDef> + '_ {
-        self.registry.resources().filter(|d| self.policies.get(&d.tool).is_some_and(|p| p.roots.contains_key(&d.root)))
+    pub(super) fn offered_resources(&self) -> Vec<ResourceDef> {
+        let registry = self.registry();
+        registry
+            .resources()
+            .filter(|d| registry.tool(&d.tool).is_some_and(|t| t.policy.roots.contains_key(&d.root)))
+            .cloned()
+            .collect()
     }
 
     /// The prompts offered: all that the components declare.
-    pub(super) fn offered_prompts(&self) -> impl Iterator<Item = &PromptDef> + '_ {
-        self.registry.prompts()
+    pub(super) fn offered_prompts(&self) -> Vec<PromptDef> {
+        self.registry().prompts().cloned().collect()
     }
 
     /// The offered prompt called `name` (unknown: -32602).
-    fn prompt(&self, name: &str) -> Result<&PromptDef, RpcError> {
-        self.offered_prompts()
+    fn prompt(&self, name: &str) -> Result<PromptDef, RpcError> {
+        self.registry()
+            .prompts()
             .find(|p| p.name == name)
+            .cloned()
             .ok_or_else(|| RpcError::invalid_params(format!("unknown prompt: {name}")))
     }
 
@@ -61,6 +68,7 @@ impl McpServer {
     pub(super) fn list_resources(&self) -> Value {
         let list: Vec<Value> = self
             .offered_resources()
+            .iter()
             .filter(|d| !d.template)
             .map(|d| json!({"uri": resources::uri(d), "name": d.name, "description": d.description, "mimeType": d.mime_type}))
             .collect();
@@ -71,6 +79,7 @@ impl McpServer {
     pub(super) fn list_resource_templates(&self) -> Value {
         let list: Vec<Value> = self
             .offered_resources()
+            .iter()
             .map(|d| {
                 json!({"uriTemplate": resources::uri_template(d), "name": d.name, "description": d.description,
                        "mimeType": d.mime_type})
@@ -81,7 +90,7 @@ impl McpServer {
 
     /// `prompts/list`.
     pub(super) fn list_prompts(&self) -> Value {
-        let list: Vec<Value> = self.offered_prompts().map(prompts::list_entry).collect();
+        let list: Vec<Value> = self.offered_prompts().iter().map(prompts::list_entry).collect();
         json!({ "prompts": list })
     }
 
@@ -92,10 +101,11 @@ impl McpServer {
             ("ref/prompt", Some(name), _) => {
                 let prompt = self.prompt(&name)?;
                 if argument.name == "path" && prompt.arguments.iter().any(|a| a.name == "path") {
-                    let workspace = self.policies.get(&prompt.tool).and_then(|p| p.roots.get("workspace"));
+                    let tool = self.registry().tool(&prompt.tool).cloned();
+                    let workspace = tool.as_ref().and_then(|t| t.policy.roots.get("workspace"));
                     return Ok(prompts::complete_path(workspace, &argument.value));
                 }
-                prompts::complete(prompt, &argument.name, &argument.value)
+                prompts::complete(&prompt, &argument.name, &argument.value)
             }
             ("ref/resource", _, Some(_)) => Ok(json!({"completion": {"values": [], "total": 0, "hasMore": false}})),
             (kind, ..) => Err(RpcError::invalid_params(format!("cannot complete for reference {kind:?}"))),
@@ -104,8 +114,9 @@ impl McpServer {
 
     /// Checks a `resources/read`: an answer from the cache, or the tool call to run.
     pub(super) fn read_resource(&self, uri: String) -> Result<Read, RpcError> {
-        let read = resources::parse_uri(&uri, self.registry.resources())?;
-        if !self.offered_resources().any(|d| d.name == read.def.name) {
+        let registry = self.registry();
+        let read = resources::parse_uri(&uri, registry.resources())?;
+        if !self.offered_resources().iter().any(|d| d.name == read.def.name) {
             return Err(RpcError::new(
                 ErrorCode::ResourceNotFound,
                 format!(
@@ -126,7 +137,7 @@ impl McpServer {
     /// Checks a `prompts/get`: an answer from the cache, or the tool call to run.
     pub(super) fn get_prompt(&self, name: &str, arguments: Option<&Map<String, Value>>) -> Result<Read, RpcError> {
         let prompt = self.prompt(name)?;
-        let tool_arguments = prompts::tool_arguments(prompt, arguments)?;
+        let tool_arguments = prompts::tool_arguments(&prompt, arguments)?;
         let cache_key = format!("prompt:{name}:{}", tool_arguments["arguments"]);
         if let Some(hit) = self.caches.prompt.get(&cache_key) {
             return Ok(Read::Ready(hit));

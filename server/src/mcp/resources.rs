@@ -12,7 +12,7 @@ use super::jsonrpc::{ErrorCode, RpcError};
 use crate::runtime::offerings::ResourceDef;
 
 /// The URI scheme of our resources.
-const SCHEME: &str = "ide-agents";
+pub const SCHEME: &str = "ide-agents";
 
 /// The plain URI, `ide-agents://repo/graph`.
 pub fn uri(def: &ResourceDef) -> String {

@@ -3,17 +3,15 @@
 //! `tools.rs` lists and calls tools, `reads.rs` serves resources and prompts, `facts.rs` answers
 //! `host-facts`, `session.rs` holds what the client negotiated.
 
-use std::collections::HashMap;
 use std::sync::Arc;
-use std::sync::atomic::AtomicU64;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Instant;
-
-use tokio::sync::mpsc;
 
 use super::rss::CachedRss;
 use super::session::Session;
 use crate::caches::HostCaches;
-use crate::host::ToolPolicy;
+use crate::host::policy::PolicyBook;
+use crate::runtime::registry::{Binding, Component, Descriptors, SharedRegistry};
 use crate::runtime::{Registry, Runtime};
 use crate::telemetry::Telemetry;
 
@@ -24,8 +22,15 @@ pub const DEFAULT_PAGE_SIZE: usize = 100;
 /// the server keeps serving.
 pub const DEFAULT_MAX_LINE_BYTES: usize = 16 << 20;
 
-/// Lines for the client; the transport writes them in order.
-pub type Outbox = mpsc::Sender<Vec<u8>>;
+/// Default call slots reserved for built-in components.
+pub const DEFAULT_BUILTIN_RESERVE: usize = 8;
+
+/// Default wait of `tools/list` for components described in the background: the time a
+/// well-behaved component needs to compile and describe; a slower one arrives later, announced
+/// with `notifications/tools/list_changed`.
+pub const DEFAULT_DISCOVERY_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
+pub use super::outbox::Outbox;
 
 /// Session settings.
 #[derive(Debug, Clone)]
@@ -36,6 +41,14 @@ pub struct ServerSettings {
     pub max_line_bytes: usize,
     /// Default limit of calls of one tool at once.
     pub max_calls_per_tool: usize,
+    /// Limit of calls of one component at once (all its tools together).
+    pub max_calls_per_component: usize,
+    /// Call slots only built-in components may use: extensions together hold at most the rest,
+    /// so health and the other built-ins always get a slot.
+    pub builtin_reserve: usize,
+    /// How long `tools/list` (and a call of a tool not registered yet) waits for components
+    /// still being described in the background.
+    pub discovery_wait: std::time::Duration,
     /// Whether the built-in components' structured output is checked against their output
     /// schemas (see [`VALIDATE_BUILTIN_OUTPUT`]). Other components' output always is.
     pub validate_builtin_output: bool,
@@ -55,6 +68,9 @@ impl Default for ServerSettings {
             page_size: DEFAULT_PAGE_SIZE,
             max_line_bytes: DEFAULT_MAX_LINE_BYTES,
             max_calls_per_tool: crate::runtime::limits::DEFAULT_MAX_CONCURRENT_CALLS_PER_TOOL,
+            max_calls_per_component: crate::runtime::registry::DEFAULT_MAX_CALLS_PER_COMPONENT,
+            builtin_reserve: DEFAULT_BUILTIN_RESERVE,
+            discovery_wait: DEFAULT_DISCOVERY_WAIT,
             validate_builtin_output: VALIDATE_BUILTIN_OUTPUT,
         }
     }
@@ -64,8 +80,9 @@ impl Default for ServerSettings {
 pub struct ServerParts {
     /// Session settings.
     pub settings: ServerSettings,
-    /// Per-tool permissions by tool name; tools not named get the default (nothing granted).
-    pub policies: HashMap<String, Arc<ToolPolicy>>,
+    /// Per-tool permissions by tool name, each bound to a component identity; tools not named
+    /// get nothing granted.
+    pub policies: PolicyBook,
     /// The span batcher.
     pub telemetry: Arc<Telemetry>,
     /// The host caches.
@@ -77,12 +94,18 @@ pub struct ServerParts {
 /// The server behind one MCP session.
 pub struct McpServer {
     pub(super) runtime: Runtime,
-    pub(super) registry: Registry,
+    pub(super) registry: SharedRegistry,
     pub(super) settings: ServerSettings,
-    pub(super) policies: HashMap<String, Arc<ToolPolicy>>,
-    pub(super) default_policy: Arc<ToolPolicy>,
-    /// One semaphore per tool (by registry index): its concurrency limit.
-    pub(super) tool_slots: Vec<tokio::sync::Semaphore>,
+    /// The slots extension components share (all but the built-in reserve).
+    pub(super) extension_slots: tokio::sync::Semaphore,
+    /// Components still being described in the background.
+    pub(super) discovering: AtomicUsize,
+    /// Woken when background discovery finishes.
+    pub(super) discovered: tokio::sync::Notify,
+    /// The client's outbox, for notifications no request asked for (list changes).
+    pub(super) client: std::sync::OnceLock<Outbox>,
+    /// Whether the client has been sent a tool list (only then is a change worth announcing).
+    pub(super) listed: std::sync::atomic::AtomicBool,
     pub(super) telemetry: Arc<Telemetry>,
     pub(super) caches: HostCaches,
     pub(super) ultra: bool,
@@ -95,21 +118,21 @@ pub struct McpServer {
 impl McpServer {
     /// A server over `registry`, running calls with `runtime`.
     pub fn new(runtime: Runtime, registry: Registry, parts: ServerParts) -> Self {
-        let tool_slots = registry
-            .tools()
-            .iter()
-            .map(|t| {
-                let limit = parts.policies.get(&t.spec.name).and_then(|p| p.max_concurrent_calls);
-                tokio::sync::Semaphore::new(limit.unwrap_or(parts.settings.max_calls_per_tool))
-            })
-            .collect();
+        let binding = Binding {
+            book: Arc::new(parts.policies),
+            max_calls_per_component: parts.settings.max_calls_per_component,
+            max_calls_per_tool: parts.settings.max_calls_per_tool,
+        };
+        let extension_slots = runtime.max_concurrent_calls().saturating_sub(parts.settings.builtin_reserve).max(1);
         Self {
-            tool_slots,
+            extension_slots: tokio::sync::Semaphore::new(extension_slots),
+            discovering: AtomicUsize::new(0),
+            discovered: tokio::sync::Notify::new(),
+            client: std::sync::OnceLock::new(),
+            listed: std::sync::atomic::AtomicBool::new(false),
             runtime,
-            registry,
+            registry: SharedRegistry::new(registry.rebind(binding)),
             settings: parts.settings,
-            policies: parts.policies,
-            default_policy: Arc::default(),
             telemetry: parts.telemetry,
             caches: parts.caches,
             ultra: parts.ultra,
@@ -125,8 +148,72 @@ impl McpServer {
         &self.settings
     }
 
-    /// The policy of the tool called `name` (nothing granted if the configuration names none).
-    pub(super) fn policy(&self, name: &str) -> &Arc<ToolPolicy> {
-        self.policies.get(name).unwrap_or(&self.default_policy)
+    /// The runtime that runs the calls.
+    pub fn runtime(&self) -> &Runtime {
+        &self.runtime
+    }
+
+    /// The current registry snapshot.
+    pub fn registry(&self) -> Arc<Registry> {
+        self.registry.current()
+    }
+
+    /// The outbox of the client, for notifications no request asked for; set once by the
+    /// transport.
+    pub fn attach_client(&self, out: Outbox) {
+        let _ = self.client.set(out);
+    }
+
+    /// Announces that `pending` components are being described in the background.
+    pub fn discovery_started(&self, pending: usize) {
+        self.discovering.fetch_add(pending, Ordering::SeqCst);
+    }
+
+    /// Adds a component described in the background (`None`: it failed), at its discovery
+    /// position `order`, and tells the client the lists changed if it has listed tools before.
+    pub fn discovered(&self, order: usize, described: Option<(Component, Descriptors)>) {
+        if let Some((component, descriptors)) = described {
+            let offers = !descriptors.offerings.resources.is_empty() || !descriptors.offerings.prompts.is_empty();
+            let before = self.registry().tools().len();
+            let now = self.registry.add(order, component, descriptors);
+            if now.tools().len() != before
+                && self.listed.load(Ordering::Relaxed)
+                && let Some(out) = self.client.get()
+            {
+                out.notify(super::jsonrpc::notification("notifications/tools/list_changed", &serde_json::json!({})));
+                if offers {
+                    out.notify(super::jsonrpc::notification(
+                        "notifications/resources/list_changed",
+                        &serde_json::json!({}),
+                    ));
+                    out.notify(super::jsonrpc::notification(
+                        "notifications/prompts/list_changed",
+                        &serde_json::json!({}),
+                    ));
+                }
+            }
+        }
+        if self.discovering.fetch_sub(1, Ordering::SeqCst) == 1 {
+            self.discovered.notify_waiters();
+        }
+    }
+
+    /// Waits (at most the discovery wait) until background discovery is done.
+    pub(super) async fn await_discovery(&self) {
+        let deadline = tokio::time::Instant::now() + self.settings.discovery_wait;
+        while self.discovering.load(Ordering::SeqCst) > 0 {
+            let notified = self.discovered.notified();
+            if self.discovering.load(Ordering::SeqCst) == 0 {
+                break;
+            }
+            if tokio::time::timeout_at(deadline, notified).await.is_err() {
+                break;
+            }
+        }
+    }
+
+    /// Whether components are still being described.
+    pub(super) fn discovery_pending(&self) -> bool {
+        self.discovering.load(Ordering::SeqCst) > 0
     }
 }

@@ -28,16 +28,15 @@ use serde_json::Value;
 use serde_json::value::RawValue;
 use tokio::io::unix::AsyncFd;
 use tokio::runtime::Handle;
-use tokio::sync::{Semaphore, mpsc, oneshot};
+use tokio::sync::{Semaphore, oneshot};
 
 use super::dispatch::{Action, Work};
 use super::jsonrpc::{self, ErrorCode, RpcError};
+use super::outbox::{self, MAX_QUEUED_NOTIFICATION_BYTES, OUTBOX_LINES, OutboxReceiver};
 use super::server::{McpServer, Outbox};
 
 /// Calls in flight at once before the reader stops reading stdin.
 pub const MAX_IN_FLIGHT: usize = 1024;
-/// Lines queued for the writer before senders wait.
-const OUTBOX_CAPACITY: usize = 4096;
 /// How long calls in flight may run on after SIGTERM or SIGINT before they are cancelled.
 pub const SIGNAL_GRACE: Duration = Duration::from_millis(500);
 /// Buffer size for stdin and stdout.
@@ -90,7 +89,8 @@ fn id_key(id: &str) -> String {
 
 /// Serves MCP on stdin/stdout until EOF or a termination signal.
 pub async fn serve(server: Arc<McpServer>) -> anyhow::Result<()> {
-    let (out, queue) = mpsc::channel::<Vec<u8>>(OUTBOX_CAPACITY);
+    let (out, queue) = outbox::outbox(OUTBOX_LINES, MAX_QUEUED_NOTIFICATION_BYTES);
+    server.attach_client(out.clone());
     let stdout_mode = StreamMode::of(std::io::stdout().as_fd(), "stdout");
     let writer = match &stdout_mode {
         StreamMode::Polled(fd) => {
@@ -240,7 +240,7 @@ enum Writer {
 }
 
 /// Writes queued lines to a polled stdout: everything queued at once goes out in one `write`.
-async fn write_polled(mut queue: mpsc::Receiver<Vec<u8>>, out: AsyncFd<std::fs::File>) {
+async fn write_polled(mut queue: OutboxReceiver, out: AsyncFd<std::fs::File>) {
     let mut lines = Vec::with_capacity(64);
     let mut batch = Vec::with_capacity(IO_BUFFER_BYTES);
     loop {
@@ -251,7 +251,7 @@ async fn write_polled(mut queue: mpsc::Receiver<Vec<u8>>, out: AsyncFd<std::fs::
         // this write: one system call, and one wake-up of the client, per burst.
         tokio::task::yield_now().await;
         while lines.len() < 1024
-            && let Ok(line) = queue.try_recv()
+            && let Some(line) = queue.try_recv()
         {
             lines.push(line);
         }
@@ -290,7 +290,7 @@ async fn write_all_polled(out: &AsyncFd<std::fs::File>, mut bytes: &[u8]) -> std
 
 /// Writes queued lines to stdout from a thread of its own (blocking I/O), flushing whenever the
 /// queue runs empty.
-fn write_loop(mut queue: mpsc::Receiver<Vec<u8>>) {
+fn write_loop(mut queue: OutboxReceiver) {
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::with_capacity(IO_BUFFER_BYTES, stdout.lock());
     while let Some(line) = queue.blocking_recv() {
@@ -298,9 +298,9 @@ fn write_loop(mut queue: mpsc::Receiver<Vec<u8>>) {
         let mut result = out.write_all(&line);
         while !stop && result.is_ok() {
             match queue.try_recv() {
-                Ok(line) if line.is_empty() => stop = true,
-                Ok(line) => result = out.write_all(&line),
-                Err(_) => break,
+                Some(line) if line.is_empty() => stop = true,
+                Some(line) => result = out.write_all(&line),
+                None => break,
             }
         }
         if let Err(e) = result.and_then(|()| out.flush()) {

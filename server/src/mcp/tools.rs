@@ -14,6 +14,7 @@ use serde_json::value::RawValue;
 use serde_json::{Value, json};
 
 use super::jsonrpc::{self, RpcError};
+use super::links;
 use super::protocol::{self, CallToolResult, OutputCheck};
 use super::request::CallRequest;
 use super::server::{McpServer, Outbox};
@@ -21,14 +22,14 @@ use crate::bindings::ToolError;
 use crate::bindings::ide_agents::tool::host_facts::{Facts, ServerCatalog};
 use crate::bindings::ide_agents::tool::log::Level;
 use crate::host::{CallEnv, ServerHooks};
-use crate::runtime::registry::{Component, RegisteredTool};
+use crate::runtime::registry::RegisteredTool;
 use crate::runtime::{CallFailure, CallLimits, CallOutcome, CallReport};
 use crate::telemetry::{ErrorCode, LoadKind, Phases, Span, Telemetry, ms, unix_ms};
 
 /// A validated tool call, ready to run: a `tools/call`, or the call behind a `resources/read` or
 /// `prompts/get`.
 pub struct PreparedCall {
-    pub(super) tool: usize,
+    pub(super) tool: Arc<RegisteredTool>,
     pub(super) arguments: Result<String, String>,
     pub(super) progress_token: Option<Value>,
     /// The MCP method it answers (for its span).
@@ -40,7 +41,9 @@ impl McpServer {
     /// of each tool. (Building a JSON tree per request deep-copied every schema; 21 lists of 30
     /// tools left ~1 MB of freed heap resident.)
     pub fn list_tools(&self, cursor: Option<&str>) -> Result<String, RpcError> {
-        let tools = self.registry.tools();
+        self.listed.store(true, std::sync::atomic::Ordering::Relaxed);
+        let registry = self.registry();
+        let tools = registry.tools();
         let start = match cursor {
             None => 0,
             Some(c) => c
@@ -61,13 +64,13 @@ impl McpServer {
     /// Checks a `tools/call` request. An unknown tool is a protocol error (-32602); bad
     /// arguments are kept for the call to answer as an `isError` result.
     pub fn prepare_call(&self, request: CallRequest<'_>) -> Result<PreparedCall, RpcError> {
-        let tool = self
-            .registry
-            .tools()
+        let registry = self.registry();
+        let tools = registry.tools();
+        let tool = tools
             .binary_search_by(|t| t.spec.name.as_str().cmp(&request.name))
             .map_err(|_| RpcError::invalid_params(format!("unknown tool: {}", request.name)))?;
         Ok(PreparedCall {
-            tool,
+            tool: tools[tool].clone(),
             arguments: request.arguments,
             progress_token: request.progress_token,
             method: "tools/call",
@@ -82,11 +85,12 @@ impl McpServer {
         arguments: &Value,
         method: &'static str,
     ) -> Result<PreparedCall, RpcError> {
-        let index = self
-            .registry
-            .tool_index(tool)
+        let tool = self
+            .registry()
+            .tool(tool)
+            .cloned()
             .ok_or_else(|| RpcError::internal(format!("the tool {tool} is not registered")))?;
-        Ok(PreparedCall { tool: index, arguments: Ok(arguments.to_string()), progress_token: None, method })
+        Ok(PreparedCall { tool, arguments: Ok(arguments.to_string()), progress_token: None, method })
     }
 
     /// Runs a prepared call and returns its `CallToolResult`; records its span (also when the
@@ -109,8 +113,8 @@ impl McpServer {
     ) -> (CallToolResult, Option<ErrorCode>) {
         let (started, timestamp_ms) = (Instant::now(), unix_ms());
         self.calls_served.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let tool = &self.registry.tools()[call.tool];
-        let component = self.registry.component_of(tool);
+        let tool = &call.tool;
+        let component = &*tool.component;
         let mut cancelled = CancelledSpan {
             telemetry: &self.telemetry,
             tool: &tool.name,
@@ -120,21 +124,27 @@ impl McpServer {
             armed: true,
         };
         let check_output = self.settings.validate_builtin_output || !component.source.is_builtin();
-        let setup = if tool.validators_ready() {
-            None
-        } else {
-            Some(self.first_call_setup(call.tool, component, check_output).await)
-        };
+        let setup =
+            if tool.validators_ready() { None } else { Some(self.first_call_setup(tool.clone(), check_output).await) };
         let (result, error_code, report) = match call.arguments {
             Err(message) => (protocol::error_result(message), Some(ErrorCode::InvalidArguments), CallReport::default()),
-            Ok(arguments) if let Err(e) = check_arguments(tool, &arguments) => (
-                protocol::error_result(format!("invalid arguments for `{}`: {e}", tool.spec.name)),
-                Some(ErrorCode::InvalidArguments),
-                CallReport::default(),
-            ),
-            Ok(arguments) => {
-                self.run_guest(call.tool, component, &arguments, call.progress_token, out, setup, check_output).await
-            }
+            Ok(arguments) => match check_arguments(tool, arguments, self.call_timeout(tool)).await {
+                Err(e) => (
+                    protocol::error_result(format!("invalid arguments for `{}`: {e}", tool.spec.name)),
+                    Some(ErrorCode::InvalidArguments),
+                    CallReport::default(),
+                ),
+                Ok(arguments) => {
+                    let call = GuestCall {
+                        tool,
+                        arguments: &arguments,
+                        progress_token: call.progress_token,
+                        setup,
+                        check_output,
+                    };
+                    self.run_guest(call, out).await
+                }
+            },
         };
         cancelled.armed = false;
         self.telemetry.record(Span {
@@ -157,37 +167,41 @@ impl McpServer {
     }
 
     /// The guest part of a call with valid arguments: limits from the tool's policy, its
-    /// concurrency slot, the runtime call, and the outcome shaped into a result.
-    #[expect(clippy::too_many_arguments, reason = "the parts of one call, passed once from `execute`")]
+    /// concurrency slots (the tool's, its component's, and for extensions the share outside the
+    /// built-in reserve), the runtime call, and the outcome shaped into a result.
     async fn run_guest(
         self: &Arc<Self>,
-        index: usize,
-        component: &Component,
-        arguments: &str,
-        progress_token: Option<Value>,
+        call: GuestCall<'_>,
         out: Outbox,
-        setup: Option<Duration>,
-        check_output: bool,
     ) -> (CallToolResult, Option<ErrorCode>, CallReport) {
-        let tool = &self.registry.tools()[index];
-        let policy = self.policy(&tool.spec.name).clone();
+        let tool = call.tool;
+        let component = &*tool.component;
+        let policy = tool.policy.clone();
         let defaults = self.runtime.default_limits();
         let limits = CallLimits {
             timeout: policy.call_timeout.unwrap_or(defaults.timeout),
             memory: policy.memory_limit.unwrap_or(defaults.memory),
             max_output_bytes: policy.max_output_bytes.unwrap_or(defaults.max_output_bytes),
         };
-        let (_slot, waited) = crate::runtime::acquire_timed(&self.tool_slots[index]).await;
+        let (_tool_slot, waited_tool) = crate::runtime::acquire_timed(&tool.own_slots).await;
+        let (_component_slot, waited_component) = crate::runtime::acquire_timed(&tool.component_slots).await;
+        let (_extension_slot, waited_share) = if component.source.is_builtin() {
+            (None, Duration::ZERO)
+        } else {
+            let (slot, waited) = crate::runtime::acquire_timed(&self.extension_slots).await;
+            (Some(slot), waited)
+        };
         let env = CallEnv {
             tool: tool.name.clone(),
-            progress_token,
+            component: component.label.clone(),
+            progress_token: call.progress_token,
             hooks: Arc::new(CallHooks { server: self.clone(), out }),
             services: self.runtime.services().clone(),
-            policy,
+            policy: policy.clone(),
         };
-        let (outcome, mut report) = self.runtime.call(component, tool, arguments, env, limits).await;
-        report.queued += waited;
-        if let Some(setup) = setup {
+        let (outcome, mut report) = self.runtime.call(component, tool, call.arguments, env, limits).await;
+        report.queued += waited_tool + waited_component + waited_share;
+        if let Some(setup) = call.setup {
             // The component was loaded during the first-call setup: count it as this call's load.
             report.load += setup;
             if report.load_kind == LoadKind::Warm {
@@ -198,37 +212,60 @@ impl McpServer {
             tracing::warn!(tool = %tool.name, "{failure}");
         }
         let code = error_code(&outcome);
-        let output_check =
-            if check_output { OutputCheck::Validate(tool.validators()) } else { OutputCheck::TrustSchema };
-        let result = protocol::call_result(&tool.spec, output_check, outcome);
+        let shaped = if structured_len(&outcome) > OFFLOAD_BYTES {
+            // Large output: validated on the blocking pool, within what is left of the call's time.
+            let (tool, check) = (tool.clone(), call.check_output);
+            let left = limits.timeout.saturating_sub(report.execute + report.instantiate);
+            let shaping = tokio::task::spawn_blocking(move || shape(&tool, &policy, check, outcome, limits));
+            match tokio::time::timeout(left, shaping).await {
+                Ok(Ok(shaped)) => shaped,
+                Ok(Err(e)) => Err((format!("checking the output failed: {e}"), ErrorCode::InvalidOutput)),
+                Err(_) => Err((
+                    format!("checking the output of `{}` ran past the call's time limit", call.tool.name),
+                    ErrorCode::Timeout,
+                )),
+            }
+        } else {
+            shape(tool, &policy, call.check_output, outcome, limits)
+        };
+        let result = match shaped {
+            Ok(result) => result,
+            Err((message, code)) => return (protocol::error_result(message), Some(code), report),
+        };
         let code = code.or_else(|| result.is_error().then_some(ErrorCode::InvalidOutput));
         (result, code, report)
+    }
+
+    /// The time limit of `tool`'s calls.
+    fn call_timeout(&self, tool: &RegisteredTool) -> Duration {
+        tool.policy.call_timeout.unwrap_or(self.runtime.default_limits().timeout)
     }
 
     /// The first call of a tool compiles its JSON Schema validators (the output one only if the
     /// output will be checked) on a blocking thread while its component loads, so the two costs
     /// overlap instead of adding up. A load error is left for the call to report.
     /// Returns how long it took.
-    async fn first_call_setup(self: &Arc<Self>, index: usize, component: &Component, check_output: bool) -> Duration {
+    async fn first_call_setup(self: &Arc<Self>, tool: Arc<RegisteredTool>, check_output: bool) -> Duration {
         let started = Instant::now();
-        let server = self.clone();
+        let compiling = tool.clone();
         let compile = tokio::task::spawn_blocking(move || {
             let started = Instant::now();
-            let tool = &server.registry.tools()[index];
-            let validators = tool.validators();
-            if check_output {
-                validators.compile_output(&tool.spec);
+            if let Ok(validators) = compiling.validators()
+                && check_output
+            {
+                let _ = validators.compile_output(&compiling.spec);
             }
             started.elapsed()
         });
         let load = async {
             let started = Instant::now();
-            let _ = self.runtime.load(component).await;
+            // Bounded like the call: a component still compiling is reported by the call itself.
+            let _ = tokio::time::timeout(self.call_timeout(&tool), self.runtime.load(&tool.component)).await;
             started.elapsed()
         };
         let (compiled, loaded) = tokio::join!(compile, load);
         tracing::debug!(
-            tool = %self.registry.tools()[index].name,
+            tool = %tool.name,
             validators_us = compiled.map_or(0, |d| d.as_micros() as u64),
             load_us = loaded.as_micros() as u64,
             "first call set up"
@@ -237,10 +274,74 @@ impl McpServer {
     }
 }
 
-/// Checks arguments (a JSON object as text) against the tool's input schema.
-fn check_arguments(tool: &RegisteredTool, arguments: &str) -> Result<(), String> {
+/// Arguments or structured output larger than this are parsed and validated on the blocking
+/// pool, within the call's time limit, instead of on an async worker (where a slow validation
+/// would stall every call sharing that worker). Smaller ones take microseconds: a hand-off would
+/// cost more than the check.
+pub const OFFLOAD_BYTES: usize = 64 << 10;
+
+/// Checks arguments (a JSON object as text) against the tool's input schema: inline when small,
+/// else on the blocking pool within `timeout`.
+async fn check_arguments(tool: &Arc<RegisteredTool>, arguments: String, timeout: Duration) -> Result<String, String> {
+    if arguments.len() <= OFFLOAD_BYTES {
+        return check_arguments_now(tool, &arguments).map(|()| arguments);
+    }
+    let tool = tool.clone();
+    let checking = tokio::task::spawn_blocking(move || check_arguments_now(&tool, &arguments).map(|()| arguments));
+    match tokio::time::timeout(timeout, checking).await {
+        Ok(Ok(checked)) => checked,
+        Ok(Err(e)) => Err(format!("checking them failed: {e}")),
+        Err(_) => Err(format!("checking them took longer than the call's time limit of {} ms", timeout.as_millis())),
+    }
+}
+
+fn check_arguments_now(tool: &RegisteredTool, arguments: &str) -> Result<(), String> {
     let value: Value = serde_json::from_str(arguments).map_err(|e| format!("not valid JSON: {e}"))?;
-    tool.validators().check_input(&value)
+    tool.validators().map_err(|e| format!("the tool cannot be checked: {e}"))?.check_input(&value)
+}
+
+/// Bytes of a guest answer's structured output and text (what output checking reads).
+fn structured_len(outcome: &CallOutcome) -> usize {
+    match outcome {
+        Ok(Ok(result)) => result.structured.as_ref().map_or(0, String::len) + result.content.len() * 16,
+        _ => 0,
+    }
+}
+
+/// The outcome as a `CallToolResult`, or why it may not be sent: resource links the tool may not
+/// produce, or a result larger (as sent: escaped and framed) than its limit.
+fn shape(
+    tool: &RegisteredTool,
+    policy: &crate::host::ToolPolicy,
+    check_output: bool,
+    outcome: CallOutcome,
+    limits: CallLimits,
+) -> Result<CallToolResult, (String, ErrorCode)> {
+    if let Ok(Ok(result)) = &outcome {
+        links::check(result, policy).map_err(|e| (format!("`{}` {e}", tool.name), ErrorCode::InvalidOutput))?;
+    }
+    let output_check = match (check_output, tool.validators()) {
+        (false, _) => OutputCheck::TrustSchema,
+        (true, Ok(validators)) => OutputCheck::Validate(validators),
+        (true, Err(e)) => return Err((format!("`{}` cannot be checked: {e}", tool.name), ErrorCode::InvalidOutput)),
+    };
+    let result = protocol::call_result(&tool.spec, output_check, outcome);
+    let size = result.json_len_hint();
+    if !result.is_error() && size > limits.max_output_bytes {
+        let failure = CallFailure::OutputTooLarge { tool: tool.name.to_string(), size, limit: limits.max_output_bytes };
+        return Err((failure.to_string(), ErrorCode::OutputTooLarge));
+    }
+    Ok(result)
+}
+
+/// The parts of one guest call, passed from `execute` to `run_guest`.
+struct GuestCall<'a> {
+    tool: &'a Arc<RegisteredTool>,
+    arguments: &'a str,
+    progress_token: Option<Value>,
+    /// How long the first-call setup took, if this call did it.
+    setup: Option<Duration>,
+    check_output: bool,
 }
 
 /// The span error code of an outcome (`None` when the guest answered without error).
@@ -293,8 +394,8 @@ struct CallHooks {
 
 impl CallHooks {
     fn send(&self, line: Vec<u8>) {
-        if self.out.try_send(line).is_err() {
-            tracing::debug!("client is not reading; dropped a notification");
+        if !self.out.notify(line) {
+            tracing::debug!("client is not reading fast enough; dropped a notification");
         }
     }
 }
@@ -306,6 +407,10 @@ impl ServerHooks for CallHooks {
 
     fn catalog(&self) -> ServerCatalog {
         self.server.catalog()
+    }
+
+    fn wants_log(&self, level: Level) -> bool {
+        self.server.session.forwarded_level(level).is_some()
     }
 
     fn log_to_client(&self, tool: &str, level: Level, message: &str) {
@@ -351,7 +456,7 @@ mod tests {
         let (server, rt, _dir) = server_with_builtins();
         let params = request(r#"{"name":"ide_agents_health","arguments":{}}"#);
         let call = server.prepare_call(parse_call_params(Some(&params)).unwrap()).unwrap();
-        let (out, _rx) = tokio::sync::mpsc::channel(8);
+        let (out, _rx) = crate::mcp::outbox::outbox(8, 1 << 20);
         let (result, code) = rt.block_on(server.execute(call, out));
         assert_eq!(code, None, "{:?}", result.first_text());
         let report: Value = serde_json::from_str(result.structured().unwrap().get()).unwrap();
@@ -363,7 +468,7 @@ mod tests {
     #[test]
     fn arguments_that_break_the_schema_are_an_error_result_not_a_protocol_error() {
         let (server, rt, _dir) = server_with_builtins();
-        let (out, _rx) = tokio::sync::mpsc::channel(8);
+        let (out, _rx) = crate::mcp::outbox::outbox(8, 1 << 20);
         for (arguments, expected) in [(r#"{"unexpected":1}"#, "invalid arguments"), ("[1]", "must be a JSON object")] {
             let params = request(&format!(r#"{{"name":"ide_agents_health","arguments":{arguments}}}"#));
             let call = server.prepare_call(parse_call_params(Some(&params)).unwrap()).unwrap();
@@ -379,7 +484,7 @@ mod tests {
         let (server, rt, _dir) = server_with_builtins();
         let params = request(r#"{"name":"ide_agents_health"}"#);
         let call = server.prepare_call(parse_call_params(Some(&params)).unwrap()).unwrap();
-        let (out, _rx) = tokio::sync::mpsc::channel(8);
+        let (out, _rx) = crate::mcp::outbox::outbox(8, 1 << 20);
         rt.block_on(async {
             let mut future = Box::pin(server.execute(call, out));
             // Poll once (the call starts), then drop it as a cancellation would.

@@ -2,6 +2,8 @@
 //!
 //! ```text
 //! <cache-dir>/descriptors/<component-sha256>.json        what `describe` returned, validated
+//! <cache-dir>/descriptors/<component-sha256>.failed.json why it could not be used, and under
+//!                                                        which engine and budgets
 //! <cache-dir>/aot/<component-sha256>-<engine-key>.cwasm  compiled code + SHA-256 footer
 //! ```
 //!
@@ -15,8 +17,9 @@ use sha2::{Digest, Sha256};
 
 use super::registry::Descriptors;
 
-/// Version of the descriptor file format; bump when [`Descriptors`] changes shape (2: offerings).
-const DESCRIPTOR_FORMAT: u32 = 2;
+/// Version of the descriptor file format; bump when [`Descriptors`] changes shape or what is
+/// checked before they are stored (2: offerings; 3: registration caps, schemas fail closed).
+const DESCRIPTOR_FORMAT: u32 = 3;
 const FOOTER_LEN: usize = 32;
 /// Read size when checking an artifact: few system calls, and a buffer that stays in cache.
 const HASH_BUFFER_BYTES: usize = 64 << 10;
@@ -32,6 +35,13 @@ struct DescriptorFile {
     format: u32,
     #[serde(flatten)]
     descriptors: Descriptors,
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct FailureFile {
+    format: u32,
+    key: String,
+    reason: String,
 }
 
 impl Cache {
@@ -75,6 +85,25 @@ impl Cache {
         let file = DescriptorFile { format: DESCRIPTOR_FORMAT, descriptors: descriptors.clone() };
         let bytes = serde_json::to_vec_pretty(&file).map_err(std::io::Error::other)?;
         write_atomically(&self.descriptor_path(component_sha), &bytes)
+    }
+
+    /// Where the failure of a component is remembered.
+    pub fn failure_path(&self, component_sha: &str) -> PathBuf {
+        self.root.join("descriptors").join(format!("{component_sha}.failed.json"))
+    }
+
+    /// Why the component failed before, if it failed under the same `key` (engine and budgets).
+    pub fn read_failure(&self, component_sha: &str, key: &str) -> Option<String> {
+        let bytes = std::fs::read(self.failure_path(component_sha)).ok()?;
+        let file: FailureFile = serde_json::from_slice(&bytes).ok()?;
+        (file.format == DESCRIPTOR_FORMAT && file.key == key).then_some(file.reason)
+    }
+
+    /// Remembers that the component failed, and why.
+    pub fn write_failure(&self, component_sha: &str, key: &str, reason: &str) -> std::io::Result<()> {
+        let file = FailureFile { format: DESCRIPTOR_FORMAT, key: key.to_owned(), reason: reason.to_owned() };
+        let bytes = serde_json::to_vec_pretty(&file).map_err(std::io::Error::other)?;
+        write_atomically(&self.failure_path(component_sha), &bytes)
     }
 
     /// Whether the compiled artifact at `path` is present and intact (its SHA-256 footer matches
@@ -172,6 +201,17 @@ mod tests {
         let cache = Cache::open(dir.path().to_path_buf()).unwrap();
         assert!(cache.read_descriptors("abc").is_none());
         std::fs::write(dir.path().join("descriptors/abc.json"), b"{not json").unwrap();
+        assert!(cache.read_descriptors("abc").is_none());
+    }
+
+    #[test]
+    fn failures_are_remembered_per_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::open(dir.path().to_path_buf()).unwrap();
+        assert!(cache.read_failure("abc", "k1").is_none());
+        cache.write_failure("abc", "k1", "describe looped").unwrap();
+        assert_eq!(cache.read_failure("abc", "k1").as_deref(), Some("describe looped"));
+        assert!(cache.read_failure("abc", "k2").is_none(), "another budget tries again");
         assert!(cache.read_descriptors("abc").is_none());
     }
 }

@@ -1,7 +1,13 @@
-//! Startup discovery: for each component, its tools come from the descriptors embedded at build
-//! time (built-ins), or from the descriptor cache when the component's SHA-256 is known (nothing
-//! is compiled either way), or else from compiling it once and calling its `describe` export
-//! (the AOT artifact and the descriptors are stored for next time).
+//! Startup discovery. Nothing here runs guest code before the server serves:
+//!
+//! - built-ins: their descriptors are embedded at build time;
+//! - other components: from the descriptor cache when the component's SHA-256 is known, or a
+//!   remembered failure (cached by digest like a success, so a bad component costs one attempt,
+//!   not one per start);
+//! - the rest are [`Pending`]: described afterwards ([`Runtime::describe_pending`], in the
+//!   background while the server serves), compiled within the compile budget, with `describe`
+//!   run under a tight budget of its own ([`Runtime::describe_limits`]); what they declare is
+//!   checked against the registration caps (`spec.rs`) and their schemas must compile.
 //!
 //! A component that cannot be read, compiled, linked or described is reported on stderr with its
 //! path and the reason; every other component keeps working.
@@ -13,66 +19,149 @@ use anyhow::Context;
 use super::Runtime;
 use super::offerings::Offerings;
 use super::registry::{Component, ComponentSource, Descriptors, Registry, component_hash};
-use super::spec::ToolSpec;
+use super::spec::{self, ToolSpec, Validators};
 use crate::bindings::Tool;
 use crate::bindings::offerings::GuestIndices as OfferingsIndices;
 use crate::host::{CallEnv, Detached};
 
+/// A component whose descriptors are not known yet: it must be compiled and described.
+#[derive(Debug)]
+pub struct Pending {
+    /// Its position in discovery order.
+    pub order: usize,
+    /// Where it comes from.
+    pub source: ComponentSource,
+    /// Hex SHA-256 of its bytes.
+    pub sha256: String,
+}
+
 impl Runtime {
-    /// Builds the registry from `sources`, skipping (and reporting) unusable components.
+    /// Builds the registry from `sources`, describing every component first (waiting for each):
+    /// for tests, benchmarks and tools that need the whole registry at once.
     pub async fn discover(&self, sources: Vec<ComponentSource>) -> Registry {
-        let mut registry = Registry::default();
-        for source in sources {
-            match self.describe(&source).await {
-                Ok((sha256, descriptors)) => registry.add(Component::new(source, sha256), descriptors),
-                Err(e) => tracing::error!(component = %source.label(), "skipping component: {e:#}"),
+        let (mut registry, pending) = self.discover_known(sources);
+        for p in pending {
+            let order = p.order;
+            if let Some((component, descriptors)) = self.describe_pending(p).await {
+                registry.insert(order, component, descriptors);
             }
         }
         registry
     }
 
-    /// What `source` declares (tools and offerings), and its SHA-256.
-    pub async fn describe(&self, source: &ComponentSource) -> anyhow::Result<(String, Descriptors)> {
-        let label = source.label();
-        if let ComponentSource::Builtin(b) = source
-            && let Some(json) = b.descriptors
-        {
-            match serde_json::from_str::<Descriptors>(json) {
-                Ok(descriptors) => return Ok((b.sha256.to_owned(), descriptors)),
-                // A build with stale files (see `builtin_descriptors_are_current`): describe it.
-                Err(e) => tracing::error!(component = %label, "embedded descriptors unusable, describing it: {e}"),
+    /// The registry of every component whose descriptors are known without running guest code,
+    /// and the components still to describe. Unusable components are reported and skipped.
+    pub fn discover_known(&self, sources: Vec<ComponentSource>) -> (Registry, Vec<Pending>) {
+        let mut registry = Registry::default();
+        let mut pending = Vec::new();
+        for (order, source) in sources.into_iter().enumerate() {
+            match self.known(&source) {
+                Ok(Known::Described(sha256, descriptors)) => {
+                    registry.insert(order, Component::new(source, sha256), descriptors);
+                }
+                Ok(Known::Pending(sha256)) => pending.push(Pending { order, source, sha256 }),
+                Err(e) => tracing::error!(component = %source.label(), "skipping component: {e:#}"),
             }
         }
+        (registry, pending)
+    }
+
+    /// What is known of `source` without running it.
+    fn known(&self, source: &ComponentSource) -> anyhow::Result<Known> {
+        let label = source.label();
+        if let ComponentSource::Builtin(b) = source {
+            match b.descriptors.map(serde_json::from_str::<Descriptors>) {
+                Some(Ok(descriptors)) => return Ok(Known::Described(b.sha256.to_owned(), descriptors)),
+                // A build with stale files (see `builtin_descriptors_are_current`): describe it.
+                Some(Err(e)) => {
+                    tracing::error!(component = %label, "embedded descriptors unusable, describing it: {e}");
+                }
+                None => {}
+            }
+            return Ok(Known::Pending(b.sha256.to_owned()));
+        }
+        let ComponentSource::File(path) = source else { unreachable!("built-ins are handled above") };
+        let max = self.settings.compile.max_component_bytes;
+        let size = std::fs::metadata(path).with_context(|| format!("cannot read {label}"))?.len();
+        anyhow::ensure!(
+            size <= max as u64,
+            "the component is {size} bytes, more than the limit of {max} bytes (limits.max_component_mib)"
+        );
         let bytes = source.read().with_context(|| format!("cannot read {label}"))?;
-        let sha256 = match source {
-            ComponentSource::Builtin(b) => b.sha256.to_owned(),
-            ComponentSource::File(_) => component_hash(&bytes),
-        };
-        if let Some(descriptors) = self.cache.as_ref().and_then(|c| c.read_descriptors(&sha256)) {
-            tracing::debug!(component = %label, tools = descriptors.tools.len(), "descriptors from cache");
-            return Ok((sha256, descriptors));
+        let sha256 = component_hash(&bytes);
+        if let Some(cache) = &self.cache {
+            if let Some(descriptors) = cache.read_descriptors(&sha256) {
+                tracing::debug!(component = %label, tools = descriptors.tools.len(), "descriptors from cache");
+                return Ok(Known::Described(sha256, descriptors));
+            }
+            if let Some(reason) = cache.read_failure(&sha256, &self.failure_key()) {
+                anyhow::bail!(
+                    "{reason} (remembered from an earlier start for this exact file; replace the file, or delete {}, to try again)",
+                    cache.failure_path(&sha256).display()
+                );
+            }
         }
-        let descriptors = self.describe_compiled(&sha256, source, &bytes).await?;
-        if let Some(cache) = &self.cache
-            && let Err(e) = cache.write_descriptors(&sha256, &descriptors)
-        {
-            tracing::warn!(component = %label, "cannot store descriptors: {e}");
+        Ok(Known::Pending(sha256))
+    }
+
+    /// Compiles and describes a pending component; stores the result, or the failure, in the
+    /// cache by its digest. `None` (reported on stderr) if it is unusable.
+    pub async fn describe_pending(&self, pending: Pending) -> Option<(Component, Descriptors)> {
+        let Pending { source, sha256, .. } = pending;
+        let label = source.label();
+        match self.describe_compiled(&sha256, &source, None).await {
+            Ok(descriptors) => {
+                if let Some(cache) = &self.cache
+                    && let Err(e) = cache.write_descriptors(&sha256, &descriptors)
+                {
+                    tracing::warn!(component = %label, "cannot store descriptors: {e}");
+                }
+                tracing::info!(component = %label, tools = descriptors.tools.len(), "described component");
+                Some((Component::new(source, sha256), descriptors))
+            }
+            Err(e) => {
+                let reason = format!("{e:#}");
+                tracing::error!(component = %label, "skipping component: {reason}");
+                if !source.is_builtin()
+                    && let Some(cache) = &self.cache
+                    && let Err(e) = cache.write_failure(&sha256, &self.failure_key(), &reason)
+                {
+                    tracing::warn!(component = %label, "cannot remember the failure: {e}");
+                }
+                None
+            }
         }
-        Ok((sha256, descriptors))
+    }
+
+    /// What a remembered failure depends on besides the component: the engine and the budgets
+    /// (a failure under a smaller budget is tried again under a larger one).
+    fn failure_key(&self) -> String {
+        let s = &self.settings;
+        format!(
+            "{}-{}-{}-{}-{}-{}",
+            self.engine_key,
+            s.describe_timeout.as_millis(),
+            s.describe_memory,
+            s.compile.timeout.as_millis(),
+            s.compile.memory,
+            spec::CAPS_VERSION,
+        )
     }
 
     /// Compiles (or loads from the AOT cache) the component and calls its `tools.describe`, and
-    /// its `offerings.describe` when it exports that interface.
+    /// its `offerings.describe` when it exports that interface, within the describe budget; then
+    /// checks what it declared.
     pub async fn describe_compiled(
         &self,
         sha256: &str,
         source: &ComponentSource,
-        bytes: &[u8],
+        bytes: Option<&[u8]>,
     ) -> anyhow::Result<Descriptors> {
         let label = source.label();
-        let (pre, _) = self.prepare(sha256, source, Some(bytes)).await?;
+        let (pre, _) = self.prepare(sha256, source, bytes).await?;
         let env = CallEnv {
             tool: label.as_str().into(),
+            component: label.as_str().into(),
             progress_token: None,
             hooks: Arc::new(Detached),
             services: self.services.clone(),
@@ -81,7 +170,7 @@ impl Runtime {
         // Components of the plain `tool` world do not export `offerings`.
         let offerings = OfferingsIndices::new(pre.instance_pre()).ok();
         let (described, _) = self
-            .guarded(&label, env, self.default_limits(), async |store| {
+            .guarded(&label, env, self.describe_limits(), async |store| {
                 let instance = pre.instance_pre().instantiate_async(&mut *store).await?;
                 let tools =
                     Tool::new(&mut *store, &instance)?.ide_agents_tool_tools().call_describe(&mut *store).await?;
@@ -92,13 +181,20 @@ impl Runtime {
                 Ok((tools, catalog))
             })
             .await;
-        let (tools, catalog) = described.context("`describe` failed")?;
-        let specs: Vec<ToolSpec> = tools
-            .into_iter()
-            .filter_map(|d| {
-                ToolSpec::try_from(d).inspect_err(|e| tracing::error!(component = %label, "rejecting tool: {e}")).ok()
-            })
-            .collect();
+        let (tools, catalog) = described.map_err(|e| anyhow::anyhow!("`describe` failed: {e}"))?;
+        spec::check_caps(&tools).map_err(|e| anyhow::anyhow!("refused: {e}"))?;
+        let mut specs = Vec::new();
+        for descriptor in tools {
+            let name = descriptor.name.clone();
+            match ToolSpec::try_from(descriptor) {
+                // Schemas fail closed: a tool whose schemas do not compile is not registered.
+                Ok(spec) => match validate_schemas(&spec).await {
+                    Ok(()) => specs.push(spec),
+                    Err(e) => tracing::error!(component = %label, tool = %name, "refusing tool: {e}"),
+                },
+                Err(e) => tracing::error!(component = %label, "refusing tool: {e}"),
+            }
+        }
         anyhow::ensure!(!specs.is_empty(), "the component describes no valid tools");
         let offerings = match catalog {
             Some(catalog) => {
@@ -107,6 +203,28 @@ impl Runtime {
             None => Offerings::default(),
         };
         Ok(Descriptors { tools: specs, offerings })
+    }
+}
+
+/// What discovery knows of a component without running it.
+enum Known {
+    /// Its digest and descriptors.
+    Described(String, Descriptors),
+    /// Its digest; it must be described.
+    Pending(String),
+}
+
+/// Compiles `spec`'s schemas on the blocking pool (host CPU spent for the component stays off
+/// the async workers), bounded in time.
+async fn validate_schemas(spec: &ToolSpec) -> Result<(), String> {
+    let owned = spec.clone();
+    let compiling = tokio::task::spawn_blocking(move || Validators::check(&owned));
+    match tokio::time::timeout(spec::SCHEMA_COMPILE_TIMEOUT, compiling).await {
+        Ok(Ok(result)) => result,
+        Ok(Err(e)) => Err(format!("schema compilation failed: {e}")),
+        Err(_) => {
+            Err(format!("its schemas took longer than {} ms to compile", spec::SCHEMA_COMPILE_TIMEOUT.as_millis()))
+        }
     }
 }
 
@@ -127,7 +245,7 @@ mod tests {
         let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
         let services = Arc::new(HostServices {
             http: HttpClient::new(HttpSettings::default(), Default::default()).unwrap(),
-            guest_cache: GuestCache::new(1 << 20, 1 << 16, std::time::Duration::from_secs(60)),
+            guest_cache: GuestCache::new(1 << 20, 1 << 20, 1 << 16, std::time::Duration::from_secs(60)),
         });
         let runtime =
             Runtime::new(RuntimeSettings { cache_dir: None, ..RuntimeSettings::default() }, services).unwrap();
@@ -136,7 +254,8 @@ mod tests {
         let mut stale = Vec::new();
         for builtin in BUILTIN_COMPONENTS {
             let source = ComponentSource::Builtin(builtin);
-            let described = rt.block_on(runtime.describe_compiled(builtin.sha256, &source, builtin.bytes)).unwrap();
+            let described =
+                rt.block_on(runtime.describe_compiled(builtin.sha256, &source, Some(builtin.bytes))).unwrap();
             let text = serde_json::to_string_pretty(&described).unwrap() + "\n";
             let embedded: Option<Descriptors> = builtin.descriptors.and_then(|j| serde_json::from_str(j).ok());
             if embedded.as_ref() != Some(&described) {

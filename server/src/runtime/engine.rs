@@ -48,16 +48,27 @@ pub fn build(settings: EngineSettings) -> anyhow::Result<Engine> {
         // Linux 6.7+: reset only the pages a call dirtied (falls back to memset + madvise).
         .pagemap_scan(Enabled::Auto);
 
-    let mut config = Config::new();
-    config
-        .allocation_strategy(InstanceAllocationStrategy::Pooling(pool))
-        .epoch_interruption(true)
-        .concurrency_support(false)
-        .cranelift_opt_level(OptLevel::Speed);
+    let mut config = compiler_config();
+    config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
     if std::env::var_os(PERFMAP_ENV).is_some() {
         config.profiler(wasmtime::ProfilingStrategy::PerfMap);
     }
     Engine::new(&config).map_err(anyhow::Error::from)
+}
+
+/// What decides the code the engine generates (and so its artifacts): shared by the serving
+/// engine and the compiler process's.
+fn compiler_config() -> Config {
+    let mut config = Config::new();
+    config.epoch_interruption(true).concurrency_support(false).cranelift_opt_level(OptLevel::Speed);
+    config
+}
+
+/// An engine that only compiles (no instance pool), producing the same artifacts as
+/// [`build`]'s (the pool's sizes are not part of what is compiled): the compiler process's
+/// (`compile.rs`).
+pub fn compiler_only() -> anyhow::Result<Engine> {
+    Engine::new(&compiler_config()).map_err(anyhow::Error::from)
 }
 
 /// A short hex key for artifacts compiled by `engine`: changes with the wasmtime version, the

@@ -137,7 +137,20 @@ impl Runtime {
         // A loaded component (the common case) is not timed: a clock read is a measurable part
         // of a call.
         let started = (!was_loaded).then(Instant::now);
-        let loaded = self.load(component).await;
+        let loaded = if was_loaded {
+            self.load(component).await
+        } else {
+            // Compiling counts against the first call's time limit; the compile itself goes on
+            // (within its own budget) for the calls after this one.
+            tokio::time::timeout(limits.timeout, self.load(component)).await.unwrap_or_else(|_| {
+                Err(anyhow::anyhow!(
+                    "it was still being compiled when the call's time limit of {} ms ran out; compiling goes on \
+                     (budget {} ms), call again later",
+                    limits.timeout.as_millis(),
+                    self.settings.compile.timeout.as_millis()
+                ))
+            })
+        };
         report.load = started.map_or(Duration::ZERO, |started| started.elapsed());
         report.load_kind = match (&loaded, was_loaded) {
             (Err(_), _) => LoadKind::None,
@@ -259,12 +272,21 @@ impl Runtime {
     }
 
     /// The component ready to instantiate, loading it on first use. Concurrent first calls share
-    /// one load; a failed load is retried by the next call.
+    /// one load. A component that cannot be compiled or linked fails every later call at once
+    /// with the same reason; other failures (a file that cannot be read) are retried.
     pub async fn load(&self, component: &Component) -> anyhow::Result<Arc<ToolPre<HostState>>> {
+        if let Some(reason) = component.failed.get() {
+            anyhow::bail!("{reason}");
+        }
         component
             .loaded
             .get_or_try_init(|| async {
-                let (pre, kind) = self.prepare(&component.sha256, &component.source, None).await?;
+                let prepared = self.prepare(&component.sha256, &component.source, None).await;
+                let (pre, kind) = prepared.inspect_err(|e| {
+                    if e.downcast_ref::<Permanent>().is_some() {
+                        let _ = component.failed.set(format!("{e:#}"));
+                    }
+                })?;
                 component.set_load_kind(kind);
                 Ok::<_, anyhow::Error>(Arc::new(pre))
             })
@@ -301,32 +323,53 @@ impl Runtime {
                     component_hash(&bytes) == sha256,
                     "{label} changed on disk since the server started; restart the server to load the new version"
                 );
-                let engine = self.engine.clone();
-                let owned = bytes.into_owned();
-                let started = Instant::now();
-                let compiled = tokio::task::spawn_blocking(move || engine.precompile_component(&owned))
-                    .await
-                    .context("compiler task failed")?
-                    .map_err(anyhow::Error::from)
-                    .with_context(|| format!("{label} is not a valid WebAssembly component"))?;
-                tracing::info!(component = %label, ms = started.elapsed().as_millis() as u64, "compiled component");
-                if let Some(path) = &artifact_path
-                    && let Err(e) = Cache::write_artifact(path, &compiled)
-                {
-                    tracing::warn!(path = %path.display(), "cannot store AOT artifact: {e}");
-                }
-                (self.deserialize(&compiled)?, LoadKind::Compile)
+                let compiled = self.compile(source, bytes.into_owned(), artifact_path).await?;
+                let component = self.deserialize(&compiled).map_err(|e| permanent(format!("{label}: {e:#}")))?;
+                (component, LoadKind::Compile)
             }
         };
         let instance_pre = self
             .linker
             .instantiate_pre(&component)
-            .map_err(anyhow::Error::from)
-            .with_context(|| format!("{label} does not fit the ide-agents:tool world"))?;
+            .map_err(|e| permanent(format!("{label} does not fit the ide-agents:tool world: {e:#}")))?;
         let pre = ToolPre::new(instance_pre)
-            .map_err(anyhow::Error::from)
-            .with_context(|| format!("{label} does not export ide-agents:tool/tools"))?;
+            .map_err(|e| permanent(format!("{label} does not export ide-agents:tool/tools: {e:#}")))?;
         Ok((pre, kind))
+    }
+
+    /// Compiles `bytes` (a built-in in process; anything else within the compile budget, in the
+    /// compiler process) and stores the artifact at `artifact_path`. The compile runs as a task
+    /// of its own: if the call that asked gives up, it still finishes and stores the artifact
+    /// for the next call.
+    async fn compile(
+        &self,
+        source: &ComponentSource,
+        bytes: Vec<u8>,
+        artifact_path: Option<std::path::PathBuf>,
+    ) -> anyhow::Result<Vec<u8>> {
+        let label = source.label();
+        let engine = self.engine.clone();
+        let compiler = self.compiler.clone();
+        let builtin = source.is_builtin();
+        let task = tokio::spawn(async move {
+            let started = Instant::now();
+            let compiled = if builtin {
+                tokio::task::spawn_blocking(move || engine.precompile_component(&bytes))
+                    .await
+                    .map_err(|e| anyhow::anyhow!("compiler task failed: {e}"))?
+                    .map_err(|e| permanent(format!("{label} is not a valid WebAssembly component: {e:#}")))?
+            } else {
+                compiler.compile_untrusted(&engine, bytes).await.map_err(|e| permanent(format!("{label}: {e:#}")))?
+            };
+            tracing::info!(component = %label, ms = started.elapsed().as_millis() as u64, "compiled component");
+            if let Some(path) = &artifact_path
+                && let Err(e) = Cache::write_artifact(path, &compiled)
+            {
+                tracing::warn!(path = %path.display(), "cannot store AOT artifact: {e}");
+            }
+            Ok::<_, anyhow::Error>(compiled)
+        });
+        task.await.context("compiler task failed")?
     }
 
     #[expect(unsafe_code, reason = "wasmtime requires `unsafe` to load precompiled code")]
@@ -346,6 +389,23 @@ impl Runtime {
         // changed in place.
         unsafe { wasmtime::component::Component::deserialize_file(&self.engine, path) }.map_err(anyhow::Error::from)
     }
+}
+
+/// A load failure that will not go away by trying again (the component does not compile, does
+/// not fit its budget, or does not link): remembered by the component.
+#[derive(Debug)]
+pub struct Permanent(String);
+
+impl std::fmt::Display for Permanent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Permanent {}
+
+fn permanent(message: String) -> anyhow::Error {
+    anyhow::Error::new(Permanent(message))
 }
 
 /// Bytes of a result: text, media, links and structured output.

@@ -8,6 +8,13 @@ use std::time::Duration;
 /// ranking over a workspace), short enough that a looping guest frees its slot quickly.
 pub const DEFAULT_CALL_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// Default wall-clock budget of a component's `describe` at discovery: it returns constants, so
+/// a well-behaved one takes microseconds; a slow one must not hold up the tools of others.
+pub const DEFAULT_DESCRIBE_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Default linear-memory limit of a component's `describe`.
+pub const DEFAULT_DESCRIBE_MEMORY: usize = 64 << 20;
+
 /// Default linear-memory limit of one call. Small tools use 1-2 MiB; 256 MiB leaves room for
 /// ML tools while keeping a runaway guest far below the machine's memory.
 pub const DEFAULT_MEMORY_LIMIT: usize = 256 << 20;

@@ -3,16 +3,19 @@
 //!
 //! - `builtins.rs`: the components embedded in the binary
 //! - `engine.rs`: engine and pooling configuration, AOT artifact key
-//! - `cache.rs`: descriptor and AOT files on disk
+//! - `cache.rs`: descriptor, failure and AOT files on disk
+//! - `compile.rs`: native compilation within a budget (untrusted components in a child process)
 //! - `spec.rs`: validated tool descriptors and their MCP form; `offerings.rs`: the resources
 //!   and prompts a component declares
 //! - `registry.rs`: components, tools, lazy load state
-//! - `discover.rs`: startup discovery (cache hit: no compile)
+//! - `discover.rs`: startup discovery (cache hit: no compile; the rest described in the
+//!   background under a tight budget)
 //! - `invoke.rs`: lazy load, fresh instance, the call itself, failures
 //! - `limits.rs`, `epoch.rs`: limits and the epoch ticker behind timeouts and cancellation
 
 pub mod builtins;
 pub mod cache;
+pub mod compile;
 pub mod discover;
 pub mod engine;
 pub mod epoch;
@@ -53,6 +56,15 @@ pub struct RuntimeSettings {
     pub cache_dir: Option<PathBuf>,
     /// Whether any tool opts into instance reuse (the pool then reserves slots for idle instances).
     pub reuse_instances: bool,
+    /// What compiling an untrusted component may cost.
+    pub compile: compile::CompileBudget,
+    /// The server binary, run as the compiler process for untrusted components (`None`: compile
+    /// them in process, within the time budget only).
+    pub compiler_exe: Option<PathBuf>,
+    /// What a component's `describe` may cost: wall-clock time.
+    pub describe_timeout: Duration,
+    /// What a component's `describe` may cost: linear memory, bytes.
+    pub describe_memory: usize,
 }
 
 impl Default for RuntimeSettings {
@@ -65,6 +77,10 @@ impl Default for RuntimeSettings {
             max_output_bytes: limits::DEFAULT_MAX_OUTPUT_BYTES,
             cache_dir: cache::default_dir(),
             reuse_instances: false,
+            compile: compile::CompileBudget::default(),
+            compiler_exe: None,
+            describe_timeout: limits::DEFAULT_DESCRIBE_TIMEOUT,
+            describe_memory: limits::DEFAULT_DESCRIBE_MEMORY,
         }
     }
 }
@@ -81,6 +97,7 @@ pub struct Runtime {
     idle_instances: std::sync::atomic::AtomicUsize,
     settings: RuntimeSettings,
     services: std::sync::Arc<HostServices>,
+    compiler: compile::Compiler,
 }
 
 impl Runtime {
@@ -105,6 +122,7 @@ impl Runtime {
             ticker: epoch::EpochTicker::start(engine.clone())?,
             call_slots: Semaphore::new(settings.max_concurrent_calls.max(1)),
             idle_instances: std::sync::atomic::AtomicUsize::new(0),
+            compiler: compile::Compiler { exe: settings.compiler_exe.clone(), budget: settings.compile },
             engine,
             linker,
             cache,
@@ -116,6 +134,20 @@ impl Runtime {
     /// The services shared by every call.
     pub fn services(&self) -> &std::sync::Arc<HostServices> {
         &self.services
+    }
+
+    /// Calls that may run at once across the server.
+    pub fn max_concurrent_calls(&self) -> usize {
+        self.settings.max_concurrent_calls.max(1)
+    }
+
+    /// The limits of a component's `describe`.
+    pub fn describe_limits(&self) -> CallLimits {
+        CallLimits {
+            timeout: self.settings.describe_timeout,
+            memory: self.settings.describe_memory.min(self.settings.max_memory_limit.max(self.settings.memory_limit)),
+            max_output_bytes: self.settings.max_output_bytes,
+        }
     }
 
     /// The default limits of a call.

@@ -4,6 +4,16 @@
 //! Components come from the binary (built-ins) and from `--tools-dir` directories (`*.wasm`).
 //! Tools are kept sorted by name so `tools/list` is deterministic. Discovery lives in `discover.rs`,
 //! loading and calling in `invoke.rs`.
+//!
+//! A registry is an immutable snapshot: components described later (in the background) are added
+//! by building a new one ([`Registry::with`]) that keeps the tools already registered (and their
+//! compiled validators); the server swaps snapshots ([`SharedRegistry`]). Who registers what is
+//! decided at each build, in discovery order, so the outcome does not depend on which component
+//! was described first:
+//! - a name already taken is refused loudly (error on stderr), and so is an extension's name in
+//!   the built-ins' namespace [`RESERVED_PREFIX`], loaded or not;
+//! - each tool's policy is looked up in the [`PolicyBook`] for that component's identity, so
+//!   grants meant for a built-in never reach an extension that takes its name.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -19,7 +29,8 @@ use super::engine::hex;
 use super::offerings::{Offerings, PromptDef, ResourceDef};
 use super::spec::{ToolSpec, Validators};
 use crate::bindings::ToolPre;
-use crate::host::HostState;
+use crate::host::policy::{Identity, PolicyBook};
+use crate::host::{HostState, ToolPolicy};
 use crate::telemetry::LoadKind;
 
 pub use super::builtins::Group;
@@ -53,6 +64,14 @@ impl ComponentSource {
     /// Whether the component is compiled into the server binary.
     pub fn is_builtin(&self) -> bool {
         matches!(self, Self::Builtin(_))
+    }
+
+    /// Who the component is, for policy lookups.
+    pub fn identity<'a>(&'a self, sha256: &'a str) -> Identity<'a> {
+        match self {
+            Self::Builtin(_) => Identity::Builtin,
+            Self::File(path) => Identity::File { path, sha256 },
+        }
     }
 
     /// The group the component's tools belong to.
@@ -104,6 +123,14 @@ pub struct Descriptors {
     pub offerings: Offerings,
 }
 
+/// Tool names in this namespace belong to the built-in components; an extension may not take
+/// one, whether or not that built-in is loaded.
+pub const RESERVED_PREFIX: &str = "ide_agents_";
+
+/// Default number of calls of one component running at once: a quarter of the server's slots, so
+/// a component with many tools gets no larger share than one with a single tool.
+pub const DEFAULT_MAX_CALLS_PER_COMPONENT: usize = super::limits::DEFAULT_MAX_CONCURRENT_CALLS / 4;
+
 /// An instance kept after a clean call, for the next call of a tool that opted into reuse.
 pub struct Idle {
     /// Its store (state of the earlier calls included: that is what reuse means).
@@ -118,27 +145,38 @@ pub struct Component {
     pub source: ComponentSource,
     /// Hex SHA-256 of its bytes at discovery.
     pub sha256: String,
-    /// The resources and prompts it offers.
-    pub offerings: Offerings,
+    /// How logs, spans and the guest cache name it: its label (built-in name or file path).
+    pub label: Arc<str>,
+    /// Its position in discovery order (set when added to a registry).
+    order: usize,
     /// Compiled and pre-linked on first call.
     pub(super) loaded: OnceCell<Arc<ToolPre<HostState>>>,
     /// How the load was done (set by the loading call).
     load_kind: std::sync::OnceLock<LoadKind>,
     /// Instances kept for reuse.
     idle: std::sync::Mutex<Vec<Idle>>,
+    /// Why it cannot be loaded, once that is known for good.
+    pub(super) failed: std::sync::OnceLock<String>,
 }
 
 impl Component {
     /// A component not loaded yet.
     pub fn new(source: ComponentSource, sha256: String) -> Self {
         Self {
+            label: source.label().into(),
+            order: 0,
             source,
             sha256,
-            offerings: Offerings::default(),
             loaded: OnceCell::new(),
             load_kind: std::sync::OnceLock::new(),
             idle: std::sync::Mutex::default(),
+            failed: std::sync::OnceLock::new(),
         }
+    }
+
+    /// Who the component is, for policy lookups.
+    pub fn identity(&self) -> Identity<'_> {
+        self.source.identity(&self.sha256)
     }
 
     /// An idle instance, if one is kept.
@@ -175,13 +213,19 @@ impl Component {
 pub struct RegisteredTool {
     /// The validated descriptor.
     pub spec: ToolSpec,
-    /// Index of the providing component in [`Registry::components`].
-    pub component: usize,
+    /// The providing component.
+    pub component: Arc<Component>,
     /// The name, shared with every call's environment and span.
     pub name: Arc<str>,
     /// Its key in the schema cache, `schema:{name}`.
     pub schema_key: String,
-    validators: std::sync::OnceLock<Validators>,
+    /// What it may do: looked up for its component's identity.
+    pub policy: Arc<ToolPolicy>,
+    /// Its component's share of the call slots (shared by the component's tools).
+    pub component_slots: Arc<tokio::sync::Semaphore>,
+    /// Its own concurrency limit (its policy's, or the default per tool).
+    pub own_slots: tokio::sync::Semaphore,
+    validators: std::sync::OnceLock<Result<Validators, String>>,
 }
 
 impl RegisteredTool {
@@ -190,106 +234,234 @@ impl RegisteredTool {
         self.validators.get().is_some()
     }
 
-    /// The tool's schema validators, compiled on first use.
-    pub fn validators(&self) -> &Validators {
-        self.validators.get_or_init(|| Validators::compile(&self.spec))
+    /// The tool's schema validators, compiled on first use; `Err` (a schema that does not
+    /// compile, which discovery refuses for components it describes) means no call may run.
+    pub fn validators(&self) -> Result<&Validators, &str> {
+        self.validators.get_or_init(|| Validators::compile(&self.spec)).as_ref().map_err(String::as_str)
     }
 }
 
-/// All components and tools known to the server.
+/// A described component and the tools made for it (registered or refused at each build).
+struct Entry {
+    component: Arc<Component>,
+    tools: Vec<Arc<RegisteredTool>>,
+    offerings: Offerings,
+}
+
+/// How tools are bound when registered: the policies, and the size of each component's share.
+#[derive(Clone)]
+pub struct Binding {
+    /// The policies.
+    pub book: Arc<PolicyBook>,
+    /// Calls of one component at once.
+    pub max_calls_per_component: usize,
+    /// Calls of one tool at once, unless its policy says otherwise.
+    pub max_calls_per_tool: usize,
+}
+
+impl Default for Binding {
+    fn default() -> Self {
+        Self {
+            book: Arc::default(),
+            max_calls_per_component: DEFAULT_MAX_CALLS_PER_COMPONENT,
+            max_calls_per_tool: super::limits::DEFAULT_MAX_CONCURRENT_CALLS_PER_TOOL,
+        }
+    }
+}
+
+/// All components and tools known to the server: one snapshot.
 #[derive(Default)]
 pub struct Registry {
-    components: Vec<Component>,
-    tools: Vec<RegisteredTool>,
+    binding: Binding,
+    entries: Vec<Entry>,
+    tools: Vec<Arc<RegisteredTool>>,
     index: HashMap<String, usize>,
+    resources: Vec<ResourceDef>,
+    prompts: Vec<PromptDef>,
 }
 
 impl Registry {
-    /// Adds a component, its tools and its offerings. A tool whose name is already taken is
-    /// skipped with a warning (first come, first served: built-ins before directories), and so is
-    /// a resource or prompt whose name (or resource path) is taken, or whose tool was skipped.
-    pub fn add(&mut self, mut component: Component, descriptors: Descriptors) {
-        let index = self.components.len();
-        let label = component.source.label();
-        let mut added = Vec::new();
-        for spec in descriptors.tools {
-            if self.index.contains_key(&spec.name) {
-                tracing::warn!(component = %label, tool = %spec.name, "tool name already registered; skipping");
-                continue;
-            }
-            self.index.insert(spec.name.clone(), self.tools.len());
-            added.push(spec.name.clone());
-            let (name, schema_key) = (Arc::from(spec.name.as_str()), format!("schema:{}", spec.name));
-            let validators = std::sync::OnceLock::new();
-            self.tools.push(RegisteredTool { spec, component: index, name, schema_key, validators });
+    /// An empty registry binding tools with `binding`.
+    pub fn new(binding: Binding) -> Self {
+        Self { binding, ..Self::default() }
+    }
+
+    /// Adds a component (after those added before it), its tools and its offerings; see the
+    /// module documentation for what is refused.
+    pub fn add(&mut self, component: Component, descriptors: Descriptors) {
+        let order = self.entries.last().map_or(0, |e| e.component.order + 1);
+        self.insert(order, component, descriptors);
+    }
+
+    /// Adds a component at position `order` of discovery (after the entries whose order is not
+    /// higher), its tools and its offerings.
+    pub fn insert(&mut self, order: usize, mut component: Component, descriptors: Descriptors) {
+        component.order = order;
+        let at = self.entries.partition_point(|e| e.component.order <= order);
+        let entry = self.entry(Arc::new(component), descriptors);
+        self.entries.insert(at, entry);
+        self.rebuild();
+    }
+
+    /// A new snapshot with `component` inserted at `order`; the tools already registered are
+    /// kept as they are (their validators too).
+    pub fn with(&self, order: usize, component: Component, descriptors: Descriptors) -> Self {
+        let entries = self
+            .entries
+            .iter()
+            .map(|e| Entry { component: e.component.clone(), tools: e.tools.clone(), offerings: e.offerings.clone() })
+            .collect();
+        let mut next = Self { binding: self.binding.clone(), entries, ..Self::default() };
+        next.insert(order, component, descriptors);
+        next
+    }
+
+    /// This registry's components bound again with `binding` (tools are made anew: nothing is
+    /// compiled yet at that point of startup).
+    pub fn rebind(self, binding: Binding) -> Self {
+        let mut next = Self { binding, ..Self::default() };
+        for e in self.entries {
+            let descriptors =
+                Descriptors { tools: e.tools.iter().map(|t| t.spec.clone()).collect(), offerings: e.offerings };
+            let entry = next.entry(e.component, descriptors);
+            next.entries.push(entry);
         }
-        let Offerings { resources, prompts } = descriptors.offerings;
-        let resources = resources.into_iter().filter(|r| {
-            let taken = self.resources().any(|o| o.name == r.name || o.path == r.path);
-            let kept = added.contains(&r.tool) && !taken;
-            if !kept {
-                tracing::warn!(component = %label, resource = %r.name, "resource already offered or its tool skipped; skipping");
+        next.rebuild();
+        next
+    }
+
+    fn entry(&self, component: Arc<Component>, descriptors: Descriptors) -> Entry {
+        let slots = Arc::new(tokio::sync::Semaphore::new(self.binding.max_calls_per_component.max(1)));
+        let tools = descriptors
+            .tools
+            .into_iter()
+            .map(|spec| {
+                let policy = self.binding.book.for_tool(&spec.name, &component.identity());
+                let limit = policy.max_concurrent_calls.unwrap_or(self.binding.max_calls_per_tool);
+                let own_slots = tokio::sync::Semaphore::new(limit.max(1));
+                Arc::new(RegisteredTool {
+                    name: Arc::from(spec.name.as_str()),
+                    schema_key: format!("schema:{}", spec.name),
+                    spec,
+                    component: component.clone(),
+                    policy,
+                    component_slots: slots.clone(),
+                    own_slots,
+                    validators: std::sync::OnceLock::new(),
+                })
+            })
+            .collect();
+        Entry { component, tools, offerings: descriptors.offerings }
+    }
+
+    /// Decides, in discovery order, which tools, resources and prompts are registered.
+    fn rebuild(&mut self) {
+        let mut tools: Vec<Arc<RegisteredTool>> = Vec::new();
+        let mut taken: HashMap<String, Arc<str>> = HashMap::new();
+        let (mut resources, mut prompts) = (Vec::<ResourceDef>::new(), Vec::<PromptDef>::new());
+        for entry in &self.entries {
+            let label = &entry.component.label;
+            let mut added = Vec::new();
+            for tool in &entry.tools {
+                let name = &tool.spec.name;
+                if !entry.component.source.is_builtin() && name.starts_with(RESERVED_PREFIX) {
+                    tracing::error!(component = %label, tool = %name, "refusing tool: names starting with `{RESERVED_PREFIX}` belong to the built-in tools");
+                    continue;
+                }
+                if let Some(owner) = taken.get(name) {
+                    tracing::error!(component = %label, tool = %name, owner = %owner, "refusing tool: another component already registered this name");
+                    continue;
+                }
+                taken.insert(name.clone(), label.clone());
+                added.push(name.as_str());
+                tools.push(tool.clone());
             }
-            kept
-        });
-        component.offerings.resources = resources.collect();
-        let prompts = prompts.into_iter().filter(|p| {
-            let kept = added.contains(&p.tool) && !self.prompts().any(|o| o.name == p.name);
-            if !kept {
-                tracing::warn!(component = %label, prompt = %p.name, "prompt already offered or its tool skipped; skipping");
+            for r in &entry.offerings.resources {
+                let clash = resources.iter().any(|o| o.name == r.name || o.path == r.path);
+                if clash || !added.contains(&r.tool.as_str()) {
+                    tracing::warn!(component = %label, resource = %r.name, "resource already offered or its tool refused; skipping");
+                } else {
+                    resources.push(r.clone());
+                }
             }
-            kept
-        });
-        component.offerings.prompts = prompts.collect();
-        self.components.push(component);
-        self.tools.sort_by(|a, b| a.spec.name.cmp(&b.spec.name));
-        for (i, tool) in self.tools.iter().enumerate() {
-            self.index.insert(tool.spec.name.clone(), i);
+            for p in &entry.offerings.prompts {
+                if prompts.iter().any(|o| o.name == p.name) || !added.contains(&p.tool.as_str()) {
+                    tracing::warn!(component = %label, prompt = %p.name, "prompt already offered or its tool refused; skipping");
+                } else {
+                    prompts.push(p.clone());
+                }
+            }
         }
+        tools.sort_by(|a, b| a.spec.name.cmp(&b.spec.name));
+        self.index = tools.iter().enumerate().map(|(i, t)| (t.spec.name.clone(), i)).collect();
+        self.tools = tools;
+        self.resources = resources;
+        self.prompts = prompts;
     }
 
     /// The tool called `name`.
-    pub fn tool(&self, name: &str) -> Option<&RegisteredTool> {
+    pub fn tool(&self, name: &str) -> Option<&Arc<RegisteredTool>> {
         self.index.get(name).map(|&i| &self.tools[i])
     }
 
-    /// The position of the tool called `name` in [`Self::tools`].
-    pub fn tool_index(&self, name: &str) -> Option<usize> {
-        self.index.get(name).copied()
-    }
-
     /// All tools, sorted by name.
-    pub fn tools(&self) -> &[RegisteredTool] {
+    pub fn tools(&self) -> &[Arc<RegisteredTool>] {
         &self.tools
     }
 
     /// The component providing `tool`.
-    pub fn component_of(&self, tool: &RegisteredTool) -> &Component {
-        &self.components[tool.component]
+    pub fn component_of<'a>(&self, tool: &'a RegisteredTool) -> &'a Component {
+        &tool.component
     }
 
     /// All components, in discovery order.
-    pub fn components(&self) -> &[Component] {
-        &self.components
+    pub fn components(&self) -> impl Iterator<Item = &Arc<Component>> {
+        self.entries.iter().map(|e| &e.component)
     }
 
     /// Names of the tools whose component is loaded, sorted.
     pub fn loaded_tool_names(&self) -> Vec<String> {
-        self.tools.iter().filter(|t| self.components[t.component].is_loaded()).map(|t| t.spec.name.clone()).collect()
+        self.tools.iter().filter(|t| t.component.is_loaded()).map(|t| t.spec.name.clone()).collect()
     }
 
     /// Every resource offered, by component in discovery order.
     pub fn resources(&self) -> impl Iterator<Item = &ResourceDef> {
-        self.components.iter().flat_map(|c| &c.offerings.resources)
+        self.resources.iter()
     }
 
     /// Every prompt offered, by component in discovery order.
     pub fn prompts(&self) -> impl Iterator<Item = &PromptDef> {
-        self.components.iter().flat_map(|c| &c.offerings.prompts)
+        self.prompts.iter()
     }
 
     /// Names of all tools, sorted.
     pub fn tool_names(&self) -> Vec<String> {
         self.tools.iter().map(|t| t.spec.name.clone()).collect()
+    }
+}
+
+/// The registry the server serves from: the current snapshot, replaced whole when components
+/// arrive from background discovery.
+pub struct SharedRegistry {
+    current: std::sync::RwLock<Arc<Registry>>,
+}
+
+impl SharedRegistry {
+    /// Serves `registry`.
+    pub fn new(registry: Registry) -> Self {
+        Self { current: std::sync::RwLock::new(Arc::new(registry)) }
+    }
+
+    /// The current snapshot.
+    pub fn current(&self) -> Arc<Registry> {
+        self.current.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Adds a component at discovery position `order`; the new snapshot.
+    pub fn add(&self, order: usize, component: Component, descriptors: Descriptors) -> Arc<Registry> {
+        let mut current = self.current.write().unwrap_or_else(|p| p.into_inner());
+        let next = Arc::new(current.with(order, component, descriptors));
+        *current = next.clone();
+        next
     }
 }

@@ -9,6 +9,51 @@ use crate::bindings::{ToolAnnotations, ToolDescriptor};
 /// Longest tool name MCP allows.
 pub const MAX_TOOL_NAME_LEN: usize = 128;
 
+/// Registration caps: what one component may declare. Over any of them the component is refused
+/// with a message naming the cap, so that no component can inflate `tools/list`, health and the
+/// catalog for everyone.
+pub const MAX_TOOLS_PER_COMPONENT: usize = 64;
+/// Longest tool title, bytes.
+pub const MAX_TITLE_BYTES: usize = 256;
+/// Longest tool description, bytes.
+pub const MAX_DESCRIPTION_BYTES: usize = 8 << 10;
+/// Longest input or output schema, bytes of JSON.
+pub const MAX_SCHEMA_BYTES: usize = 64 << 10;
+/// All of one component's names, titles, descriptions and schemas together, bytes.
+pub const MAX_DESCRIPTOR_BYTES: usize = 512 << 10;
+/// Time the host may spend compiling one tool's schemas.
+pub const SCHEMA_COMPILE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(1);
+/// Changes when registration rules change: remembered failures under older rules are retried.
+pub const CAPS_VERSION: u32 = 1;
+
+/// Checks what a component declared against the registration caps.
+pub fn check_caps(tools: &[ToolDescriptor]) -> Result<(), String> {
+    if tools.len() > MAX_TOOLS_PER_COMPONENT {
+        return Err(format!("it declares {} tools, more than the limit of {MAX_TOOLS_PER_COMPONENT}", tools.len()));
+    }
+    let mut total = 0;
+    for d in tools {
+        let name = crate::host::budget::escape_controls(crate::host::log::truncate(&d.name, 64)).into_owned();
+        let checks = [
+            ("title", d.title.as_ref().map_or(0, String::len), MAX_TITLE_BYTES),
+            ("description", d.description.len(), MAX_DESCRIPTION_BYTES),
+            ("input schema", d.input_schema.len(), MAX_SCHEMA_BYTES),
+            ("output schema", d.output_schema.as_ref().map_or(0, String::len), MAX_SCHEMA_BYTES),
+        ];
+        for (what, len, max) in checks {
+            if len > max {
+                return Err(format!("tool {name:?}: its {what} is {len} bytes, more than the limit of {max}"));
+            }
+            total += len;
+        }
+        total += d.name.len();
+    }
+    if total > MAX_DESCRIPTOR_BYTES {
+        return Err(format!("its descriptors take {total} bytes, more than the limit of {MAX_DESCRIPTOR_BYTES}"));
+    }
+    Ok(())
+}
+
 /// A validated tool descriptor.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ToolSpec {
@@ -108,42 +153,70 @@ fn annotations(a: &ToolAnnotations) -> Map<String, Value> {
     m
 }
 
-/// Compiled JSON Schema validators of a tool's input and output. A schema that does not compile
-/// is reported and not enforced.
+/// Compiled JSON Schema validators of a tool's input and output. Schemas fail closed: a tool
+/// whose schemas do not compile is not registered (discovery checks with [`Validators::check`]),
+/// and a validator that cannot be built refuses every call instead of letting it through.
+///
+/// `pattern` and `patternProperties` run on the `regex` crate's engine (linear time, no
+/// backtracking, bounded compiled size): a schema cannot make validation take exponential time,
+/// and a pattern that engine cannot run (look-around, back-references) does not compile, so its
+/// tool is refused at registration.
 pub struct Validators {
-    input: Option<jsonschema::Validator>,
+    input: jsonschema::Validator,
     /// Compiled on first use: the output of a trusted component is never checked, so its schema
     /// need not be compiled at all.
-    output: std::sync::OnceLock<Option<jsonschema::Validator>>,
+    output: std::sync::OnceLock<Result<Option<jsonschema::Validator>, String>>,
 }
 
-/// Compiles one of `spec`'s schemas (`which` names it in the warning if it does not compile).
-fn compile(spec: &ToolSpec, which: &str, schema: &Value) -> Option<jsonschema::Validator> {
-    jsonschema::validator_for(schema)
-        .inspect_err(|e| tracing::warn!(tool = %spec.name, "{which} schema does not compile and is not enforced: {e}"))
-        .ok()
+/// Largest compiled form of one regular expression in a schema, bytes.
+pub const MAX_REGEX_BYTES: usize = 1 << 20;
+
+/// Compiles one schema with the server's options.
+fn compile(schema: &Value) -> Result<jsonschema::Validator, String> {
+    jsonschema::options()
+        .with_pattern_options(
+            jsonschema::PatternOptions::regex().size_limit(MAX_REGEX_BYTES).dfa_size_limit(MAX_REGEX_BYTES),
+        )
+        .build(schema)
+        .map_err(|e| e.to_string())
 }
 
 impl Validators {
     /// Compiles the tool's input schema; the output schema waits for [`Self::compile_output`] or
     /// the first [`Self::check_output`].
-    pub fn compile(spec: &ToolSpec) -> Self {
-        Self { input: compile(spec, "input", &spec.input_schema), output: std::sync::OnceLock::new() }
+    pub fn compile(spec: &ToolSpec) -> Result<Self, String> {
+        let input = compile(&spec.input_schema).map_err(|e| format!("its input schema does not compile: {e}"))?;
+        Ok(Self { input, output: std::sync::OnceLock::new() })
+    }
+
+    /// Whether both of `spec`'s schemas compile: `Err` says which does not, and why.
+    pub fn check(spec: &ToolSpec) -> Result<(), String> {
+        let validators = Self::compile(spec)?;
+        validators.compile_output(spec).map(|_| ())
     }
 
     /// Compiles the output schema now, if it is not yet.
-    pub fn compile_output(&self, spec: &ToolSpec) -> Option<&jsonschema::Validator> {
-        self.output.get_or_init(|| spec.output_schema.as_ref().and_then(|s| compile(spec, "output", s))).as_ref()
+    pub fn compile_output(&self, spec: &ToolSpec) -> Result<Option<&jsonschema::Validator>, String> {
+        self.output
+            .get_or_init(|| {
+                spec.output_schema
+                    .as_ref()
+                    .map(|s| compile(s).map_err(|e| format!("its output schema does not compile: {e}")))
+                    .transpose()
+            })
+            .as_ref()
+            .map(Option::as_ref)
+            .map_err(Clone::clone)
     }
 
     /// Checks arguments against the input schema: `Err` names the first offending field.
     pub fn check_input(&self, arguments: &Value) -> Result<(), String> {
-        check(self.input.as_ref(), arguments)
+        check(Some(&self.input), arguments)
     }
 
     /// Checks `spec`'s structured output against its output schema.
     pub fn check_output(&self, spec: &ToolSpec, structured: &Value) -> Result<(), String> {
-        check(self.compile_output(spec), structured)
+        check(self.compile_output(spec)?, structured)
     }
 }
 
@@ -213,7 +286,7 @@ mod tests {
             output_schema: Some(json!({"type": "object", "required": ["ok"]})),
             annotations: Map::new(),
         };
-        let v = Validators::compile(&spec);
+        let v = Validators::compile(&spec).unwrap();
         assert!(v.check_input(&json!({"n": 1})).is_ok());
         let e = v.check_input(&json!({"n": "x"})).unwrap_err();
         assert!(e.starts_with("/n:"), "{e}");
@@ -221,6 +294,50 @@ mod tests {
         assert!(v.output.get().is_none(), "the output schema is compiled on first use");
         assert!(v.check_output(&spec, &json!({"ok": 1})).is_ok());
         assert!(v.check_output(&spec, &json!({"nope": 1})).is_err());
+    }
+
+    #[test]
+    fn schemas_fail_closed_and_patterns_cannot_backtrack() {
+        let spec = |input: Value, output: Option<Value>| ToolSpec {
+            name: "t".into(),
+            title: None,
+            description: "d".into(),
+            input_schema: input,
+            output_schema: output,
+            annotations: Map::new(),
+        };
+        let object = json!({"type": "object"});
+        assert!(Validators::check(&spec(object.clone(), Some(object.clone()))).is_ok());
+        let broken = json!({"type": "object", "properties": {"a": {"type": "no-such-type"}}});
+        assert!(Validators::check(&spec(broken.clone(), None)).unwrap_err().contains("input schema"));
+        assert!(Validators::check(&spec(object, Some(broken))).unwrap_err().contains("output schema"));
+        // Look-around needs a backtracking engine: refused.
+        let lookahead = json!({"type": "object", "properties": {"a": {"type": "string", "pattern": "^(?=a)a$"}}});
+        assert!(Validators::check(&spec(lookahead, None)).is_err());
+        // A pattern that is exponential for a backtracking engine is linear here.
+        let evil = json!({"type": "object", "properties": {"a": {"type": "string", "pattern": "^(a+)+$"}}});
+        let v = Validators::compile(&spec(evil, None)).unwrap();
+        let started = std::time::Instant::now();
+        assert!(v.check_input(&json!({"a": format!("{}!", "a".repeat(100_000))})).is_err());
+        assert!(started.elapsed() < std::time::Duration::from_secs(2), "{:?}", started.elapsed());
+    }
+
+    #[test]
+    fn registration_caps_name_the_cap() {
+        let many: Vec<ToolDescriptor> =
+            (0..=MAX_TOOLS_PER_COMPONENT).map(|i| descriptor(&format!("t{i}"), "{}")).collect();
+        assert!(check_caps(&many).unwrap_err().contains("more than the limit of 64"));
+        let mut long = descriptor("t", "{}");
+        long.description = "d".repeat(MAX_DESCRIPTION_BYTES + 1);
+        assert!(check_caps(&[long]).unwrap_err().contains("description"));
+        let mut wide = descriptor("t", "{}");
+        wide.output_schema = Some(" ".repeat(MAX_SCHEMA_BYTES + 1));
+        assert!(check_caps(&[wide]).unwrap_err().contains("output schema"));
+        let mut big = descriptor("t", "{}");
+        big.description = "d".repeat(MAX_DESCRIPTION_BYTES);
+        let total: Vec<ToolDescriptor> = (0..MAX_TOOLS_PER_COMPONENT).map(|_| big.clone()).collect();
+        assert!(check_caps(&total).unwrap_err().contains("descriptors take"));
+        assert!(check_caps(&[descriptor("t", "{}")]).is_ok());
     }
 
     #[test]

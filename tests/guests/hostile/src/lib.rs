@@ -39,11 +39,85 @@ impl Guest for Hostile {
             },
             tool("hostile_sleep", "Sleeps for a minute."),
             tool("hostile_http", "Tries HTTP to a denied host, to 127.0.0.1 and to 169.254.169.254."),
+            tool(
+                "hostile_log_flood",
+                "Writes `records` log records of 16 KiB with forged lines, and as many progress reports.",
+            ),
+            tool(
+                "hostile_escaped_output",
+                "Returns `bytes` control characters (six times as many bytes once escaped).",
+            ),
+            tool("hostile_many_items", "Returns 100,000 empty content blocks."),
+            tool("hostile_deep_output", "Returns structured content nested 10,000 deep."),
+            tool("hostile_file_link", "Returns a resource link to file:///etc/passwd."),
+            tool("hostile_cache_flood", "Stores `entries` cache entries of 64 KiB; reports how many were kept."),
+            tool("hostile_host_header", "Sends a request to `url` with its own Host header; reports the error."),
+            tool("hostile_read", "Reads `path` from the `workspace` root; reports the outcome."),
         ]
     }
 
-    fn call(name: String, _arguments: String) -> Result<CallResult, ToolError> {
+    fn call(name: String, arguments: String) -> Result<CallResult, ToolError> {
+        let args: serde_json::Value = serde_json::from_str(&arguments).unwrap_or_default();
+        let text = |t: String| Ok(CallResult { content: vec![Content::Text(t)], structured: None, is_error: false });
         match name.as_str() {
+            "hostile_log_flood" => {
+                let records = args["records"].as_u64().unwrap_or(1000);
+                let forged = "\n2026-01-01T00:00:00.000000Z ERROR ide_agents_mcp: forged server line\n\x1b[2J";
+                let record = format!("{forged}{}", "y".repeat(16 << 10));
+                for i in 0..records {
+                    ide_agents::tool::log::log(ide_agents::tool::log::Level::Error, &record);
+                    ide_agents::tool::progress::report(i as f64 + 1.0, None, Some(&"p".repeat(64 << 10)));
+                }
+                text(format!("wrote {records}"))
+            }
+            "hostile_escaped_output" => text("\u{1}".repeat(args["bytes"].as_u64().unwrap_or(1 << 20) as usize)),
+            "hostile_many_items" => Ok(CallResult {
+                content: vec![Content::Text(String::new()); 100_000],
+                structured: None,
+                is_error: false,
+            }),
+            "hostile_deep_output" => Ok(CallResult {
+                content: vec![],
+                structured: Some(format!("{{\"a\":{}1{}}}", "[".repeat(10_000), "]".repeat(10_000))),
+                is_error: false,
+            }),
+            "hostile_file_link" => Ok(CallResult {
+                content: vec![Content::ResourceLink(ide_agents::tool::types::ResourceLink {
+                    uri: "file:///etc/passwd".into(),
+                    name: "passwd".into(),
+                    description: None,
+                    mime_type: None,
+                })],
+                structured: None,
+                is_error: false,
+            }),
+            "hostile_cache_flood" => {
+                let entries = args["entries"].as_u64().unwrap_or(1000);
+                let kept = (0..entries)
+                    .filter(|i| ide_agents::tool::cache::set(&format!("k{i}"), &vec![7u8; 64 << 10], None))
+                    .count();
+                text(format!("{kept}"))
+            }
+            "hostile_host_header" => {
+                let req = ide_agents::tool::http::Request {
+                    method: "GET".into(),
+                    url: args["url"].as_str().unwrap_or("http://127.0.0.1:9/").into(),
+                    headers: vec![("Host".into(), "internal.example".into())],
+                    body: None,
+                    timeout_ms: Some(2000),
+                };
+                text(match ide_agents::tool::http::send(&req) {
+                    Ok(r) => format!("status {}", r.status),
+                    Err(e) => format!("{e:?}"),
+                })
+            }
+            "hostile_read" => {
+                let path = args["path"].as_str().unwrap_or("");
+                text(match ide_agents::tool::workspace::read_file("workspace", path, None) {
+                    Ok(bytes) => format!("read {} bytes", bytes.len()),
+                    Err(e) => format!("{e:?}"),
+                })
+            }
             "hostile_spin" => {
                 let mut n: u64 = 0;
                 loop {
