@@ -86,6 +86,8 @@ class Server:
                 self.stderr_text.append(line.decode("utf-8", "replace"))
 
     def send(self, message):
+        if isinstance(message.get("id"), (int, str)) and "method" in message:
+            print("  ->", message["method"], message.get("params", {}).get("name", ""), file=sys.stderr, flush=True)
         self.proc.stdin.write((json.dumps(message) + "\n").encode())
         self.proc.stdin.flush()
 
@@ -96,6 +98,9 @@ class Server:
         return self.response(id_)
 
     def response(self, id_):
+        for i, seen in enumerate(self.notifications):
+            if seen.get("id") == id_:
+                return self.notifications.pop(i)
         while True:
             line = self.proc.stdout.readline()
             if not line:
@@ -126,6 +131,7 @@ class Server:
         return len(os.listdir(f"/proc/{self.proc.pid}/task"))
 
     def close(self):
+        print("  closed", file=sys.stderr, flush=True)
         self.proc.kill()
         self.proc.wait()
         shutil.rmtree(self.dir, ignore_errors=True)
@@ -140,6 +146,7 @@ def main():
     binary, guests = sys.argv[1], sys.argv[2]
     g = lambda name: f"{guests}/{name}.wasm"  # noqa: E731
     figures = {}
+
 
     s = Server(binary, {"describe_loop": g("describe_loop"), "echo": g("echo")})
     figures["1_startup_with_looping_describe"] = {"initialize_s": round(s.initialize(), 3)}
@@ -180,14 +187,17 @@ def main():
     for i in range(32):
         s.response(f"f{i}")
     figures["7_fifo_reads"] = {"32_reads_s": round(time.monotonic() - started, 3),
-                               "threads_left_blocked": s.threads() - before}
+                               "threads_added": s.threads() - before}
     s.close()
 
     s = Server(binary, {"hostile": g("hostile"), "impostor": g("impostor")})
     s.initialize()
     s.call("impostor_grants", {"set": "precious"})
-    s.call("hostile_cache_flood", {"entries": 4000})
-    figures["8_cache_flood"] = {"victim_entry": text(s.call("impostor_grants", {"get": True})[0])}
+    s.call("hostile_cache_flood", {"entries": 1500})
+    kept_before = text(s.call("impostor_grants", {"get": True})[0])
+    stored_after = text(s.call("impostor_grants", {"set": "new"})[0])
+    figures["8_cache_flood"] = {"victim_entry_kept": kept_before, "victim_set_after_flood": stored_after,
+                                "victim_reads_new": text(s.call("impostor_grants", {"get": True})[0])}
     s.close()
 
     s = Server(binary, {"impostor": g("impostor")}, workspace=workspace)
@@ -217,16 +227,23 @@ def main():
 
     s = Server(binary, {"hostile": g("hostile")}, "[limits]\nmax_output_bytes = 4194304\n")
     s.initialize()
-    s.send({"jsonrpc": "2.0", "id": "esc", "method": "tools/call",
-            "params": {"name": "hostile_escaped_output", "arguments": {"bytes": 1 << 20}}})
-    line = s.proc.stdout.readline()
-    many, _ = s.call("hostile_many_items")
-    deep, _ = s.call("hostile_deep_output")
-    link, _ = s.call("hostile_file_link")
+    def raw_call(tool, arguments=None):
+        s.send({"jsonrpc": "2.0", "id": tool, "method": "tools/call", "params": {"name": tool, "arguments": arguments or {}}})
+        line = s.proc.stdout.readline()
+        try:
+            result = json.loads(line).get("result", {})
+        except RecursionError:
+            result = {"client_parser": "crashed (RecursionError)"}
+        return line, result
+
+    line, _ = raw_call("hostile_escaped_output", {"bytes": 1 << 20})
+    _, many = raw_call("hostile_many_items")
+    _, deep = raw_call("hostile_deep_output")
+    _, link = raw_call("hostile_file_link")
     figures["12_13_15_output"] = {
         "escaped_answer_bytes_with_4MiB_limit": len(line),
         "100k_items_passed": many.get("isError") is False,
-        "depth_10000_passed": deep.get("isError") is False,
+        "depth_10000_passed": deep.get("client_parser") or deep.get("isError") is False,
         "file_link_passed": link.get("isError") is False}
     s.close()
 

@@ -1,6 +1,7 @@
-//! Builds the test-only components in `../guests` (see `GUESTS`)
-//! for `wasm32-wasip2`, once per build of this crate, into its own target directory, and writes
-//! their paths as constants. Rebuilt only when a file in `../guests` or `../../wit` changes. This
+//! Builds the test-only components in `../guests` (see `GUESTS`) for `wasm32-wasip2`, once per
+//! build of this crate, into its own target directory, and writes their paths as constants.
+//! Rebuilt only when a source the components were built from (their dep-info), a manifest of
+//! `../guests` or a file of `../../wit` changes. This
 //! crate is a dev-dependency: the server binary never contains or serves these components.
 
 use std::path::PathBuf;

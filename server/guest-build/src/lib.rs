@@ -1,7 +1,10 @@
 //! For build scripts (the server's, which embeds the shipped tools, and `tests/artifacts`', which
 //! builds the test tools): builds a cargo workspace of tool components for `wasm32-wasip2` into a
 //! target directory of the caller's, with none of the host build's settings leaking in, and tells
-//! cargo to rerun the build script when a file of that workspace changes.
+//! cargo to rerun the build script when a file the components were built from changes: the
+//! sources each `.wasm` file's dep-info (`<name>.d`) lists, as wasmtime's
+//! `crates/test-programs/artifacts` does, plus the workspace's manifests (which dep-info does not
+//! list). A README or a test file beside a component changes nothing.
 
 #![expect(clippy::print_stdout, reason = "a build script talks to cargo on stdout")]
 
@@ -28,7 +31,7 @@ pub const HOST_ONLY_VARS: &[&str] = &[
 /// with the reason when cargo cannot run or the build fails, naming the command to install the
 /// target when it is missing.
 pub fn build_workspace(workspace: &Path, target_dir: &Path) -> PathBuf {
-    rerun_if_changed_dir(workspace, &["target"]);
+    rerun_if_changed_manifests(workspace);
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut cmd = Command::new(&cargo);
     cmd.current_dir(workspace)
@@ -44,7 +47,63 @@ pub fn build_workspace(workspace: &Path, target_dir: &Path) -> PathBuf {
          missing, run `rustup target add {GUEST_TARGET}`)",
         workspace.display()
     );
-    target_dir.join(GUEST_TARGET).join("release")
+    let built = target_dir.join(GUEST_TARGET).join("release");
+    rerun_if_changed_dep_info(&built);
+    built
+}
+
+/// Prints `cargo:rerun-if-changed` for every `Cargo.toml` and `Cargo.lock` under `dir` (build
+/// output excluded).
+fn rerun_if_changed_manifests(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            if entry.file_name() != "target" {
+                rerun_if_changed_manifests(&path);
+            }
+        } else if matches!(entry.file_name().to_str(), Some("Cargo.toml" | "Cargo.lock" | "rust-toolchain.toml")) {
+            println!("cargo:rerun-if-changed={}", path.display());
+        }
+    }
+}
+
+/// Prints `cargo:rerun-if-changed` for every file the dep-info files (`*.d`) in `built` list.
+fn rerun_if_changed_dep_info(built: &Path) {
+    let Ok(entries) = std::fs::read_dir(built) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.extension().is_none_or(|e| e != "d") {
+            continue;
+        }
+        let Ok(text) = std::fs::read_to_string(&path) else { continue };
+        for source in dep_info_sources(&text) {
+            println!("cargo:rerun-if-changed={source}");
+        }
+    }
+}
+
+/// The prerequisites of a make-style dep-info file (`target: a b\ c`), unescaped.
+pub fn dep_info_sources(text: &str) -> Vec<String> {
+    let mut sources = Vec::new();
+    for line in text.lines() {
+        let Some((_, prerequisites)) = line.split_once(": ") else { continue };
+        let mut current = String::new();
+        let mut chars = prerequisites.chars();
+        while let Some(c) = chars.next() {
+            match c {
+                '\\' => current.extend(chars.next()),
+                ' ' => sources.extend((!current.is_empty()).then(|| std::mem::take(&mut current))),
+                c => current.push(c),
+            }
+        }
+        sources.extend((!current.is_empty()).then_some(current));
+    }
+    sources
 }
 
 /// Prints `cargo:rerun-if-changed` for `dir` itself and every file below it, except the entries
@@ -64,5 +123,14 @@ pub fn rerun_if_changed_dir(dir: &Path, skip: &[&str]) {
         } else {
             println!("cargo:rerun-if-changed={}", path.display());
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn dep_info_lists_sources_with_escaped_spaces() {
+        let text = "/t/health.wasm: /src/lib.rs /my\\ dir/x.rs /wit/a.wit\n\n/t/other.wasm: /y.rs\n";
+        assert_eq!(super::dep_info_sources(text), ["/src/lib.rs", "/my dir/x.rs", "/wit/a.wit", "/y.rs"]);
     }
 }

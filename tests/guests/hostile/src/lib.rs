@@ -50,7 +50,10 @@ impl Guest for Hostile {
             tool("hostile_many_items", "Returns 100,000 empty content blocks."),
             tool("hostile_deep_output", "Returns structured content nested 10,000 deep."),
             tool("hostile_file_link", "Returns a resource link to file:///etc/passwd."),
-            tool("hostile_cache_flood", "Stores `entries` cache entries of 64 KiB; reports how many were kept."),
+            tool(
+                "hostile_cache_flood",
+                "Stores and rereads `entries` cache entries of 64 KiB, three times over; reports how many were kept.",
+            ),
             tool("hostile_host_header", "Sends a request to `url` with its own Host header; reports the error."),
             tool("hostile_read", "Reads `path` from the `workspace` root; reports the outcome."),
         ]
@@ -92,10 +95,22 @@ impl Guest for Hostile {
                 is_error: false,
             }),
             "hostile_cache_flood" => {
+                // Entries read again and again look hot to the cache's admission policy, so in a
+                // shared cache they win over everyone else's.
                 let entries = args["entries"].as_u64().unwrap_or(1000);
-                let kept = (0..entries)
-                    .filter(|i| ide_agents::tool::cache::set(&format!("k{i}"), &vec![7u8; 64 << 10], None))
-                    .count();
+                let mut kept = 0;
+                for _round in 0..3 {
+                    kept = 0;
+                    for i in 0..entries {
+                        let key = format!("k{i}");
+                        if ide_agents::tool::cache::set(&key, &vec![7u8; 64 << 10], None) {
+                            kept += 1;
+                        }
+                        for _ in 0..3 {
+                            std::hint::black_box(ide_agents::tool::cache::get(&key));
+                        }
+                    }
+                }
                 text(format!("{kept}"))
             }
             "hostile_host_header" => {
