@@ -126,14 +126,17 @@ enum ContentBlock {
 /// Bytes of `s` as a JSON string body: `"`, `\\` and the short escapes (`\n`...) take two
 /// bytes, other control characters six (`\u001f`).
 pub fn escaped_len(s: &str) -> usize {
-    s.len()
-        + s.bytes()
-            .map(|b| match b {
-                b'"' | b'\\' | b'\n' | b'\r' | b'\t' | 0x08 | 0x0c => 1,
-                0..0x20 => 5,
-                _ => 0,
-            })
-            .sum::<usize>()
+    // Branch-free per byte, so that the compiler vectorises it: this runs on every text result.
+    let extra: usize = s
+        .bytes()
+        .map(|b| {
+            let quote = usize::from(b == b'"' || b == b'\\');
+            let control = usize::from(b < 0x20);
+            let short = usize::from(matches!(b, b'\n' | b'\r' | b'\t' | 0x08 | 0x0c));
+            quote + 5 * control - 4 * short
+        })
+        .sum();
+    s.len() + extra
 }
 
 /// Most content blocks one result may have.

@@ -22,6 +22,7 @@ use crate::bindings::ToolError;
 use crate::bindings::ide_agents::tool::host_facts::{Facts, ServerCatalog};
 use crate::bindings::ide_agents::tool::log::Level;
 use crate::host::{CallEnv, ServerHooks};
+use crate::runtime::Registry;
 use crate::runtime::registry::RegisteredTool;
 use crate::runtime::{CallFailure, CallLimits, CallOutcome, CallReport};
 use crate::telemetry::{ErrorCode, LoadKind, Phases, Span, Telemetry, ms, unix_ms};
@@ -29,7 +30,11 @@ use crate::telemetry::{ErrorCode, LoadKind, Phases, Span, Telemetry, ms, unix_ms
 /// A validated tool call, ready to run: a `tools/call`, or the call behind a `resources/read` or
 /// `prompts/get`.
 pub struct PreparedCall {
-    pub(super) tool: Arc<RegisteredTool>,
+    /// The registry snapshot the tool was found in (one reference for the call, instead of one
+    /// per tool: both are shared by every worker thread).
+    pub(super) registry: Arc<Registry>,
+    /// The tool's position in it.
+    pub(super) index: usize,
     pub(super) arguments: Result<String, String>,
     pub(super) progress_token: Option<Value>,
     /// The MCP method it answers (for its span).
@@ -70,7 +75,8 @@ impl McpServer {
             .binary_search_by(|t| t.spec.name.as_str().cmp(&request.name))
             .map_err(|_| RpcError::invalid_params(format!("unknown tool: {}", request.name)))?;
         Ok(PreparedCall {
-            tool: tools[tool].clone(),
+            registry: registry.clone(),
+            index: tool,
             arguments: request.arguments,
             progress_token: request.progress_token,
             method: "tools/call",
@@ -85,12 +91,11 @@ impl McpServer {
         arguments: &Value,
         method: &'static str,
     ) -> Result<PreparedCall, RpcError> {
-        let tool = self
-            .registry()
-            .tool(tool)
-            .cloned()
+        let registry = self.registry();
+        let index = registry
+            .tool_index(tool)
             .ok_or_else(|| RpcError::internal(format!("the tool {tool} is not registered")))?;
-        Ok(PreparedCall { tool, arguments: Ok(arguments.to_string()), progress_token: None, method })
+        Ok(PreparedCall { registry, index, arguments: Ok(arguments.to_string()), progress_token: None, method })
     }
 
     /// Runs a prepared call and returns its `CallToolResult`; records its span (also when the
@@ -113,7 +118,8 @@ impl McpServer {
     ) -> (CallToolResult, Option<ErrorCode>) {
         let (started, timestamp_ms) = (Instant::now(), unix_ms());
         self.calls_served.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let tool = &call.tool;
+        let registry = call.registry.clone();
+        let tool = &registry.tools()[call.index];
         let component = &*tool.component;
         let mut cancelled = CancelledSpan {
             telemetry: &self.telemetry,
@@ -183,7 +189,13 @@ impl McpServer {
             memory: policy.memory_limit.unwrap_or(defaults.memory),
             max_output_bytes: policy.max_output_bytes.unwrap_or(defaults.max_output_bytes),
         };
-        let (_tool_slot, waited_tool) = crate::runtime::acquire_timed(&tool.own_slots).await;
+        let (_tool_slot, waited_tool) = match &tool.own_slots {
+            Some(slots) => {
+                let (slot, waited) = crate::runtime::acquire_timed(slots).await;
+                (Some(slot), waited)
+            }
+            None => (None, Duration::ZERO),
+        };
         let (_component_slot, waited_component) = crate::runtime::acquire_timed(&tool.component_slots).await;
         let (_extension_slot, waited_share) = if component.source.is_builtin() {
             (None, Duration::ZERO)

@@ -223,8 +223,10 @@ pub struct RegisteredTool {
     pub policy: Arc<ToolPolicy>,
     /// Its component's share of the call slots (shared by the component's tools).
     pub component_slots: Arc<tokio::sync::Semaphore>,
-    /// Its own concurrency limit (its policy's, or the default per tool).
-    pub own_slots: tokio::sync::Semaphore,
+    /// Its own concurrency limit (its policy's, or the default per tool), when that is tighter
+    /// than its component's: otherwise the component's slots already bound it (and each
+    /// semaphore costs a call a lock shared by every worker).
+    pub own_slots: Option<tokio::sync::Semaphore>,
     validators: std::sync::OnceLock<Result<Validators, String>>,
 }
 
@@ -337,8 +339,9 @@ impl Registry {
             .into_iter()
             .map(|spec| {
                 let policy = self.binding.book.for_tool(&spec.name, &component.identity());
-                let limit = policy.max_concurrent_calls.unwrap_or(self.binding.max_calls_per_tool);
-                let own_slots = tokio::sync::Semaphore::new(limit.max(1));
+                let limit = policy.max_concurrent_calls.unwrap_or(self.binding.max_calls_per_tool).max(1);
+                let own_slots =
+                    (limit < self.binding.max_calls_per_component).then(|| tokio::sync::Semaphore::new(limit));
                 Arc::new(RegisteredTool {
                     name: Arc::from(spec.name.as_str()),
                     schema_key: format!("schema:{}", spec.name),
@@ -402,6 +405,11 @@ impl Registry {
     /// The tool called `name`.
     pub fn tool(&self, name: &str) -> Option<&Arc<RegisteredTool>> {
         self.index.get(name).map(|&i| &self.tools[i])
+    }
+
+    /// The position of the tool called `name` in [`Self::tools`].
+    pub fn tool_index(&self, name: &str) -> Option<usize> {
+        self.index.get(name).copied()
     }
 
     /// All tools, sorted by name.
