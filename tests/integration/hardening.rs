@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::support::{Launch, Server, guest, text};
+use crate::support::{Launch, Server, guest, proc_status_kib, text};
 
 /// A server over copies of `components` with `config` (TOML), its own cache directory (so that
 /// nothing is remembered from other tests unless `cache` is given), initialized.
@@ -54,16 +54,6 @@ fn timed<T>(f: impl FnOnce() -> T) -> (T, Duration) {
     let started = Instant::now();
     let value = f();
     (value, started.elapsed())
-}
-
-fn vm_kib(pid: u32, field: &str) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    status
-        .lines()
-        .find(|l| l.starts_with(field))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0)
 }
 
 /// Class 1: a `describe` that never returns delays neither `initialize` nor other tools, is
@@ -185,7 +175,7 @@ fn compiling_is_bounded_in_time_memory_and_size() {
         assert_eq!(text(&server.call("echo", json!({"message": "ok"}))), "ok", "{config}");
         await_stderr(&server, expected, Duration::from_secs(60));
         // The compile ran in a child process: the server's own peak stays small.
-        let peak = vm_kib(server.pid(), "VmHWM:");
+        let peak = proc_status_kib(server.pid(), "VmHWM:");
         assert!(peak < 150 << 10, "{config}: server peak RSS {peak} KiB");
     }
 }
@@ -330,7 +320,7 @@ fn logging_and_notifications_are_bounded_and_cannot_forge_lines() {
     std::thread::sleep(Duration::from_secs(2));
     let response = server.response(&json!("flood"));
     assert_eq!(text(&response["result"]), "wrote 3000");
-    let peak = vm_kib(server.pid(), "VmHWM:");
+    let peak = proc_status_kib(server.pid(), "VmHWM:");
     assert!(peak < 150 << 10, "peak RSS {peak} KiB");
     let (logs, progress): (Vec<&Value>, Vec<&Value>) =
         server.notifications.iter().partition(|n| n["method"] == "notifications/message");

@@ -310,3 +310,15 @@ impl Drop for Server {
 pub fn text(result: &Value) -> &str {
     result["content"][0]["text"].as_str().unwrap_or_else(|| panic!("no text content: {result}"))
 }
+
+/// A memory figure of process `pid` from `/proc/<pid>/status`, KiB (`field`: `"VmRSS:"` for the
+/// resident set, `"VmHWM:"` for its peak); 0 if unreadable.
+pub fn proc_status_kib(pid: u32, field: &str) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find(|l| l.starts_with(field))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}

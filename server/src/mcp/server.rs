@@ -11,7 +11,7 @@ use super::rss::CachedRss;
 use super::session::Session;
 use crate::caches::HostCaches;
 use crate::host::policy::PolicyBook;
-use crate::runtime::registry::{Binding, Component, Descriptors, SharedRegistry};
+use crate::runtime::registry::{Component, Descriptors, Registration, SharedRegistry};
 use crate::runtime::{Registry, Runtime};
 use crate::telemetry::Telemetry;
 
@@ -118,7 +118,7 @@ pub struct McpServer {
 impl McpServer {
     /// A server over `registry`, running calls with `runtime`.
     pub fn new(runtime: Runtime, registry: Registry, parts: ServerParts) -> Self {
-        let binding = Binding {
+        let registration = Registration {
             book: Arc::new(parts.policies),
             max_calls_per_component: parts.settings.max_calls_per_component,
             max_calls_per_tool: parts.settings.max_calls_per_tool,
@@ -131,7 +131,7 @@ impl McpServer {
             client: std::sync::OnceLock::new(),
             listed: std::sync::atomic::AtomicBool::new(false),
             runtime,
-            registry: SharedRegistry::new(registry.rebind(binding)),
+            registry: SharedRegistry::new(registry.rebind(registration)),
             settings: parts.settings,
             telemetry: parts.telemetry,
             caches: parts.caches,

@@ -66,14 +66,6 @@ impl ComponentSource {
         matches!(self, Self::Builtin(_))
     }
 
-    /// Who the component is, for policy lookups.
-    pub fn identity<'a>(&'a self, sha256: &'a str) -> Identity<'a> {
-        match self {
-            Self::Builtin(_) => Identity::Builtin,
-            Self::File(path) => Identity::File { path, sha256 },
-        }
-    }
-
     /// The group the component's tools belong to.
     pub fn group(&self) -> Group {
         match self {
@@ -176,7 +168,10 @@ impl Component {
 
     /// Who the component is, for policy lookups.
     pub fn identity(&self) -> Identity<'_> {
-        self.source.identity(&self.sha256)
+        match &self.source {
+            ComponentSource::Builtin(_) => Identity::Builtin,
+            ComponentSource::File(path) => Identity::File { path, sha256: &self.sha256 },
+        }
     }
 
     /// An idle instance, if one is kept.
@@ -250,9 +245,10 @@ struct Entry {
     offerings: Offerings,
 }
 
-/// How tools are bound when registered: the policies, and the size of each component's share.
+/// How tools are registered: the policies they are looked up in, and the size of each
+/// component's (and tool's) share of the call slots.
 #[derive(Clone)]
-pub struct Binding {
+pub struct Registration {
     /// The policies.
     pub book: Arc<PolicyBook>,
     /// Calls of one component at once.
@@ -261,7 +257,7 @@ pub struct Binding {
     pub max_calls_per_tool: usize,
 }
 
-impl Default for Binding {
+impl Default for Registration {
     fn default() -> Self {
         Self {
             book: Arc::default(),
@@ -274,7 +270,7 @@ impl Default for Binding {
 /// All components and tools known to the server: one snapshot.
 #[derive(Default)]
 pub struct Registry {
-    binding: Binding,
+    registration: Registration,
     entries: Vec<Entry>,
     tools: Vec<Arc<RegisteredTool>>,
     index: HashMap<String, usize>,
@@ -283,9 +279,9 @@ pub struct Registry {
 }
 
 impl Registry {
-    /// An empty registry binding tools with `binding`.
-    pub fn new(binding: Binding) -> Self {
-        Self { binding, ..Self::default() }
+    /// An empty registry registering tools with `registration`.
+    pub fn new(registration: Registration) -> Self {
+        Self { registration, ..Self::default() }
     }
 
     /// Adds a component (after those added before it), its tools and its offerings; see the
@@ -313,15 +309,15 @@ impl Registry {
             .iter()
             .map(|e| Entry { component: e.component.clone(), tools: e.tools.clone(), offerings: e.offerings.clone() })
             .collect();
-        let mut next = Self { binding: self.binding.clone(), entries, ..Self::default() };
+        let mut next = Self { registration: self.registration.clone(), entries, ..Self::default() };
         next.insert(order, component, descriptors);
         next
     }
 
-    /// This registry's components bound again with `binding` (tools are made anew: nothing is
+    /// This registry's components registered again with `registration` (tools are made anew: nothing is
     /// compiled yet at that point of startup).
-    pub fn rebind(self, binding: Binding) -> Self {
-        let mut next = Self { binding, ..Self::default() };
+    pub fn rebind(self, registration: Registration) -> Self {
+        let mut next = Self { registration, ..Self::default() };
         for e in self.entries {
             let descriptors =
                 Descriptors { tools: e.tools.iter().map(|t| t.spec.clone()).collect(), offerings: e.offerings };
@@ -333,15 +329,15 @@ impl Registry {
     }
 
     fn entry(&self, component: Arc<Component>, descriptors: Descriptors) -> Entry {
-        let slots = Arc::new(tokio::sync::Semaphore::new(self.binding.max_calls_per_component.max(1)));
+        let slots = Arc::new(tokio::sync::Semaphore::new(self.registration.max_calls_per_component.max(1)));
         let tools = descriptors
             .tools
             .into_iter()
             .map(|spec| {
-                let policy = self.binding.book.for_tool(&spec.name, &component.identity());
-                let limit = policy.max_concurrent_calls.unwrap_or(self.binding.max_calls_per_tool).max(1);
+                let policy = self.registration.book.for_tool(&spec.name, &component.identity());
+                let limit = policy.max_concurrent_calls.unwrap_or(self.registration.max_calls_per_tool).max(1);
                 let own_slots =
-                    (limit < self.binding.max_calls_per_component).then(|| tokio::sync::Semaphore::new(limit));
+                    (limit < self.registration.max_calls_per_component).then(|| tokio::sync::Semaphore::new(limit));
                 Arc::new(RegisteredTool {
                     name: Arc::from(spec.name.as_str()),
                     schema_key: format!("schema:{}", spec.name),
@@ -415,11 +411,6 @@ impl Registry {
     /// All tools, sorted by name.
     pub fn tools(&self) -> &[Arc<RegisteredTool>] {
         &self.tools
-    }
-
-    /// The component providing `tool`.
-    pub fn component_of<'a>(&self, tool: &'a RegisteredTool) -> &'a Component {
-        &tool.component
     }
 
     /// All components, in discovery order.
