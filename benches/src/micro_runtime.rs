@@ -11,8 +11,9 @@ use ide_agents_mcp::bindings::ToolPre;
 use ide_agents_mcp::caches::{CacheSettings, GuestCache, HostCaches};
 use ide_agents_mcp::host::http::{HttpClient, HttpSettings};
 use ide_agents_mcp::host::{CallEnv, Detached, HostServices, HostState, ToolPolicy};
-use ide_agents_mcp::mcp::dispatch::Action;
+use ide_agents_mcp::mcp::dispatch::{Action, Era};
 use ide_agents_mcp::mcp::request::parse_call_params;
+use ide_agents_mcp::mcp::session::Peer;
 use ide_agents_mcp::mcp::{McpServer, ServerParts, ServerSettings, jsonrpc};
 use ide_agents_mcp::runtime::registry::{Component, ComponentSource};
 use ide_agents_mcp::runtime::{Runtime, RuntimeSettings, engine};
@@ -104,10 +105,13 @@ pub fn run(rt: &tokio::runtime::Runtime, guests: Option<&Path>, scale: usize) ->
         t.elapsed()
     });
     let (ping_out, _ping_sink) = ide_agents_mcp::mcp::outbox::outbox(1, 1 << 20);
+    let ping_peer = Peer::new(ping_out);
     let ping_ns = per_iter_ns(n, |n| {
         let t = Instant::now();
         for _ in 0..n {
-            let Action::Answer(line) = server.dispatch(jsonrpc::parse(ping_line), &ping_out) else { panic!() };
+            let Action::Answer(line) = server.dispatch(jsonrpc::parse(ping_line), &ping_peer, Era::Detect) else {
+                panic!()
+            };
             std::hint::black_box(line);
         }
         t.elapsed()
@@ -228,6 +232,7 @@ pub fn run(rt: &tokio::runtime::Runtime, guests: Option<&Path>, scale: usize) ->
     // waits 5 ms (I/O-bound, `echo` with `delay_ms`), and 16 of health (CPU-bound, 2 cores here).
     if guests.is_some() {
         let (out, mut sink) = ide_agents_mcp::mcp::outbox::outbox(1024, 8 << 20);
+        let out = Peer::new(out);
         rt.spawn(async move {
             let mut lines = Vec::new();
             while sink.recv_many(&mut lines, 64).await > 0 {

@@ -109,6 +109,8 @@ pub struct TtlCache<K: Hash + Eq + Send + Sync + 'static, V: Clone + Send + Sync
     /// Keys are our own (tool and resource names), not attacker-chosen at volume, so the fast
     /// non-DoS-resistant Fx hash is fine; it makes a hit ~25% cheaper than SipHash.
     cache: Cache<K, V, FxBuildHasher>,
+    /// How long an entry lives (also the `ttlMs` hint of 2026-07-28 results served from it).
+    pub ttl: Duration,
     /// Counters.
     pub counters: HitCounters,
 }
@@ -119,6 +121,7 @@ impl<K: Hash + Eq + Send + Sync + 'static, V: Clone + Send + Sync + 'static> Ttl
         Self {
             name,
             cache: Cache::builder().time_to_live(ttl).max_capacity(capacity).build_with_hasher(FxBuildHasher),
+            ttl,
             counters: HitCounters::default(),
         }
     }

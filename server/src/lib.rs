@@ -2,10 +2,11 @@
 //! sandbox.
 //!
 //! Data path of one call (keep it this short):
-//! stdin line -> [`mcp::jsonrpc::parse`] -> [`mcp::McpServer::dispatch`] (the one router) ->
+//! stdin line (or HTTP POST body, [`mcp::http`]) -> [`mcp::jsonrpc::parse`] ->
+//! [`mcp::McpServer::dispatch`] (the one router, both protocol eras) ->
 //! registry lookup -> lazy load (AOT cache hit or compile, [`runtime`]) -> fresh store and
 //! instance -> guest `call` -> host functions as needed ([`host`]) -> `CallToolResult` -> stdout
-//! writer (batched flush).
+//! writer (batched flush), or the request's HTTP answer (JSON, or an SSE stream).
 //!
 //! Startup runs no guest code before serving: built-ins' descriptors are embedded, other
 //! components' come from the descriptor cache, the rest are compiled (untrusted ones in a compiler
@@ -15,7 +16,8 @@
 //! Layers, each importing only those below it (checked by the `layering` integration test):
 //!
 //! - [`config`] and [`serve`]: the composition root (flags, file, grants; building the server)
-//! - [`mcp`]: JSON-RPC/MCP protocol, the dispatcher, the call path, the stdio transport
+//! - [`mcp`]: JSON-RPC/MCP protocol (both eras), the dispatcher, the call path, the stdio and
+//!   Streamable HTTP transports
 //! - [`runtime`]: engine, built-in components, registry, disk cache, limits, calls
 //! - [`host`]: WIT host interfaces offered to tools, the per-call store state, tool policies
 //! - [`caches`], [`telemetry`], [`bindings`], [`about`]: leaves (TTL caches; spans; generated

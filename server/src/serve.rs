@@ -1,6 +1,6 @@
 //! `ide-agents-mcp serve`: composes the server from resolved [`Settings`] (host services,
 //! runtime, registry, telemetry, caches) and serves MCP over stdio until EOF or a termination
-//! signal; then flushes telemetry. Components whose descriptors are not known yet are described
+//! signal, or over Streamable HTTP (`--http`) until a termination signal; then flushes telemetry. Components whose descriptors are not known yet are described
 //! in the background while the server serves (at most one per core at a time). With `config`,
 //! the composition root: no library module imports either.
 
@@ -11,8 +11,8 @@ use crate::config::{DEFAULT_POLICY, Settings};
 use crate::host::policy::PolicyBook;
 use crate::{caches, host, mcp, runtime, telemetry};
 
-/// Discovers the tools and serves MCP over stdio until EOF or a termination signal; then flushes
-/// telemetry.
+/// Discovers the tools and serves MCP (stdio, or HTTP with `--http`) until EOF or a termination
+/// signal; then flushes telemetry.
 pub async fn serve(settings: Settings) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
     let explicit_hosts: HashSet<String> =
@@ -42,7 +42,8 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
         describing = pending.len(),
         config = ?settings.file,
         ms = telemetry::ms(started.elapsed()),
-        "serving MCP over stdio"
+        "serving MCP over {}",
+        if settings.listen.is_some() { "Streamable HTTP" } else { "stdio" }
     );
     let configured: Vec<String> = settings.tools.keys().filter(|n| !DEFAULT_POLICY.names(n)).cloned().collect();
     let parts = mcp::ServerParts {
@@ -52,9 +53,16 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
         caches: caches::HostCaches::new(&settings.caches),
         ultra: settings.ultra,
     };
+    let listener = match &settings.listen {
+        Some(listen) => Some(mcp::http::bind(listen).await?),
+        None => None,
+    };
     let server = Arc::new(mcp::McpServer::new(runtime, registry, parts));
     describe_in_background(&server, pending, configured);
-    let served = mcp::stdio::serve(server).await;
+    let served = match (settings.listen, listener) {
+        (Some(listen), Some(listener)) => mcp::http::serve(server, listen, listener).await,
+        _ => mcp::stdio::serve(server).await,
+    };
     telemetry.shutdown();
     served
 }

@@ -9,8 +9,17 @@ use std::path::PathBuf;
 use ide_agents_guest_build::{build_workspace, rerun_if_changed_dir};
 
 /// The test components, by crate name.
-const GUESTS: &[&str] =
-    &["echo", "hostile", "otherworld", "nettest", "describe_loop", "describe_huge", "badschema", "impostor"];
+const GUESTS: &[&str] = &[
+    "echo",
+    "hostile",
+    "otherworld",
+    "nettest",
+    "describe_loop",
+    "describe_huge",
+    "badschema",
+    "impostor",
+    "conformance",
+];
 
 fn main() {
     let manifest_dir = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").unwrap());

@@ -3,9 +3,11 @@
 //!
 //! One test binary with a module per area (see `support.rs` for the harness).
 
+mod auth;
 mod backend;
 mod command;
 mod components;
+mod conformance;
 mod github;
 mod golden;
 mod hardening;
@@ -18,6 +20,7 @@ mod new_tool;
 mod protocol;
 mod sandbox;
 mod services;
+mod streamable_http;
 mod support;
 mod ultra;
 mod workspace;

@@ -297,6 +297,27 @@ impl Server {
     pub fn pid(&self) -> u32 {
         self.child.id()
     }
+
+    /// The MCP endpoint URL a server started with `--http 127.0.0.1:0` logged once listening.
+    pub fn http_url(&self) -> String {
+        let started = Instant::now();
+        loop {
+            let stderr = self.stderr();
+            if let Some(at) = stderr.find("Streamable HTTP at ") {
+                let rest = &stderr[at + "Streamable HTTP at ".len()..];
+                return rest.split_whitespace().next().unwrap().trim_end_matches('"').to_owned();
+            }
+            assert!(started.elapsed() < PATIENCE, "the server did not start listening; stderr:\n{stderr}");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    /// Sends SIGTERM and waits for the server to exit.
+    pub fn terminate(self) -> Finished {
+        let pid = self.pid().to_string();
+        assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+        self.wait_exit()
+    }
 }
 
 impl Drop for Server {

@@ -1,7 +1,11 @@
-"""Interop check with the official Python MCP SDK (mcp==2.3.0) over stdio.
+"""Interop check with the official Python MCP SDK (mcp==2.3.0), in either protocol era, over stdio
+or Streamable HTTP.
 
-Usage: python_client.py SERVER_BINARY [SERVER_ARGS...]
-Spawns the server through the SDK's stdio transport and exercises initialize, tools/list, ping,
+Usage: python_client.py MODE SERVER_BINARY [SERVER_ARGS...]   (stdio: the SDK spawns the server)
+       python_client.py MODE --url URL                        (Streamable HTTP)
+MODE is `legacy` (the initialize handshake) or `auto` (the SDK probes `server/discover` and, as our
+server answers it, speaks the stateless 2026-07-28 revision; the test then checks that it did).
+Exercises the handshake or discovery, tools/list, ping (legacy only: 2026-07-28 removed it),
 tools/call (health, echo with arguments and progress), the tool-error path, an unknown tool, and
 resources, resource templates, prompts and completion (the server is started with --workspace).
 Exits non-zero with a message on the first mismatch; prints "python interop: ok" on success.
@@ -23,8 +27,12 @@ def check(cond, what):
 
 
 async def main() -> None:
-    params = StdioServerParameters(command=sys.argv[1], args=sys.argv[2:])
-    async with Client(params, read_timeout_seconds=60) as client:
+    mode, rest = sys.argv[1], sys.argv[2:]
+    target = rest[1] if rest[0] == "--url" else StdioServerParameters(command=rest[0], args=rest[1:])
+    async with Client(target, read_timeout_seconds=60, mode=mode) as client:
+        version = client.session.protocol_version
+        expected = "2026-07-28" if mode == "auto" else "2025-11-25"
+        check(version == expected, f"{mode} mode negotiated {version}, expected {expected}")
         check(client.server_info.name == "ide-agents-mcp", f"serverInfo: {client.server_info}")
         check(client.server_capabilities.tools is not None, "tools capability missing")
 
@@ -35,7 +43,8 @@ async def main() -> None:
         check(echo_tool.input_schema["type"] == "object", "echo inputSchema")
         check("message" in echo_tool.input_schema["properties"], "echo inputSchema properties")
 
-        await client.session.send_ping()
+        if mode == "legacy":
+            await client.session.send_ping()
 
         health = await client.call_tool("ide_agents_health", {})
         check(not health.is_error, f"health failed: {health}")
@@ -84,7 +93,7 @@ async def main() -> None:
         check(prompt.messages[0].role == "user" and "def add" in text and "pytest" in text, f"prompt: {prompt}")
         completion = await client.complete(PromptReference(type="ref/prompt", name="write_tests"), {"name": "framework", "value": "j"})
         check(completion.completion.values == ["jest", "junit"], f"completion: {completion}")
-    print("python interop: ok")
+    print(f"python interop: ok ({mode}, {version})")
 
 
 if __name__ == "__main__":

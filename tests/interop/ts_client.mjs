@@ -1,6 +1,8 @@
-// Interop check with the official TypeScript MCP SDK (@modelcontextprotocol/sdk@1.32.2) over stdio.
+// Interop check with the official TypeScript MCP SDK (@modelcontextprotocol/sdk@1.32.2, which
+// speaks the initialize-era protocol) over stdio or Streamable HTTP.
 //
-// Usage: node ts_client.mjs SERVER_BINARY [SERVER_ARGS...]
+// Usage: node ts_client.mjs SERVER_BINARY [SERVER_ARGS...]   (stdio: the SDK spawns the server)
+//        node ts_client.mjs --url URL                        (Streamable HTTP, with a session)
 // Exercises initialize, tools/list, ping, tools/call (health, echo with arguments and progress),
 // the tool-error path, an unknown tool, the catalog (whose structured content the SDK checks
 // against its output schema), resources, prompts and completion (the server runs with --workspace). Exits non-zero on the first mismatch; prints
@@ -8,9 +10,13 @@
 import assert from "node:assert/strict";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 
 const [command, ...args] = process.argv.slice(2);
-const transport = new StdioClientTransport({ command, args, stderr: "inherit" });
+const transport =
+  command === "--url"
+    ? new StreamableHTTPClientTransport(new URL(args[0]))
+    : new StdioClientTransport({ command, args, stderr: "inherit" });
 const client = new Client({ name: "ts-interop", version: "1.0.0" });
 await client.connect(transport);
 
@@ -66,5 +72,9 @@ assert.match(prompt.messages[0].content.text, /TypeError: x is undefined/);
 const completion = await client.complete({ ref: { type: "ref/prompt", name: "explain_error" }, argument: { name: "language", value: "ty" } });
 assert.deepEqual(completion.completion.values, ["typescript"]);
 
+if (command === "--url") {
+  assert.ok(transport.sessionId, "an initialize-era HTTP session id");
+  await transport.terminateSession();
+}
 await client.close();
 console.log("typescript interop: ok");

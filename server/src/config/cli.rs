@@ -22,7 +22,7 @@ pub struct Cli {
 /// Subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Serve MCP over stdio (the default).
+    /// Serve MCP over stdio (the default), or over Streamable HTTP with `--http`.
     Serve(Box<ServeArgs>),
     /// Summarise a telemetry span file: per tool, count, error rate, latency percentiles, phases.
     Stats(StatsArgs),
@@ -128,6 +128,46 @@ pub struct ServeArgs {
     /// else ~/.local/state/ide-agents-mcp/...]; `off` disables telemetry.
     #[arg(long, value_name = "FILE", env = "IDE_AGENTS_MCP_TELEMETRY")]
     pub telemetry: Option<PathBuf>,
+
+    /// Serve MCP over Streamable HTTP on this address (e.g. `127.0.0.1:8080`; endpoint `/mcp`)
+    /// instead of stdio. Non-loopback addresses are refused unless
+    /// `--http-allow-unauthenticated`.
+    #[arg(long, value_name = "ADDR", env = "IDE_AGENTS_MCP_HTTP")]
+    pub http: Option<std::net::SocketAddr>,
+
+    /// Serve `--http` on a non-loopback address although no client authentication is configured.
+    #[arg(long, env = "IDE_AGENTS_MCP_HTTP_ALLOW_UNAUTHENTICATED")]
+    pub http_allow_unauthenticated: bool,
+
+    /// A `Host` name the HTTP endpoint accepts besides loopback names; may be repeated.
+    #[arg(
+        long = "http-allowed-host",
+        value_name = "HOST",
+        env = "IDE_AGENTS_MCP_HTTP_ALLOWED_HOSTS",
+        value_delimiter = ','
+    )]
+    pub http_allowed_hosts: Vec<String>,
+
+    /// A browser `Origin` the HTTP endpoint accepts (`https://host[:port]`); may be repeated.
+    #[arg(
+        long = "http-allowed-origin",
+        value_name = "ORIGIN",
+        env = "IDE_AGENTS_MCP_HTTP_ALLOWED_ORIGINS",
+        value_delimiter = ','
+    )]
+    pub http_allowed_origins: Vec<String>,
+
+    /// Time HTTP calls in flight get to finish after SIGTERM, in milliseconds [default: 10000].
+    #[arg(long, value_name = "MS", env = "IDE_AGENTS_MCP_HTTP_GRACE_MS")]
+    pub http_grace_ms: Option<u64>,
+
+    /// TLS certificate chain (PEM) for `--http`; needs `--tls-key`.
+    #[arg(long, value_name = "FILE", env = "IDE_AGENTS_MCP_TLS_CERT")]
+    pub tls_cert: Option<PathBuf>,
+
+    /// TLS private key (PEM) for `--http`; needs `--tls-cert`.
+    #[arg(long, value_name = "FILE", env = "IDE_AGENTS_MCP_TLS_KEY")]
+    pub tls_key: Option<PathBuf>,
 
     /// Log filter for stderr, e.g. `info`, `debug`, `ide_agents_mcp=trace`.
     #[arg(long, value_name = "FILTER", env = "IDE_AGENTS_MCP_LOG", default_value = "info")]

@@ -45,6 +45,43 @@ pub struct FileConfig {
     /// `[tools.<name>]`: per-tool permissions.
     #[serde(default)]
     pub tools: BTreeMap<String, ToolSection>,
+    /// `[auth]`: who may call over HTTP.
+    #[serde(default)]
+    pub auth: AuthSection,
+}
+
+/// `[auth]`: client authentication of the HTTP transport.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthSection {
+    /// Static bearer tokens.
+    #[serde(default)]
+    pub tokens: Vec<TokenEntry>,
+    /// OAuth: the authorization server whose tokens are accepted (`iss`).
+    pub issuer: Option<String>,
+    /// OAuth: this server's resource identifier, its MCP endpoint URL (`aud`).
+    pub resource: Option<String>,
+    /// OAuth: the signing keys, a JWKS URL.
+    pub jwks_url: Option<String>,
+    /// OAuth: the signing keys, a JWKS file.
+    pub jwks_file: Option<PathBuf>,
+    /// OAuth: scopes every token must hold.
+    #[serde(default)]
+    pub scopes: Vec<String>,
+    /// Calls one principal may have in flight.
+    pub max_calls_in_flight_per_principal: Option<usize>,
+    /// Calls one principal may start per second.
+    pub max_calls_per_second_per_principal: Option<u32>,
+}
+
+/// One static bearer token.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TokenEntry {
+    /// The principal it authenticates.
+    pub principal: String,
+    /// The token: inline, `{ env = "VAR" }` or `{ file = "/run/secrets/token" }`.
+    pub token: SecretSource,
 }
 
 /// `[roots]`: each directory is granted, read-only and under the root name given here, to the
@@ -202,6 +239,9 @@ pub struct ToolSection {
     /// http(s) origins (e.g. `["vscode"]`).
     #[serde(default)]
     pub link_schemes: Vec<String>,
+    /// OAuth scopes a caller's token must hold to call this tool (`[auth]` with an issuer).
+    #[serde(default)]
+    pub scopes: Vec<String>,
     /// Grants only to the extension from this file (a path, or a file name in a tools
     /// directory).
     pub component: Option<String>,
@@ -220,6 +260,11 @@ pub enum SecretSource {
         /// The variable.
         env: String,
     },
+    /// `key = { file = "/run/secrets/name" }` (surrounding whitespace trimmed)
+    File {
+        /// The file.
+        file: PathBuf,
+    },
 }
 
 impl std::fmt::Debug for SecretSource {
@@ -227,6 +272,7 @@ impl std::fmt::Debug for SecretSource {
         match self {
             Self::Value(_) => f.write_str("<redacted>"),
             Self::Env { env } => write!(f, "{{ env = {env:?} }}"),
+            Self::File { file } => write!(f, "{{ file = {file:?} }}"),
         }
     }
 }

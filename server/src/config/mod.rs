@@ -70,6 +70,9 @@ pub(crate) fn secret_value(file: &Option<PathBuf>, key: &str, source: SecretSour
         SecretSource::Env { env } => std::env::var(&env)
             .map(Secret::new)
             .map_err(|_| invalid(file, key, format!("environment variable {env} is not set"))),
+        SecretSource::File { file: path } => std::fs::read_to_string(&path)
+            .map(|s| Secret::new(s.trim().to_owned()))
+            .map_err(|e| invalid(file, key, format!("cannot read {}: {e}", path.display()))),
     }
 }
 

@@ -34,6 +34,8 @@ pub struct Settings {
     pub server: ServerSettings,
     /// Outbound HTTP.
     pub http: HttpSettings,
+    /// Serve MCP over Streamable HTTP with these settings instead of stdio.
+    pub listen: Option<crate::mcp::http::HttpSettings>,
     /// Caches.
     pub caches: CacheSettings,
     /// Telemetry.
@@ -196,6 +198,7 @@ pub fn resolve(args: &ServeArgs, file: FileConfig, path: Option<PathBuf>) -> Res
         telemetry.queue_capacity = in_range(p, "telemetry.queue_capacity", n, 1, 10_000_000)?;
     }
 
+    let auth = auth_settings(file.auth, p)?;
     let mut tools = grants::builtin_policies(args, &file.roots, file.backend, file.github, p)?;
     for (name, section) in file.tools {
         let key = |k: &str| format!("tools.{name}.{k}");
@@ -232,6 +235,7 @@ pub fn resolve(args: &ServeArgs, file: FileConfig, path: Option<PathBuf>) -> Res
             }
             policy.link_schemes.push(scheme.to_ascii_lowercase());
         }
+        policy.scopes.extend(section.scopes);
         if section.component.is_some() || section.sha256.is_some() {
             if policy.binding == Binding::Builtin {
                 return Err(invalid(
@@ -276,10 +280,93 @@ pub fn resolve(args: &ServeArgs, file: FileConfig, path: Option<PathBuf>) -> Res
         runtime,
         server,
         http,
+        listen: listen_settings(args, auth)?,
         caches,
         telemetry,
         tools,
     })
+}
+
+/// The Streamable HTTP listener, if `--http` asks for one. A non-loopback address is refused
+/// unless forced: no client authentication is configured, so anyone who can reach the port could
+/// call every tool.
+fn listen_settings(
+    args: &ServeArgs,
+    auth: Option<crate::mcp::http::auth::AuthSettings>,
+) -> Result<Option<crate::mcp::http::HttpSettings>, ConfigError> {
+    let Some(bind) = args.http else { return Ok(None) };
+    if !bind.ip().is_loopback() && auth.is_none() && !args.http_allow_unauthenticated {
+        return Err(invalid(
+            &None,
+            "--http",
+            format!(
+                "{bind} is not a loopback address and no client authentication is configured: anyone who \
+                 can reach it could call every tool. Configure [auth] (docs/configuration.md), bind \
+                 127.0.0.1 behind an authenticating proxy, or pass --http-allow-unauthenticated to \
+                 serve it anyway"
+            ),
+        ));
+    }
+    let mut listen = crate::mcp::http::HttpSettings::new(bind);
+    listen.auth = auth;
+    listen.allowed_hosts.clone_from(&args.http_allowed_hosts);
+    listen.allowed_origins.clone_from(&args.http_allowed_origins);
+    listen.max_body_bytes = args.max_line_bytes.unwrap_or(listen.max_body_bytes);
+    if let Some(ms) = args.http_grace_ms {
+        listen.grace = Duration::from_millis(ms);
+    }
+    listen.tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => Some(crate::mcp::http::TlsFiles { cert: cert.clone(), key: key.clone() }),
+        (None, None) => None,
+        _ => return Err(invalid(&None, "--tls-cert", "TLS needs both --tls-cert and --tls-key")),
+    };
+    Ok(Some(listen))
+}
+
+/// `[auth]`: `None` when it configures neither tokens nor an issuer.
+fn auth_settings(
+    section: super::file::AuthSection,
+    p: &Option<PathBuf>,
+) -> Result<Option<crate::mcp::http::auth::AuthSettings>, ConfigError> {
+    use crate::mcp::http::auth::{self, AuthSettings, JwksSource, OAuthSettings, StaticToken};
+    let mut tokens = Vec::new();
+    for (i, entry) in section.tokens.into_iter().enumerate() {
+        let key = format!("auth.tokens[{i}].token");
+        let token = secret_value(p, &key, entry.token)?;
+        if token.expose().len() < 16 {
+            return Err(invalid(p, key, "a bearer token must be at least 16 characters"));
+        }
+        tokens.push(StaticToken { principal: entry.principal, token });
+    }
+    let oauth = match (section.issuer, section.resource, section.jwks_url, section.jwks_file) {
+        (None, None, None, None) => None,
+        (Some(issuer), Some(resource), url, file) => {
+            let jwks = match (url, file) {
+                (Some(url), None) if url.starts_with("https://") || url.starts_with("http://") => JwksSource::Url(url),
+                (None, Some(file)) => JwksSource::File(file),
+                _ => {
+                    return Err(invalid(p, "auth.jwks_url", "give exactly one of jwks_url (http/https) and jwks_file"));
+                }
+            };
+            Some(OAuthSettings { issuer, resource, jwks, required_scopes: section.scopes })
+        }
+        _ => return Err(invalid(p, "auth.issuer", "OAuth needs issuer, resource and jwks_url or jwks_file")),
+    };
+    if tokens.is_empty() && oauth.is_none() {
+        return Ok(None);
+    }
+    Ok(Some(AuthSettings {
+        tokens,
+        oauth,
+        max_in_flight_per_principal: match section.max_calls_in_flight_per_principal {
+            Some(n) => in_range(p, "auth.max_calls_in_flight_per_principal", n, 1, 100_000)?,
+            None => auth::DEFAULT_MAX_IN_FLIGHT_PER_PRINCIPAL,
+        },
+        calls_per_second_per_principal: match section.max_calls_per_second_per_principal {
+            Some(n) => in_range(p, "auth.max_calls_per_second_per_principal", n, 1, 1_000_000)?,
+            None => auth::DEFAULT_CALLS_PER_SECOND_PER_PRINCIPAL,
+        },
+    }))
 }
 
 /// One worker thread per core. With stdin and stdout polled on the runtime (pipes and sockets,

@@ -59,6 +59,8 @@ pub struct ToolPolicy {
     /// URI schemes its resource links may use besides `ide-agents` and the http(s) origins of its
     /// allow-list.
     pub link_schemes: Vec<String>,
+    /// OAuth scopes a caller's token must hold to call the tool over authenticated HTTP.
+    pub scopes: Vec<String>,
     /// Which component the policy is for.
     pub binding: Binding,
 }

@@ -7,6 +7,7 @@ use std::sync::atomic::Ordering;
 use serde_json::Value;
 
 use super::server::McpServer;
+use super::session::Session;
 use crate::bindings::ide_agents::tool::host_facts::{
     CacheStats, Facts, HttpStats, PromptArgument, PromptEntry, ResourceEntry, ServerCatalog, TelemetryStats, ToolEntry,
 };
@@ -65,7 +66,7 @@ impl McpServer {
     }
 
     /// The server's facts, for `host-facts.get`.
-    pub fn facts(&self) -> Facts {
+    pub fn facts(&self, session: &Session) -> Facts {
         let cache_stats = |name: &str, c: &HitCounters, entries: u64| CacheStats {
             name: name.into(),
             hits: c.hits.load(Ordering::Relaxed),
@@ -80,7 +81,7 @@ impl McpServer {
             server_name: crate::about::SERVER_NAME.into(),
             server_version: crate::about::SERVER_VERSION.into(),
             runtime_version: crate::about::WASMTIME_VERSION.into(),
-            protocol_version: self.session.protocol_version().map(str::to_owned),
+            protocol_version: session.protocol_version().map(str::to_owned),
             uptime_ms: self.started.elapsed().as_millis() as u64,
             registered_tools: self.registry().tool_names(),
             loaded_tools: self.registry().loaded_tool_names(),

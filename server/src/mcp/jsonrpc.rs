@@ -27,8 +27,14 @@ pub enum ErrorCode {
     InvalidParams,
     /// Internal error (-32603).
     InternalError,
-    /// MCP's "resource not found" (-32002).
+    /// MCP's "resource not found" (-32002; 2026-07-28 answers -32602 instead).
     ResourceNotFound,
+    /// 2026-07-28: an HTTP header disagrees with the body (-32020).
+    HeaderMismatch,
+    /// 2026-07-28: the request needs a client capability it did not declare (-32021).
+    MissingCapability,
+    /// 2026-07-28: the request's protocol version is not one we speak (-32022).
+    UnsupportedVersion,
 }
 
 impl ErrorCode {
@@ -41,6 +47,9 @@ impl ErrorCode {
             Self::InvalidParams => -32602,
             Self::InternalError => -32603,
             Self::ResourceNotFound => -32002,
+            Self::HeaderMismatch => -32020,
+            Self::MissingCapability => -32021,
+            Self::UnsupportedVersion => -32022,
         }
     }
 }
@@ -75,6 +84,10 @@ impl RpcError {
     /// `-32603`.
     pub fn internal(message: impl Into<String>) -> Self {
         Self::new(ErrorCode::InternalError, message)
+    }
+    /// MCP's "resource not found" for `uri` (the URI also in `data`).
+    pub fn resource_not_found(uri: &str, message: impl Into<String>) -> Self {
+        Self { code: ErrorCode::ResourceNotFound, message: message.into(), data: Some(serde_json::json!({"uri": uri})) }
     }
     /// `-32601` for `method`.
     pub fn method_not_found(method: &str) -> Self {

@@ -5,7 +5,10 @@
 //! - `request.rs`: every method as a typed [`request::Request`], params parsed
 //! - `dispatch.rs`: [`McpServer::dispatch`], the one router, and the [`dispatch::Action`]s it
 //!   hands back to the transport
-//! - `server.rs`: the server's parts and settings; `session.rs`: what the client negotiated
+//! - `server.rs`: the server's parts, settings and list-change listeners; `session.rs`: who a
+//!   request comes from (its peer) and what the client negotiated
+//! - `meta.rs`: a request's reserved `_meta` fields; `modern.rs`: what the stateless 2026-07-28
+//!   revision adds (discovery, `_meta` checks, result fields, `subscriptions/listen`)
 //! - `tools.rs`: `tools/list` and the call path (`tools/call` to result and span)
 //! - `reads.rs`: resources and prompts served by the built-in tools; `resources.rs` and
 //!   `prompts.rs` define them
@@ -13,12 +16,18 @@
 //! - `protocol.rs`: version negotiation, `initialize`, `CallToolResult` shaping
 //! - `links.rs`: which resource links a tool may return
 //! - `outbox.rs`: the client's queue, bounded in lines and bytes
-//! - `stdio.rs`: the stdio transport (reader, writer, in-flight calls, cancellation, shutdown)
+//! - `inflight.rs`: requests in flight on a stream, for cancellation and shutdown
+//! - `stdio.rs`: the stdio transport (reader, writer, cancellation, shutdown)
+//! - `http/`: the Streamable HTTP transport (both eras, legacy sessions, SSE, limits, TLS)
 
 pub mod dispatch;
 pub mod facts;
+pub mod http;
+pub mod inflight;
 pub mod jsonrpc;
 pub mod links;
+pub mod meta;
+pub mod modern;
 pub mod outbox;
 pub mod prompts;
 pub mod protocol;

@@ -65,6 +65,16 @@ impl Outbox {
         true
     }
 
+    /// Waits until the receiving end is gone (the client closed the stream).
+    pub async fn closed(&self) {
+        self.tx.closed().await;
+    }
+
+    /// Whether the receiving end is gone (the stream closed).
+    pub fn is_closed(&self) -> bool {
+        self.tx.is_closed()
+    }
+
     /// Bytes queued now.
     pub fn queued_bytes(&self) -> usize {
         self.shared.bytes.load(Ordering::Relaxed)
@@ -83,6 +93,22 @@ impl OutboxReceiver {
         let n = self.rx.recv_many(lines, limit).await;
         self.taken(&lines[before..]);
         n
+    }
+
+    /// Waits for a line; `None` when every sender is gone.
+    pub async fn recv(&mut self) -> Option<Vec<u8>> {
+        let line = self.rx.recv().await?;
+        self.taken(std::slice::from_ref(&line));
+        Some(line)
+    }
+
+    /// Polls for a line (for a body that streams the queue).
+    pub fn poll_recv(&mut self, cx: &mut std::task::Context<'_>) -> std::task::Poll<Option<Vec<u8>>> {
+        let polled = self.rx.poll_recv(cx);
+        if let std::task::Poll::Ready(Some(line)) = &polled {
+            self.taken(std::slice::from_ref(line));
+        }
+        polled
     }
 
     /// A line if one is queued.

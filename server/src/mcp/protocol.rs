@@ -11,31 +11,40 @@ use crate::bindings::{CallResult, Content, ToolError};
 use crate::runtime::CallOutcome;
 use crate::runtime::spec::{ToolSpec, Validators};
 
-/// Protocol revisions we speak, newest first.
+/// Initialize-era protocol revisions we speak, newest first (negotiated with `initialize`).
 pub const SUPPORTED_VERSIONS: &[&str] = &["2025-11-25", "2025-06-18", "2025-03-26", "2024-11-05"];
-/// What we answer when the client asks for a version we do not know.
+/// What `initialize` answers when the client asks for a version we do not know.
 pub const LATEST_VERSION: &str = SUPPORTED_VERSIONS[0];
+/// Stateless revisions we speak (each request names its version in `_meta`), newest first.
+pub const MODERN_VERSIONS: &[&str] = &["2026-07-28"];
+/// Every revision we speak, newest first: what `server/discover` lists.
+pub const ALL_VERSIONS: &[&str] = &["2026-07-28", "2025-11-25", "2025-06-18", "2025-03-26", "2024-11-05"];
 
 /// The version to answer with: the client's if we support it, else our latest.
 pub fn negotiate(requested: Option<&str>) -> &'static str {
     requested.and_then(|r| SUPPORTED_VERSIONS.iter().copied().find(|v| *v == r)).unwrap_or(LATEST_VERSION)
 }
 
-/// Server instructions sent with `initialize`.
-const INSTRUCTIONS: &str = "Every tool runs in a fresh WebAssembly sandbox with no file, network or \
+/// Server instructions sent with `initialize` and `server/discover`.
+pub const INSTRUCTIONS: &str = "Every tool runs in a fresh WebAssembly sandbox with no file, network or \
 environment access unless granted. Call `ide_agents_health` to see the server's state.";
+
+/// What the server offers, in both eras.
+pub fn capabilities() -> Value {
+    json!({
+        "tools": {"listChanged": true},
+        "resources": {"subscribe": false, "listChanged": true},
+        "prompts": {"listChanged": true},
+        "completions": {},
+        "logging": {},
+    })
+}
 
 /// The `initialize` result for `version`.
 pub fn initialize_result(version: &str) -> Value {
     json!({
         "protocolVersion": version,
-        "capabilities": {
-            "tools": {"listChanged": true},
-            "resources": {"subscribe": false, "listChanged": true},
-            "prompts": {"listChanged": true},
-            "completions": {},
-            "logging": {},
-        },
+        "capabilities": capabilities(),
         "serverInfo": {
             "name": crate::about::SERVER_NAME,
             "title": "IDE Agents MCP (sandboxed WebAssembly tools)",

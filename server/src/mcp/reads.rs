@@ -8,9 +8,10 @@ use std::sync::Arc;
 
 use serde_json::{Map, Value, json};
 
-use super::jsonrpc::{ErrorCode, RpcError};
+use super::jsonrpc::RpcError;
 use super::request::CompleteRequest;
-use super::server::{McpServer, Outbox};
+use super::server::McpServer;
+use super::session::Peer;
 use super::tools::PreparedCall;
 use super::{prompts, resources};
 use crate::runtime::offerings::{PromptDef, ResourceDef};
@@ -117,8 +118,8 @@ impl McpServer {
         let registry = self.registry();
         let read = resources::parse_uri(&uri, registry.resources())?;
         if !self.offered_resources().iter().any(|d| d.name == read.def.name) {
-            return Err(RpcError::new(
-                ErrorCode::ResourceNotFound,
+            return Err(RpcError::resource_not_found(
+                &uri,
                 format!(
                     "resource not available: {uri} needs the `{}` root (see --workspace and [roots])",
                     read.def.root
@@ -148,8 +149,8 @@ impl McpServer {
 
     /// Runs the tool call behind a `resources/read` or `prompts/get` and shapes (and caches) its
     /// answer (JSON text). Bad arguments are -32602; a failing tool is -32603 with the tool's message.
-    pub(super) async fn run_read(self: &Arc<Self>, job: ReadJob, out: Outbox) -> Result<Arc<str>, RpcError> {
-        let (result, code) = self.execute(job.call, out).await;
+    pub(super) async fn run_read(self: &Arc<Self>, job: ReadJob, peer: Peer) -> Result<Arc<str>, RpcError> {
+        let (result, code) = self.execute(job.call, peer).await;
         let message = || result.first_text().unwrap_or("the tool returned no message").to_owned();
         match code {
             None => {}

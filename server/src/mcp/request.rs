@@ -16,10 +16,12 @@ use super::jsonrpc::RpcError;
 /// One MCP request, params parsed.
 #[derive(Debug)]
 pub enum Request<'a> {
-    /// `initialize`: the version the client asks for.
+    /// `initialize`: the version the client asks for, and what it can do.
     Initialize {
         /// `protocolVersion`, if given.
         protocol_version: Option<Cow<'a, str>>,
+        /// The declared client capabilities, as `session::capability` bits.
+        capabilities: u8,
     },
     /// `ping`.
     Ping,
@@ -123,9 +125,12 @@ impl<'a> Request<'a> {
                 struct Init<'a> {
                     #[serde(rename = "protocolVersion", borrow)]
                     protocol_version: Option<Cow<'a, str>>,
+                    #[serde(borrow, default)]
+                    capabilities: Option<&'a RawValue>,
                 }
-                let Init { protocol_version } = parse_params(params)?;
-                Self::Initialize { protocol_version }
+                let Init { protocol_version, capabilities } = parse_params(params)?;
+                let capabilities = capabilities.map_or(Ok(0), super::meta::capability_bits)?;
+                Self::Initialize { protocol_version, capabilities }
             }
             "ping" => Self::Ping,
             "logging/setLevel" => {

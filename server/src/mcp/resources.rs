@@ -8,7 +8,7 @@
 
 use serde_json::{Map, Value, json};
 
-use super::jsonrpc::{ErrorCode, RpcError};
+use super::jsonrpc::RpcError;
 use crate::runtime::offerings::ResourceDef;
 
 /// The URI scheme of our resources.
@@ -39,7 +39,7 @@ pub fn parse_uri<'a>(
     uri: &str,
     mut offered: impl Iterator<Item = &'a ResourceDef>,
 ) -> Result<ResourceRead<'a>, RpcError> {
-    let not_found = || RpcError::new(ErrorCode::ResourceNotFound, format!("resource not found: {uri}"));
+    let not_found = || RpcError::resource_not_found(uri, format!("resource not found: {uri}"));
     let url = url::Url::parse(uri).map_err(|_| not_found())?;
     if url.scheme() != SCHEME {
         return Err(not_found());
@@ -73,6 +73,7 @@ pub fn contents(uri: &str, mime_type: &str, text: String) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::mcp::jsonrpc::ErrorCode;
     use crate::runtime::offerings::Param;
 
     fn offered() -> Vec<ResourceDef> {

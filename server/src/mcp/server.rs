@@ -1,5 +1,5 @@
-//! The MCP server behind one session: what it is built from ([`ServerParts`]), its settings, and
-//! the state its parts share. Each job has its own module: `dispatch.rs` routes messages,
+//! The MCP server, shared by every transport and session: what it is built from
+//! ([`ServerParts`]), its settings, and the state its parts share. Each job has its own module: `dispatch.rs` routes messages,
 //! `tools.rs` lists and calls tools, `reads.rs` serves resources and prompts, `facts.rs` answers
 //! `host-facts`, `session.rs` holds what the client negotiated.
 
@@ -8,7 +8,6 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Instant;
 
 use super::rss::CachedRss;
-use super::session::Session;
 use crate::caches::HostCaches;
 use crate::host::policy::PolicyBook;
 use crate::runtime::registry::{Component, Descriptors, Registration, SharedRegistry};
@@ -30,7 +29,37 @@ pub const DEFAULT_BUILTIN_RESERVE: usize = 8;
 /// with `notifications/tools/list_changed`.
 pub const DEFAULT_DISCOVERY_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
 
+use super::modern::kind;
 pub use super::outbox::Outbox;
+use super::session::Session;
+
+/// A stream that takes list-change notifications.
+pub struct Listener {
+    /// Where they go.
+    pub out: Outbox,
+    /// Which changes (bits of `modern::kind`).
+    pub kinds: u8,
+    /// The `subscriptions/listen` request id they are tagged with (2026-07-28), raw JSON.
+    pub subscription: Option<Box<serde_json::value::RawValue>>,
+    /// An initialize-era stream's session: nothing is sent before it is initialized.
+    pub session: Option<Arc<Session>>,
+    alive: std::sync::Weak<()>,
+}
+
+impl Listener {
+    /// A listener on `out` for the `kinds` of change.
+    pub fn new(out: Outbox, kinds: u8) -> Self {
+        Self { out, kinds, subscription: None, session: None, alive: std::sync::Weak::new() }
+    }
+
+    fn is_open(&self) -> bool {
+        self.alive.strong_count() > 0 && !self.out.is_closed()
+    }
+}
+
+/// Keeps a listener attached; dropping it detaches the listener.
+#[must_use = "dropping the handle detaches the listener"]
+pub struct ListenerHandle(Arc<()>);
 
 /// Session settings.
 #[derive(Debug, Clone)]
@@ -91,7 +120,7 @@ pub struct ServerParts {
     pub ultra: bool,
 }
 
-/// The server behind one MCP session.
+/// The MCP server: one per process, serving every session on every transport.
 pub struct McpServer {
     pub(super) runtime: Runtime,
     pub(super) registry: SharedRegistry,
@@ -102,17 +131,20 @@ pub struct McpServer {
     pub(super) discovering: AtomicUsize,
     /// Woken when background discovery finishes.
     pub(super) discovered: tokio::sync::Notify,
-    /// The client's outbox, for notifications no request asked for (list changes).
-    pub(super) client: std::sync::OnceLock<Outbox>,
+    /// The streams that take notifications no request asked for (list changes): the stdio
+    /// client, legacy HTTP sessions' GET streams, `subscriptions/listen` streams.
+    pub(super) listeners: std::sync::Mutex<Vec<Listener>>,
     /// Whether the client has been sent a tool list (only then is a change worth announcing).
     pub(super) listed: std::sync::atomic::AtomicBool,
     pub(super) telemetry: Arc<Telemetry>,
     pub(super) caches: HostCaches,
     pub(super) ultra: bool,
     pub(super) started: Instant,
-    pub(super) session: Session,
     pub(super) rss: CachedRss,
     pub(super) calls_served: AtomicU64,
+    /// Set when the server starts shutting down (streams that never end on their own, such as
+    /// `subscriptions/listen`, close then).
+    closing: tokio::sync::watch::Sender<bool>,
 }
 
 impl McpServer {
@@ -128,7 +160,7 @@ impl McpServer {
             extension_slots: tokio::sync::Semaphore::new(extension_slots),
             discovering: AtomicUsize::new(0),
             discovered: tokio::sync::Notify::new(),
-            client: std::sync::OnceLock::new(),
+            listeners: std::sync::Mutex::new(Vec::new()),
             listed: std::sync::atomic::AtomicBool::new(false),
             runtime,
             registry: SharedRegistry::new(registry.rebind(registration)),
@@ -137,10 +169,21 @@ impl McpServer {
             caches: parts.caches,
             ultra: parts.ultra,
             started: Instant::now(),
-            session: Session::default(),
             rss: CachedRss::default(),
             calls_served: AtomicU64::new(0),
+            closing: tokio::sync::watch::Sender::new(false),
         }
+    }
+
+    /// Starts shutting down: long-lived streams close.
+    pub fn begin_shutdown(&self) {
+        self.closing.send_replace(true);
+    }
+
+    /// Resolves once [`Self::begin_shutdown`] has been called.
+    pub async fn closing(&self) {
+        let mut rx = self.closing.subscribe();
+        let _ = rx.wait_for(|closing| *closing).await;
     }
 
     /// The session settings.
@@ -158,10 +201,33 @@ impl McpServer {
         self.registry.current()
     }
 
-    /// The outbox of the client, for notifications no request asked for; set once by the
-    /// transport.
-    pub fn attach_client(&self, out: Outbox) {
-        let _ = self.client.set(out);
+    /// Adds a stream that takes list-change notifications (the stdio client, a GET or
+    /// `subscriptions/listen` stream). It is detached when the returned handle drops or its
+    /// outbox's receiver is gone.
+    pub fn attach_listener(&self, mut listener: Listener) -> ListenerHandle {
+        let handle = ListenerHandle(Arc::new(()));
+        listener.alive = Arc::downgrade(&handle.0);
+        let mut listeners = self.listeners.lock().unwrap_or_else(|p| p.into_inner());
+        listeners.retain(Listener::is_open);
+        listeners.push(listener);
+        handle
+    }
+
+    /// Sends the list change `method` (one of [`kind`]) to every listener that takes it.
+    pub(super) fn announce(&self, kind: u8, method: &str) {
+        let mut listeners = self.listeners.lock().unwrap_or_else(|p| p.into_inner());
+        listeners.retain(Listener::is_open);
+        for listener in listeners.iter().filter(|l| l.kinds & kind != 0) {
+            // An initialize-era stream hears of changes once its client has initialized.
+            if listener.session.as_ref().is_some_and(|s| s.protocol_version().is_none()) {
+                continue;
+            }
+            let params = match &listener.subscription {
+                Some(id) => serde_json::json!({"_meta": {super::meta::SUBSCRIPTION_ID: id}}),
+                None => serde_json::json!({}),
+            };
+            listener.out.notify(super::jsonrpc::notification(method, &params));
+        }
     }
 
     /// Announces that `pending` components are being described in the background.
@@ -176,20 +242,11 @@ impl McpServer {
             let offers = !descriptors.offerings.resources.is_empty() || !descriptors.offerings.prompts.is_empty();
             let before = self.registry().tools().len();
             let now = self.registry.add(order, component, descriptors);
-            if now.tools().len() != before
-                && self.listed.load(Ordering::Relaxed)
-                && let Some(out) = self.client.get()
-            {
-                out.notify(super::jsonrpc::notification("notifications/tools/list_changed", &serde_json::json!({})));
+            if now.tools().len() != before && self.listed.load(Ordering::Relaxed) {
+                self.announce(kind::TOOLS, "notifications/tools/list_changed");
                 if offers {
-                    out.notify(super::jsonrpc::notification(
-                        "notifications/resources/list_changed",
-                        &serde_json::json!({}),
-                    ));
-                    out.notify(super::jsonrpc::notification(
-                        "notifications/prompts/list_changed",
-                        &serde_json::json!({}),
-                    ));
+                    self.announce(kind::RESOURCES, "notifications/resources/list_changed");
+                    self.announce(kind::PROMPTS, "notifications/prompts/list_changed");
                 }
             }
         }

@@ -1,12 +1,37 @@
-//! What a session negotiates: the protocol version (`initialize`) and the level from which tool
-//! logs are forwarded to the client (`logging/setLevel`). Both are atomics, read on the call path
-//! without a lock.
+//! Who a request comes from: its [`Peer`] (the session and the outbox of the stream it came
+//! on). A legacy session negotiates its protocol version with `initialize` and its log level with
+//! `logging/setLevel`; a 2026-07-28 request carries both in its `_meta`, so it gets a session of
+//! its own ([`Session::per_request`]). Fields are atomics, read on the call path without a lock.
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, Ordering};
 
 use super::jsonrpc::RpcError;
+use super::outbox::Outbox;
 use super::protocol;
 use crate::bindings::ide_agents::tool::log::Level;
+
+/// Where a request came from: the session it belongs to and the outbox of its stream
+/// (notifications about the request go there).
+#[derive(Debug, Clone)]
+pub struct Peer {
+    /// What the client negotiated.
+    pub session: Arc<Session>,
+    /// The stream's queue of lines.
+    pub out: Outbox,
+}
+
+impl Peer {
+    /// A peer with a fresh, not yet negotiated session.
+    pub fn new(out: Outbox) -> Self {
+        Self { session: Arc::new(Session::default()), out }
+    }
+
+    /// The same stream with another session (a 2026-07-28 request's own).
+    pub fn with_session(&self, session: Session) -> Self {
+        Self { session: Arc::new(session), out: self.out.clone() }
+    }
+}
 
 /// MCP log levels, least severe first (RFC 5424 order); a WIT [`Level`] is an index into it.
 pub const LOG_LEVELS: [&str; 8] = ["debug", "info", "notice", "warning", "error", "critical", "alert", "emergency"];
@@ -15,6 +40,16 @@ const LOG_OFF: u8 = u8::MAX;
 /// Protocol version before `initialize`.
 const NOT_NEGOTIATED: u8 = u8::MAX;
 
+/// Client capabilities a tool call may need, as bits.
+pub mod capability {
+    /// `elicitation`.
+    pub const ELICITATION: u8 = 1;
+    /// `sampling`.
+    pub const SAMPLING: u8 = 2;
+    /// `roots`.
+    pub const ROOTS: u8 = 4;
+}
+
 /// One session's negotiated state.
 #[derive(Debug)]
 pub struct Session {
@@ -22,26 +57,55 @@ pub struct Session {
     protocol_version: AtomicU8,
     /// Index into [`LOG_LEVELS`] of the least severe level the client wants.
     client_log_level: AtomicU8,
+    /// The [`capability`] bits the client declared.
+    client_capabilities: AtomicU8,
 }
 
 impl Default for Session {
     fn default() -> Self {
-        Self { protocol_version: AtomicU8::new(NOT_NEGOTIATED), client_log_level: AtomicU8::new(LOG_OFF) }
+        Self {
+            protocol_version: AtomicU8::new(NOT_NEGOTIATED),
+            client_log_level: AtomicU8::new(LOG_OFF),
+            client_capabilities: AtomicU8::new(0),
+        }
     }
 }
 
 impl Session {
-    /// Negotiates `requested` (our latest when it is not supported) and remembers it.
-    pub fn negotiate(&self, requested: Option<&str>) -> &'static str {
+    /// The session of one 2026-07-28 request: `version` (one of [`protocol::ALL_VERSIONS`]), the
+    /// `_meta` log level (none: send no logs) and the declared capability bits.
+    pub fn per_request(version: &'static str, log_level: Option<&str>, capabilities: u8) -> Result<Self, RpcError> {
+        let session = Self::default();
+        session.set_version(version);
+        if let Some(level) = log_level {
+            session.set_log_level(level)?;
+        }
+        session.client_capabilities.store(capabilities, Ordering::Relaxed);
+        Ok(session)
+    }
+
+    /// Negotiates `requested` (our latest when it is not supported) and remembers it, with the
+    /// client's declared capabilities.
+    pub fn negotiate(&self, requested: Option<&str>, capabilities: u8) -> &'static str {
         let version = protocol::negotiate(requested);
-        let index = protocol::SUPPORTED_VERSIONS.iter().position(|v| *v == version).unwrap_or(0);
-        self.protocol_version.store(index as u8, Ordering::Relaxed);
+        self.set_version(version);
+        self.client_capabilities.store(capabilities, Ordering::Relaxed);
         version
     }
 
-    /// The negotiated version, once `initialize` has been answered.
+    fn set_version(&self, version: &str) {
+        let index = protocol::ALL_VERSIONS.iter().position(|v| *v == version).unwrap_or(0);
+        self.protocol_version.store(index as u8, Ordering::Relaxed);
+    }
+
+    /// The negotiated version, once `initialize` has been answered (or the request's own).
     pub fn protocol_version(&self) -> Option<&'static str> {
-        protocol::SUPPORTED_VERSIONS.get(usize::from(self.protocol_version.load(Ordering::Relaxed))).copied()
+        protocol::ALL_VERSIONS.get(usize::from(self.protocol_version.load(Ordering::Relaxed))).copied()
+    }
+
+    /// Whether the client declared `capability` (a [`capability`] bit).
+    pub fn declared(&self, capability: u8) -> bool {
+        self.client_capabilities.load(Ordering::Relaxed) & capability != 0
     }
 
     /// Sets the client's log level; an unknown level name is -32602.
@@ -79,8 +143,9 @@ mod tests {
     fn the_negotiated_version_is_remembered() {
         let session = Session::default();
         assert_eq!(session.protocol_version(), None);
-        assert_eq!(session.negotiate(Some("2025-03-26")), "2025-03-26");
+        assert_eq!(session.negotiate(Some("2025-03-26"), capability::ELICITATION), "2025-03-26");
         assert_eq!(session.protocol_version(), Some("2025-03-26"));
-        assert_eq!(session.negotiate(Some("1999-01-01")), protocol::LATEST_VERSION);
+        assert!(session.declared(capability::ELICITATION) && !session.declared(capability::SAMPLING));
+        assert_eq!(session.negotiate(Some("1999-01-01"), 0), protocol::LATEST_VERSION);
     }
 }

@@ -17,23 +17,23 @@
 //!   On SIGTERM or SIGINT it gives calls in flight [`SIGNAL_GRACE`] to finish, cancels the rest
 //!   (each gets a -32603 "shutting down" error), flushes and returns.
 
-use std::collections::HashMap;
-use std::collections::hash_map::Entry;
 use std::io::{Read, Write};
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
-use serde_json::Value;
 use serde_json::value::RawValue;
 use tokio::io::unix::AsyncFd;
 use tokio::runtime::Handle;
 use tokio::sync::{Semaphore, oneshot};
 
-use super::dispatch::{Action, Work};
+use super::dispatch::{Action, Era, Work};
+use super::inflight::{InFlight, Shutdown, id_key};
 use super::jsonrpc::{self, ErrorCode, RpcError};
+use super::modern::kind;
 use super::outbox::{self, MAX_QUEUED_NOTIFICATION_BYTES, OUTBOX_LINES, OutboxReceiver};
-use super::server::{McpServer, Outbox};
+use super::server::{Listener, McpServer};
+use super::session::Peer;
 
 /// Calls in flight at once before the reader stops reading stdin.
 pub const MAX_IN_FLIGHT: usize = 1024;
@@ -42,55 +42,13 @@ pub const SIGNAL_GRACE: Duration = Duration::from_millis(500);
 /// Buffer size for stdin and stdout.
 const IO_BUFFER_BYTES: usize = 64 << 10;
 
-/// Sent to a call in flight when the server shuts down: it is answered with an error so no request
-/// is left hanging. (A client's cancellation drops the sender instead, and nothing is sent.)
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Shutdown;
-
-/// Calls in flight, by canonical request id. Dropping an entry's sender cancels the call as the
-/// client asked; sending [`Shutdown`] cancels it with an error response.
-#[derive(Default)]
-struct InFlight {
-    calls: Mutex<HashMap<String, oneshot::Sender<Shutdown>>>,
-}
-
-impl InFlight {
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, oneshot::Sender<Shutdown>>> {
-        self.calls.lock().unwrap_or_else(|p| p.into_inner())
-    }
-    /// Registers a call; `None` if a call with the same id is already in flight.
-    fn start(&self, key: String) -> Option<oneshot::Receiver<Shutdown>> {
-        match self.lock().entry(key) {
-            Entry::Occupied(_) => None,
-            Entry::Vacant(slot) => {
-                let (tx, rx) = oneshot::channel();
-                slot.insert(tx);
-                Some(rx)
-            }
-        }
-    }
-    fn finish(&self, key: &str) {
-        self.lock().remove(key);
-    }
-    fn cancel(&self, key: &str) -> bool {
-        self.lock().remove(key).is_some()
-    }
-    fn cancel_all_for_shutdown(&self) {
-        for (_, stop) in self.lock().drain() {
-            let _ = stop.send(Shutdown);
-        }
-    }
-}
-
-/// A request id in one canonical text form (so `"a"` and `"\u0061"` are the same id).
-fn id_key(id: &str) -> String {
-    serde_json::from_str::<Value>(id).map_or_else(|_| id.to_owned(), |v| v.to_string())
-}
-
 /// Serves MCP on stdin/stdout until EOF or a termination signal.
 pub async fn serve(server: Arc<McpServer>) -> anyhow::Result<()> {
     let (out, queue) = outbox::outbox(OUTBOX_LINES, MAX_QUEUED_NOTIFICATION_BYTES);
-    server.attach_client(out.clone());
+    let peer = Peer::new(out.clone());
+    let mut listener = Listener::new(out.clone(), kind::ALL);
+    listener.session = Some(peer.session.clone());
+    let _listening = server.attach_listener(listener);
     let stdout_mode = StreamMode::of(std::io::stdout().as_fd(), "stdout");
     let writer = match &stdout_mode {
         StreamMode::Polled(fd) => {
@@ -104,7 +62,8 @@ pub async fn serve(server: Arc<McpServer>) -> anyhow::Result<()> {
     let in_flight = Arc::new(InFlight::default());
     let slots = Arc::new(Semaphore::new(MAX_IN_FLIGHT));
     let (eof_tx, eof_rx) = oneshot::channel::<()>();
-    let dispatcher = Dispatcher { server, out: out.clone(), in_flight: in_flight.clone(), slots: slots.clone() };
+    let shared = server.clone();
+    let dispatcher = Dispatcher { server, peer, in_flight: in_flight.clone(), slots: slots.clone() };
     let max = dispatcher.server.settings().max_line_bytes;
     let stdin_mode = StreamMode::of(std::io::stdin().as_fd(), "stdin");
     match &stdin_mode {
@@ -128,6 +87,8 @@ pub async fn serve(server: Arc<McpServer>) -> anyhow::Result<()> {
         _ = eof_rx => false,
         signal = termination_signal() => { tracing::info!("received {signal}; shutting down"); true }
     };
+    // Long-lived streams (`subscriptions/listen`) end now; calls get their grace period.
+    shared.begin_shutdown();
     let all = MAX_IN_FLIGHT as u32;
     if signalled && tokio::time::timeout(SIGNAL_GRACE, slots.acquire_many(all)).await.is_err() {
         tracing::info!("cancelling calls still in flight");
@@ -148,7 +109,7 @@ pub async fn serve(server: Arc<McpServer>) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn termination_signal() -> &'static str {
+pub(super) async fn termination_signal() -> &'static str {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
@@ -467,7 +428,8 @@ impl LineBuffer {
 /// Turns incoming lines into answers and running calls.
 struct Dispatcher {
     server: Arc<McpServer>,
-    out: Outbox,
+    /// The client: one initialize-era session (2026-07-28 requests bring their own).
+    peer: Peer,
     in_flight: Arc<InFlight>,
     slots: Arc<Semaphore>,
 }
@@ -492,11 +454,11 @@ impl Dispatcher {
 
     async fn send(&self, line: Vec<u8>) {
         // Fails only once the writer has stopped, when there is no one left to tell.
-        let _ = self.out.send(line).await;
+        let _ = self.peer.out.send(line).await;
     }
 
     async fn dispatch(&self, line: &[u8]) {
-        match self.server.dispatch(jsonrpc::parse(line), &self.out) {
+        match self.server.dispatch(jsonrpc::parse(line), &self.peer, Era::Detect) {
             Action::Answer(line) => self.send(line).await,
             Action::Run { id, work } => self.spawn_request(id, work).await,
             Action::Cancel(key) => {
@@ -523,7 +485,7 @@ impl Dispatcher {
         let Ok(slot) = self.slots.clone().acquire_owned().await else {
             return;
         };
-        let (out, in_flight) = (self.out.clone(), self.in_flight.clone());
+        let (out, in_flight) = (self.peer.out.clone(), self.in_flight.clone());
         tokio::spawn(async move {
             let _slot = slot;
             tokio::select! {

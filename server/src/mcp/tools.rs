@@ -17,7 +17,8 @@ use super::jsonrpc::{self, RpcError};
 use super::links;
 use super::protocol::{self, CallToolResult, OutputCheck};
 use super::request::CallRequest;
-use super::server::{McpServer, Outbox};
+use super::server::McpServer;
+use super::session::Peer;
 use crate::bindings::ToolError;
 use crate::bindings::ide_agents::tool::host_facts::{Facts, ServerCatalog};
 use crate::bindings::ide_agents::tool::log::Level;
@@ -100,13 +101,13 @@ impl McpServer {
 
     /// Runs a prepared call and returns its `CallToolResult`; records its span (also when the
     /// call is cancelled: dropping this future records a `cancelled` span).
-    pub async fn run_call(self: &Arc<Self>, call: PreparedCall, out: Outbox) -> CallToolResult {
-        self.execute(call, out).await.0
+    pub async fn run_call(self: &Arc<Self>, call: PreparedCall, peer: Peer) -> CallToolResult {
+        self.execute(call, peer).await.0
     }
 
     /// [`Self::run_call`] as one response line for request `id`.
-    pub(super) async fn answer_call(self: Arc<Self>, call: PreparedCall, out: Outbox, id: Box<RawValue>) -> Vec<u8> {
-        let result = self.run_call(call, out).await;
+    pub(super) async fn answer_call(self: Arc<Self>, call: PreparedCall, peer: Peer, id: Box<RawValue>) -> Vec<u8> {
+        let result = self.run_call(call, peer).await;
         jsonrpc::success_sized(&id, &result, result.json_len_hint())
     }
 
@@ -114,7 +115,7 @@ impl McpServer {
     pub(super) async fn execute(
         self: &Arc<Self>,
         call: PreparedCall,
-        out: Outbox,
+        peer: Peer,
     ) -> (CallToolResult, Option<ErrorCode>) {
         let (started, timestamp_ms) = (Instant::now(), unix_ms());
         self.calls_served.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -148,7 +149,7 @@ impl McpServer {
                         setup,
                         check_output,
                     };
-                    self.run_guest(call, out).await
+                    self.run_guest(call, peer).await
                 }
             },
         };
@@ -178,7 +179,7 @@ impl McpServer {
     async fn run_guest(
         self: &Arc<Self>,
         call: GuestCall<'_>,
-        out: Outbox,
+        peer: Peer,
     ) -> (CallToolResult, Option<ErrorCode>, CallReport) {
         let tool = call.tool;
         let component = &*tool.component;
@@ -207,7 +208,7 @@ impl McpServer {
             tool: tool.name.clone(),
             component: component.label.clone(),
             progress_token: call.progress_token,
-            hooks: Arc::new(CallHooks { server: self.clone(), out }),
+            hooks: Arc::new(CallHooks { server: self.clone(), peer }),
             services: self.runtime.services().clone(),
             policy: policy.clone(),
         };
@@ -398,15 +399,15 @@ impl Drop for CancelledSpan<'_> {
     }
 }
 
-/// [`ServerHooks`] for one call: the server plus the outbox to reach the client.
+/// [`ServerHooks`] for one call: the server plus the peer that asked (its session and outbox).
 struct CallHooks {
     server: Arc<McpServer>,
-    out: Outbox,
+    peer: Peer,
 }
 
 impl CallHooks {
     fn send(&self, line: Vec<u8>) {
-        if !self.out.notify(line) {
+        if !self.peer.out.notify(line) {
             tracing::debug!("client is not reading fast enough; dropped a notification");
         }
     }
@@ -414,7 +415,7 @@ impl CallHooks {
 
 impl ServerHooks for CallHooks {
     fn facts(&self) -> Facts {
-        self.server.facts()
+        self.server.facts(&self.peer.session)
     }
 
     fn catalog(&self) -> ServerCatalog {
@@ -422,11 +423,11 @@ impl ServerHooks for CallHooks {
     }
 
     fn wants_log(&self, level: Level) -> bool {
-        self.server.session.forwarded_level(level).is_some()
+        self.peer.session.forwarded_level(level).is_some()
     }
 
     fn log_to_client(&self, tool: &str, level: Level, message: &str) {
-        let Some(level) = self.server.session.forwarded_level(level) else { return };
+        let Some(level) = self.peer.session.forwarded_level(level) else { return };
         let params = json!({"level": level, "logger": tool, "data": message});
         self.send(jsonrpc::notification("notifications/message", &params));
     }
@@ -469,7 +470,7 @@ mod tests {
         let params = request(r#"{"name":"ide_agents_health","arguments":{}}"#);
         let call = server.prepare_call(parse_call_params(Some(&params)).unwrap()).unwrap();
         let (out, _rx) = crate::mcp::outbox::outbox(8, 1 << 20);
-        let (result, code) = rt.block_on(server.execute(call, out));
+        let (result, code) = rt.block_on(server.execute(call, Peer::new(out)));
         assert_eq!(code, None, "{:?}", result.first_text());
         let report: Value = serde_json::from_str(result.structured().unwrap().get()).unwrap();
         assert_eq!(report["status"], "ok");
@@ -484,7 +485,7 @@ mod tests {
         for (arguments, expected) in [(r#"{"unexpected":1}"#, "invalid arguments"), ("[1]", "must be a JSON object")] {
             let params = request(&format!(r#"{{"name":"ide_agents_health","arguments":{arguments}}}"#));
             let call = server.prepare_call(parse_call_params(Some(&params)).unwrap()).unwrap();
-            let (result, code) = rt.block_on(server.execute(call, out.clone()));
+            let (result, code) = rt.block_on(server.execute(call, Peer::new(out.clone())));
             assert!(result.is_error());
             assert_eq!(code, Some(ErrorCode::InvalidArguments));
             assert!(result.first_text().unwrap().contains(expected), "{:?}", result.first_text());
@@ -498,7 +499,7 @@ mod tests {
         let call = server.prepare_call(parse_call_params(Some(&params)).unwrap()).unwrap();
         let (out, _rx) = crate::mcp::outbox::outbox(8, 1 << 20);
         rt.block_on(async {
-            let mut future = Box::pin(server.execute(call, out));
+            let mut future = Box::pin(server.execute(call, Peer::new(out)));
             // Poll once (the call starts), then drop it as a cancellation would.
             let _ = futures_poll_once(future.as_mut()).await;
         });
