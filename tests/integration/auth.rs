@@ -219,6 +219,18 @@ fn tokens_are_checked_and_every_rejection_says_why() {
     // The static token is a principal of its own.
     assert_eq!(mcp(&url, Some(STATIC_TOKEN), Some("echo")).0, 200);
 
+    // /metrics needs a token too, and counts the rejections by reason.
+    let base_metrics = format!("{base}/metrics");
+    assert_eq!(request(&base_metrics, "GET", None, "").0, 401);
+    let (status, _, text) = request(&base_metrics, "GET", Some(STATIC_TOKEN), "");
+    assert_eq!(status, 200);
+    let count = |reason: &str| -> u64 {
+        let prefix = format!("ide_agents_mcp_auth_rejections_total{{reason=\"{reason}\"}} ");
+        text.lines().find_map(|l| l.strip_prefix(&prefix)).and_then(|v| v.parse().ok()).unwrap_or(0)
+    };
+    assert!(count("invalid_token") >= cases.len() as u64, "{text}");
+    assert!(count("insufficient_scope") >= 2 && count("missing_token") >= 1, "{text}");
+
     // Key rotation: a token under a key the server has not seen makes it read the JWKS again.
     std::thread::sleep(Duration::from_millis(1100));
     let rotated = key("k2");

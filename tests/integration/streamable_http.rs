@@ -408,3 +408,59 @@ fn stdio_serves_both_eras_too() {
     let legacy = server.call("echo", json!({"message": "m"}));
     assert!(legacy.get("resultType").is_none());
 }
+
+#[test]
+fn tls_serves_https_with_the_given_certificate() {
+    let dir = tempfile::tempdir().unwrap();
+    let ca_key = rcgen::KeyPair::generate().unwrap();
+    let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    let ca_cert = ca_params.self_signed(&ca_key).unwrap();
+    let issuer = rcgen::Issuer::new(ca_params, ca_key);
+    let leaf_key = rcgen::KeyPair::generate().unwrap();
+    let leaf =
+        rcgen::CertificateParams::new(vec!["localhost".to_owned()]).unwrap().signed_by(&leaf_key, &issuer).unwrap();
+    let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    std::fs::write(&cert, leaf.pem()).unwrap();
+    std::fs::write(&key, leaf_key.serialize_pem()).unwrap();
+    let server = Launch::with_tools(&["echo"])
+        .args([
+            "--http".as_ref(),
+            "127.0.0.1:0".as_ref(),
+            "--tls-cert".as_ref(),
+            cert.as_os_str(),
+            "--tls-key".as_ref(),
+            key.as_os_str(),
+        ])
+        .spawn();
+    let url = server.http_url();
+    assert!(url.starts_with("https://"), "{url}");
+    let url = url.replace("127.0.0.1", "localhost");
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let body = json!({"jsonrpc": "2.0", "id": 1, "method": "server/discover", "params": {"_meta": meta()}});
+    let reply: Value = rt.block_on(async {
+        let client = reqwest::Client::builder()
+            .add_root_certificate(reqwest::Certificate::from_pem(ca_cert.pem().as_bytes()).unwrap())
+            .build()
+            .unwrap();
+        let response = client
+            .post(&url)
+            .header("MCP-Protocol-Version", MODERN)
+            .header("Mcp-Method", "server/discover")
+            .header("Content-Type", "application/json")
+            .body(body.to_string())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        serde_json::from_str(&response.text().await.unwrap()).unwrap()
+    });
+    assert_eq!(reply["result"]["resultType"], "complete", "{reply}");
+    // Plain HTTP to the TLS port gets no MCP answer.
+    let plain = raw_lossy(
+        &url.replace("https://localhost", "http://127.0.0.1"),
+        b"GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n",
+    );
+    assert!(!plain.contains("200 OK"), "{plain}");
+}

@@ -12,7 +12,8 @@
 //! - `tools.rs`: `tools/list` and the call path (`tools/call` to result and span)
 //! - `reads.rs`: resources and prompts served by the built-in tools; `resources.rs` and
 //!   `prompts.rs` define them
-//! - `facts.rs`: what `host-facts` tells tools; `rss.rs`: the memory probe behind it
+//! - `facts.rs`: what `host-facts` tells tools; `rss.rs`: the memory probe behind it;
+//!   `metrics.rs`: what `/metrics` tells operators
 //! - `protocol.rs`: version negotiation, `initialize`, `CallToolResult` shaping
 //! - `links.rs`: which resource links a tool may return
 //! - `outbox.rs`: the client's queue, bounded in lines and bytes
@@ -27,6 +28,7 @@ pub mod inflight;
 pub mod jsonrpc;
 pub mod links;
 pub mod meta;
+pub mod metrics;
 pub mod modern;
 pub mod outbox;
 pub mod prompts;

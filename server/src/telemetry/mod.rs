@@ -1,6 +1,7 @@
 //! Telemetry: one span per `tools/call` (timestamp, tool, method, duration, success, error code
 //! and phase timings), queued without blocking and written as JSON lines by one writer thread in
-//! batches (by size, by time, and at shutdown). `stats.rs` summarises a span file.
+//! batches (by size, by time, and at shutdown). `stats.rs` summarises a span file; `metrics.rs`
+//! keeps per-tool counters and latency histograms from the same spans, for `/metrics`.
 //!
 //! - The hot path is `Telemetry::record`: a push onto a bounded in-memory queue under a briefly
 //!   held lock. The writer is woken only when a batch is full (not once per span: a thread wake-up
@@ -10,6 +11,7 @@
 //!   failures), counted, and serving goes on.
 //! - Spans hold no arguments, results or secrets: only names, timings and outcome codes.
 
+pub mod metrics;
 pub mod stats;
 
 use std::borrow::Cow;
@@ -221,6 +223,8 @@ pub struct Telemetry {
     queue: Option<Arc<Queue>>,
     /// The batcher's counters.
     pub counters: Arc<Counters>,
+    /// Calls by tool (kept also when the span file is off).
+    pub metrics: metrics::Metrics,
     writer: Mutex<Option<JoinHandle<()>>>,
 }
 
@@ -229,7 +233,7 @@ impl Telemetry {
     pub fn start(settings: &TelemetrySettings) -> Self {
         let counters = Arc::new(Counters::default());
         if !settings.enabled {
-            return Self { queue: None, counters, writer: Mutex::new(None) };
+            return Self { queue: None, counters, metrics: metrics::Metrics::default(), writer: Mutex::new(None) };
         }
         let queue = Arc::new(Queue {
             spans: Mutex::new(Vec::with_capacity(settings.batch_size.min(settings.queue_capacity))),
@@ -245,7 +249,12 @@ impl Telemetry {
             .spawn(move || writer.run(&shared))
             .map_err(|e| tracing::error!("cannot start the telemetry writer, spans are disabled: {e}"))
             .ok();
-        Self { queue: handle.as_ref().map(|_| queue), counters, writer: Mutex::new(handle) }
+        Self {
+            queue: handle.as_ref().map(|_| queue),
+            counters,
+            metrics: metrics::Metrics::default(),
+            writer: Mutex::new(handle),
+        }
     }
 
     /// Whether spans are written.
@@ -255,6 +264,7 @@ impl Telemetry {
 
     /// Queues a span. Never blocks on I/O: on a full queue the span is dropped and counted.
     pub fn record(&self, span: Span) {
+        self.metrics.observe(&span.tool_name, span.duration_ms, span.error_code.as_deref());
         let Some(queue) = &self.queue else { return };
         let mut spans = queue.lock();
         if spans.len() >= queue.capacity || queue.stop.load(Ordering::Relaxed) {

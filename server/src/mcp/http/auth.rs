@@ -155,6 +155,22 @@ struct Limits {
     in_flight: Arc<Semaphore>,
     tokens: f64,
     refilled: Instant,
+    /// Calls refused for being over the limits.
+    refused: u64,
+}
+
+/// Rejection reasons, as counted.
+const REASONS: [&str; 4] = ["missing_token", "invalid_token", "insufficient_scope", "rate_limited"];
+
+impl Rejection {
+    fn reason(&self) -> usize {
+        match self {
+            Self::Missing => 0,
+            Self::Invalid(_) => 1,
+            Self::InsufficientScope(_) => 2,
+            Self::Limited(_) => 3,
+        }
+    }
 }
 
 /// Checks requests against [`AuthSettings`].
@@ -163,6 +179,7 @@ pub struct Authenticator {
     keys: tokio::sync::Mutex<Keys>,
     limits: Mutex<HashMap<String, Limits>>,
     http: reqwest::Client,
+    rejections: [std::sync::atomic::AtomicU64; REASONS.len()],
 }
 
 /// A call slot of one principal, held while its call runs.
@@ -181,6 +198,7 @@ impl Authenticator {
             keys: tokio::sync::Mutex::new(Keys { by_kid: HashMap::new(), fetched: None }),
             limits: Mutex::new(HashMap::new()),
             http,
+            rejections: Default::default(),
         })
     }
 
@@ -289,18 +307,61 @@ impl Authenticator {
             in_flight: Arc::new(Semaphore::new(self.settings.max_in_flight_per_principal.max(1))),
             tokens: rate,
             refilled: Instant::now(),
+            refused: 0,
         });
         let now = Instant::now();
         limit.tokens = (limit.tokens + now.duration_since(limit.refilled).as_secs_f64() * rate).min(rate);
         limit.refilled = now;
         if limit.tokens < 1.0 {
+            limit.refused += 1;
             return Err(Rejection::Limited(format!("more than {rate} calls per second")));
         }
-        let slot = limit.in_flight.clone().try_acquire_owned().map_err(|_| {
-            Rejection::Limited(format!("more than {} calls in flight", self.settings.max_in_flight_per_principal))
-        })?;
+        let Ok(slot) = limit.in_flight.clone().try_acquire_owned() else {
+            limit.refused += 1;
+            return Err(Rejection::Limited(format!(
+                "more than {} calls in flight",
+                self.settings.max_in_flight_per_principal
+            )));
+        };
         limit.tokens -= 1.0;
         Ok(slot)
+    }
+
+    /// Counts a refused request.
+    pub fn count(&self, rejection: &Rejection) {
+        self.rejections[rejection.reason()].fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Rejections by reason, and calls refused per principal, Prometheus text format.
+    pub fn render_metrics(&self, out: &mut String) {
+        use std::fmt::Write as _;
+        crate::mcp::metrics::header(
+            out,
+            "ide_agents_mcp_auth_rejections_total",
+            "counter",
+            "Requests refused by authorization, by reason.",
+        );
+        for (reason, count) in REASONS.iter().zip(&self.rejections) {
+            let _ = writeln!(
+                out,
+                "ide_agents_mcp_auth_rejections_total{{reason=\"{reason}\"}} {}",
+                count.load(std::sync::atomic::Ordering::Relaxed)
+            );
+        }
+        crate::mcp::metrics::header(
+            out,
+            "ide_agents_mcp_principal_rejections_total",
+            "counter",
+            "Calls refused for being over a principal's limits.",
+        );
+        let limits = self.limits.lock().unwrap_or_else(|p| p.into_inner());
+        let mut principals: Vec<_> = limits.iter().collect();
+        principals.sort_by(|a, b| a.0.cmp(b.0));
+        for (name, limit) in principals {
+            let name = crate::telemetry::metrics::label(name);
+            let _ =
+                writeln!(out, "ide_agents_mcp_principal_rejections_total{{principal=\"{name}\"}} {}", limit.refused);
+        }
     }
 
     /// The RFC 9728 metadata document.

@@ -99,6 +99,9 @@ impl Endpoint {
                 }
             };
         }
+        if path == "/metrics" && request.method() == Method::GET {
+            return self.metrics(request.headers()).await;
+        }
         if path != self.settings.path {
             return reject(
                 StatusCode::NOT_FOUND,
@@ -212,6 +215,7 @@ impl Endpoint {
             Rejection::Limited(why) => (StatusCode::TOO_MANY_REQUESTS, format!("rate limited: {why}")),
         };
         tracing::debug!(%status, "refused: {message}");
+        auth.count(rejection);
         let mut reply = reject(status, None, ErrorCode::InvalidRequest, message);
         if let Rejection::Limited(_) = rejection {
             reply.headers_mut().insert(RETRY_AFTER, HeaderValue::from_static("1"));
@@ -219,6 +223,31 @@ impl Endpoint {
             reply.headers_mut().insert(WWW_AUTHENTICATE, value);
         }
         reply
+    }
+
+    /// `GET /metrics`: the server's and this transport's metrics (Prometheus text format); with
+    /// `[auth]`, for any authenticated principal.
+    async fn metrics(&self, headers: &HeaderMap) -> Reply {
+        if let Some(auth) = &self.auth {
+            let authorization = headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok());
+            if let Err(rejection) = auth.authenticate(authorization).await {
+                return self.refuse(auth, &rejection, headers);
+            }
+        }
+        let mut text = self.server.metrics_text();
+        super::super::metrics::header(
+            &mut text,
+            "ide_agents_mcp_http_sessions",
+            "gauge",
+            "Initialize-era HTTP sessions alive.",
+        );
+        text.push_str(&format!("ide_agents_mcp_http_sessions {}\n", self.sessions.len()));
+        if let Some(auth) = &self.auth {
+            auth.render_metrics(&mut text);
+        }
+        let mut response = Response::new(Body::full(text));
+        response.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("text/plain; version=0.0.4"));
+        response
     }
 
     /// Where the RFC 9728 metadata is: under the resource's origin with its path appended, or
@@ -332,6 +361,8 @@ impl Endpoint {
             Err((auth, rejection)) => return self.refuse(auth, &rejection, &headers),
         };
         let session_for_init = initializing.then(|| peer.session.clone());
+        let logs_wanted =
+            peer.session.forwarded_level(crate::bindings::ide_agents::tool::log::Level::Emergency).is_some();
         let action = self.server.dispatch(message, &peer, era);
         let in_flight = session.as_ref().map(|(_, s)| s.clone());
         drop(peer);
@@ -346,7 +377,15 @@ impl Endpoint {
                     sse_response(rx)
                 }
             }
-            Action::Run { id, work } => self.run(id, work, (stream, rx), takes_sse, in_flight, slot).await,
+            Action::Run { id, work } => {
+                // A stream only when something may come before the answer: progress (a token),
+                // logs (a level set), list changes (listen); else one JSON answer is cheaper.
+                let may_notify = method == "subscriptions/listen"
+                    || params.is_some_and(|p| memchr::memmem::find(p.get().as_bytes(), b"\"progressToken\"").is_some())
+                    || logs_wanted;
+                let streamed = takes_sse && (may_notify || !takes_json);
+                self.run(id, work, (stream, rx), streamed, in_flight, slot).await
+            }
             Action::Cancel(_) | Action::Nothing => status_only(StatusCode::ACCEPTED),
         };
         if let Some(session) = session_for_init
