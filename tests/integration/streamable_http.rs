@@ -464,3 +464,36 @@ fn tls_serves_https_with_the_given_certificate() {
     );
     assert!(!plain.contains("200 OK"), "{plain}");
 }
+
+#[test]
+fn slow_and_flooding_clients_cost_only_themselves() {
+    let server = Launch::with_tools(&["echo"]).args(["--http", "127.0.0.1:0", "--http-max-connections", "4"]).spawn();
+    let url = server.http_url();
+    let host = authority(&url).to_owned();
+    // A slow-loris client: half a request head, then nothing.
+    let mut slow = TcpStream::connect(&host).unwrap();
+    slow.write_all(b"POST /mcp HTTP/1.1\r\nHost: localhost\r\nContent-Type: appl").unwrap();
+    // Two more idle connections: with the slow one, 3 of the 4 slots.
+    let idle: Vec<TcpStream> = (0..2).map(|_| TcpStream::connect(&host).unwrap()).collect();
+    std::thread::sleep(Duration::from_millis(200));
+    // The fourth slot still serves.
+    let healthz = format!("GET /healthz HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
+    assert_eq!(raw(&url, healthz.as_bytes()).status, 200);
+    // A flood past the limit: the fifth connection gets 503 at once.
+    let fourth = TcpStream::connect(&host).unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    let over = raw_lossy(&url, healthz.as_bytes());
+    assert!(over.starts_with("HTTP/1.1 503"), "{over:?}");
+    assert!(over.contains("too many connections"), "{over}");
+    drop((idle, fourth));
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(raw(&url, healthz.as_bytes()).status, 200, "slots come back when clients leave");
+    // The slow client is cut off once the head timeout (10 s) passes.
+    slow.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    let started = Instant::now();
+    let mut rest = Vec::new();
+    let _ = slow.read_to_end(&mut rest);
+    let waited = started.elapsed();
+    assert!(waited < Duration::from_secs(15), "the slow client was held {waited:?}");
+    assert_eq!(raw(&url, healthz.as_bytes()).status, 200);
+}

@@ -209,6 +209,8 @@ fn counts(list: &str) -> Vec<usize> {
 }
 
 fn main() {
+    // reqwest is built without a bundled crypto provider (the server's choice, ring).
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let mut args = std::env::args().skip(1);
     let (mut server, mut guests, mut ts, mut rmcp) = (None, None, None, None);
     let mut out = PathBuf::from("bench-results");

@@ -157,6 +157,11 @@ pub struct ServeArgs {
     )]
     pub http_allowed_origins: Vec<String>,
 
+    /// HTTP connections served at once; more get 503 [default: 1024].
+    #[arg(long, value_name = "N", env = "IDE_AGENTS_MCP_HTTP_MAX_CONNECTIONS",
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=1_000_000))]
+    pub http_max_connections: Option<usize>,
+
     /// Time HTTP calls in flight get to finish after SIGTERM, in milliseconds [default: 10000].
     #[arg(long, value_name = "MS", env = "IDE_AGENTS_MCP_HTTP_GRACE_MS")]
     pub http_grace_ms: Option<u64>,

@@ -312,6 +312,9 @@ fn listen_settings(
     listen.allowed_hosts.clone_from(&args.http_allowed_hosts);
     listen.allowed_origins.clone_from(&args.http_allowed_origins);
     listen.max_body_bytes = args.max_line_bytes.unwrap_or(listen.max_body_bytes);
+    if let Some(n) = args.http_max_connections {
+        listen.max_connections = n;
+    }
     if let Some(ms) = args.http_grace_ms {
         listen.grace = Duration::from_millis(ms);
     }

@@ -3,10 +3,11 @@
 //! the Prometheus text format (0.0.4) by [`Metrics::render`]. Atomics under a read lock: the
 //! call path takes no write lock once a tool has been seen.
 
-use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
+
+use rustc_hash::FxHashMap;
 
 use super::ErrorCode;
 
@@ -40,7 +41,8 @@ struct ToolMetrics {
 /// Calls by tool.
 #[derive(Default)]
 pub struct Metrics {
-    tools: RwLock<HashMap<Arc<str>, Arc<ToolMetrics>>>,
+    /// Tool names are ours (registered tools), not attacker-chosen keys: the fast Fx hash.
+    tools: RwLock<FxHashMap<Arc<str>, Arc<ToolMetrics>>>,
 }
 
 impl Metrics {
