@@ -96,6 +96,26 @@ impl CallToolResult {
         blocks + self.structured_content.as_ref().map_or(0, |raw| raw.get().len() + 24) + 48
     }
 
+    /// The bytes of the result's strings before escaping, plus framing: a lower bound of its JSON
+    /// size (at most 6x below it) that costs no pass over the text.
+    pub fn unescaped_len(&self) -> usize {
+        let opt = |s: &Option<String>| s.as_ref().map_or(0, String::len);
+        let blocks: usize = self
+            .content
+            .iter()
+            .map(|block| match block {
+                ContentBlock::Text { text } => text.len(),
+                ContentBlock::Image { data, mime_type } | ContentBlock::Audio { data, mime_type } => {
+                    data.len() + mime_type.len()
+                }
+                ContentBlock::ResourceLink { uri, name, description, mime_type } => {
+                    uri.len() + name.len() + opt(description) + opt(mime_type)
+                }
+            } + 64)
+            .sum();
+        blocks + self.structured_content.as_ref().map_or(0, |raw| raw.get().len() + 24) + 48
+    }
+
     /// The text of the first text block, if any (an error result's message).
     pub fn first_text(&self) -> Option<&str> {
         self.content.iter().find_map(|c| match c {
@@ -156,8 +176,15 @@ pub const MAX_CONTENT_ITEMS: usize = 1024;
 pub const MAX_JSON_DEPTH: usize = 128;
 
 /// Whether the JSON text `json` (already known to be valid) nests arrays and objects at most
-/// `max` deep.
+/// `max` deep. (Parsing into a `RawValue` does not bound depth: serde_json skips the value
+/// without recursion.) JSON with at most `max` brackets cannot be deeper, and counting them is a
+/// vectorised pass: the exact scan, ~14k instructions for a health call's output, runs only past
+/// that.
 pub fn depth_within(json: &str, max: usize) -> bool {
+    let brackets: usize = json.bytes().map(|b| usize::from(b == b'[' || b == b'{')).sum();
+    if brackets <= max {
+        return true;
+    }
     let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
     for b in json.bytes() {
         if in_string {
@@ -391,6 +418,7 @@ mod tests {
     fn depth_and_item_count_are_bounded() {
         assert!(depth_within(r#"{"a":[[["[[[[ in a string"]]]}"#, 4));
         assert!(!depth_within(r#"{"a":[[[1]]]}"#, 3));
+        assert!(depth_within(r#"{"a":[1],"b":[2],"c":[3]}"#, 3), "many brackets, shallow");
         let deep = format!("{{\"a\":{}1{}}}", "[".repeat(200), "]".repeat(200));
         let v = call_result(
             &spec(Some(json!({"type": "object"}))),

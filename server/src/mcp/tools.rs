@@ -108,7 +108,9 @@ impl McpServer {
     /// [`Self::run_call`] as one response line for request `id`.
     pub(super) async fn answer_call(self: Arc<Self>, call: PreparedCall, peer: Peer, id: Box<RawValue>) -> Vec<u8> {
         let result = self.run_call(call, peer).await;
-        jsonrpc::success_sized(&id, &result, result.json_len_hint())
+        // A guess of the answer's size (growing the buffer is cheaper than counting escapes).
+        let guess = result.unescaped_len();
+        jsonrpc::success_sized(&id, &result, guess + guess / 8 + 64)
     }
 
     /// Runs a prepared call: its result and its span's error code.
@@ -339,10 +341,15 @@ fn shape(
         (true, Err(e)) => return Err((format!("`{}` cannot be checked: {e}", tool.name), ErrorCode::InvalidOutput)),
     };
     let result = protocol::call_result(&tool.spec, output_check, outcome);
-    let size = result.json_len_hint();
-    if !result.is_error() && size > limits.max_output_bytes {
-        let failure = CallFailure::OutputTooLarge { tool: tool.name.to_string(), size, limit: limits.max_output_bytes };
-        return Err((failure.to_string(), ErrorCode::OutputTooLarge));
+    // Escaping at most sextuples a byte: only a result that could then pass the limit is counted
+    // exactly (the exact count is a pass over every byte).
+    let limit = limits.max_output_bytes;
+    if !result.is_error() && result.unescaped_len().saturating_mul(6).saturating_add(1024) > limit {
+        let size = result.json_len_hint();
+        if size > limit {
+            let failure = CallFailure::OutputTooLarge { tool: tool.name.to_string(), size, limit };
+            return Err((failure.to_string(), ErrorCode::OutputTooLarge));
+        }
     }
     Ok(result)
 }
