@@ -31,6 +31,10 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
+#[path = "../proc.rs"]
+mod proc;
+use proc::cpu_time;
+
 /// Give up on any single run after this long.
 const RUN_DEADLINE: Duration = Duration::from_secs(120);
 
@@ -189,18 +193,6 @@ fn status_kib<const N: usize>(pid: u32, names: [&str; N]) -> [u64; N] {
             .and_then(|v| v.parse().ok())
             .unwrap_or(0)
     })
-}
-
-/// User + system CPU time of a process.
-fn cpu_time(pid: u32) -> Duration {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    // Fields after the command name (which may contain spaces) start after the last ')'.
-    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    let ticks: u64 = fields.get(11).and_then(|v| v.parse().ok()).unwrap_or(0)
-        + fields.get(12).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
-    // Linux reports in USER_HZ, 100 on every mainstream configuration.
-    Duration::from_millis(ticks * 10)
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {

@@ -20,6 +20,10 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
+#[path = "../proc.rs"]
+mod proc;
+use proc::cpu_time;
+
 /// Give up on one run after this long.
 const RUN_DEADLINE: Duration = Duration::from_secs(120);
 
@@ -63,15 +67,6 @@ fn start(name: &'static str, mut command: Command, era: Era) -> Peer {
     });
     let url = rx.recv_timeout(Duration::from_secs(60)).unwrap_or_else(|_| panic!("{name} did not start"));
     Peer { name, child, url, era }
-}
-
-fn cpu_time(pid: u32) -> Duration {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    let ticks: u64 = fields.get(11).and_then(|v| v.parse().ok()).unwrap_or(0)
-        + fields.get(12).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
-    Duration::from_millis(ticks * 10)
 }
 
 /// One client connection's state: its session id (legacy servers that give one).

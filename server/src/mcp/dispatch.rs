@@ -19,7 +19,7 @@ use super::meta::{self, RequestMeta};
 use super::reads::Read;
 use super::request::{CallRequest, Notification, Request};
 use super::server::{Listener, McpServer};
-use super::session::Peer;
+use super::session::{Peer, Session};
 use super::{modern, protocol};
 
 /// A boxed answer in the making. Boxed once: a call's future is several KB, and tokio moves a
@@ -44,13 +44,13 @@ pub enum Action {
 }
 
 /// Which protocol era the transport already knows a request to be in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug)]
 pub enum Era {
     /// Tell from the request: a `_meta` protocol version makes it a 2026-07-28 request.
     Detect,
-    /// A 2026-07-28 request (the HTTP transport saw its `MCP-Protocol-Version` header): its
-    /// `_meta` must name the version.
-    Modern,
+    /// A 2026-07-28 request whose `_meta` the transport has already checked into this session
+    /// (HTTP checks it against the headers first), so it is not read twice.
+    Modern(Session),
 }
 
 impl McpServer {
@@ -59,20 +59,26 @@ impl McpServer {
     pub fn dispatch(self: &Arc<Self>, message: Incoming<'_>, peer: &Peer, era: Era) -> Action {
         match message {
             Incoming::Request { id, method, params } => {
-                let meta = match RequestMeta::read(params) {
-                    Ok(meta) => meta,
-                    Err(error) => return Action::Answer(jsonrpc::failure(Some(id), &error)),
+                let session = match era {
+                    Era::Modern(session) => session,
+                    Era::Detect => {
+                        let meta = match RequestMeta::read(params) {
+                            Ok(meta) => meta,
+                            Err(error) => return Action::Answer(jsonrpc::failure(Some(id), &error)),
+                        };
+                        if meta.protocol_version.is_none() {
+                            return match Request::parse(method, params) {
+                                Ok(request) => self.request(id, request, peer),
+                                Err(error) => Action::Answer(jsonrpc::failure(Some(id), &error)),
+                            };
+                        }
+                        match modern::session_of(&meta) {
+                            Ok(session) => session,
+                            Err(error) => return Action::Answer(jsonrpc::failure(Some(id), &error)),
+                        }
+                    }
                 };
-                if meta.protocol_version.is_none() && era == Era::Detect {
-                    return match Request::parse(method, params) {
-                        Ok(request) => self.request(id, request, peer),
-                        Err(error) => Action::Answer(jsonrpc::failure(Some(id), &error)),
-                    };
-                }
-                match modern::session_of(&meta) {
-                    Ok(session) => self.modern(id, method, params, &peer.with_session(session)),
-                    Err(error) => Action::Answer(jsonrpc::failure(Some(id), &error)),
-                }
+                self.modern(id, method, params, &peer.with_session(session))
             }
             Incoming::Notification { method, params } => match Notification::parse(method, params) {
                 Notification::Cancelled { request_id: Some(key) } => Action::Cancel(key),

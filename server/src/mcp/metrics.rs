@@ -9,6 +9,9 @@ use std::sync::atomic::Ordering;
 use super::server::McpServer;
 use crate::caches::HitCounters;
 
+/// Reads one cache series from a cache's counters and entry count.
+type CacheValue = fn(&HitCounters, u64) -> u64;
+
 /// One metric's `# HELP` and `# TYPE` lines.
 pub fn header(out: &mut String, name: &str, kind: &str, help: &str) {
     let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
@@ -31,25 +34,20 @@ impl McpServer {
             (caches.prompt.name, &caches.prompt.counters, caches.prompt.entries()),
             ("guest", &guest.counters, guest.entries()),
         ];
-        header(&mut out, "ide_agents_mcp_cache_hits_total", "counter", "Cache lookups answered from the cache.");
-        for (name, counters, _) in &all {
-            let _ = writeln!(
-                out,
-                "ide_agents_mcp_cache_hits_total{{cache=\"{name}\"}} {}",
-                counters.hits.load(Ordering::Relaxed)
-            );
-        }
-        header(&mut out, "ide_agents_mcp_cache_misses_total", "counter", "Cache lookups that missed.");
-        for (name, counters, _) in &all {
-            let _ = writeln!(
-                out,
-                "ide_agents_mcp_cache_misses_total{{cache=\"{name}\"}} {}",
-                counters.misses.load(Ordering::Relaxed)
-            );
-        }
-        header(&mut out, "ide_agents_mcp_cache_entries", "gauge", "Entries in each cache.");
-        for (name, _, entries) in &all {
-            let _ = writeln!(out, "ide_agents_mcp_cache_entries{{cache=\"{name}\"}} {entries}");
+        let series: [(&str, &str, &str, CacheValue); 3] = [
+            ("ide_agents_mcp_cache_hits_total", "counter", "Cache lookups answered from the cache.", |c, _| {
+                c.hits.load(Ordering::Relaxed)
+            }),
+            ("ide_agents_mcp_cache_misses_total", "counter", "Cache lookups that missed.", |c, _| {
+                c.misses.load(Ordering::Relaxed)
+            }),
+            ("ide_agents_mcp_cache_entries", "gauge", "Entries in each cache.", |_, entries| entries),
+        ];
+        for (metric, kind, help, value) in series {
+            header(&mut out, metric, kind, help);
+            for (name, counters, entries) in &all {
+                let _ = writeln!(out, "{metric}{{cache=\"{name}\"}} {}", value(counters, *entries));
+            }
         }
         let http = &self.runtime.services().http;
         let pool = [

@@ -46,12 +46,11 @@ pub fn unsupported_version(requested: &str) -> RpcError {
 
 /// The `server/discover` result (before [`shape`]).
 pub fn discover_result() -> Value {
-    let mut result = json!({
+    json!({
         "supportedVersions": protocol::ALL_VERSIONS,
         "capabilities": protocol::capabilities(),
-    });
-    result["instructions"] = json!(protocol::INSTRUCTIONS);
-    result
+        "instructions": protocol::INSTRUCTIONS,
+    })
 }
 
 /// How a result line is completed.

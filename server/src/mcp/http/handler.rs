@@ -25,7 +25,7 @@ use crate::mcp::modern::{self, kind};
 use crate::mcp::outbox::{self, MAX_QUEUED_NOTIFICATION_BYTES};
 use crate::mcp::protocol;
 use crate::mcp::server::{Listener, McpServer};
-use crate::mcp::session::Peer;
+use crate::mcp::session::{Peer, Session};
 
 /// Lines a request's stream queues before its call waits for the client to read.
 const STREAM_LINES: usize = 256;
@@ -338,12 +338,10 @@ impl Endpoint {
                     "missing Mcp-Session-Id: an initialize-era client must initialize first",
                 );
             }
-            None => {
-                if let Err(error) = modern_checks(&headers, &meta, &method, params) {
-                    return json_response(StatusCode::BAD_REQUEST, jsonrpc::failure(Some(id), &error));
-                }
-                (Peer::new(out), Era::Modern, false)
-            }
+            None => match modern_checks(&headers, &meta, &method, params) {
+                Ok(checked) => (Peer::new(out), Era::Modern(checked), false),
+                Err(error) => return json_response(StatusCode::BAD_REQUEST, jsonrpc::failure(Some(id), &error)),
+            },
         };
         if session.is_some()
             && let Some(v) = header_version
@@ -363,12 +361,13 @@ impl Endpoint {
         let session_for_init = initializing.then(|| peer.session.clone());
         let logs_wanted =
             peer.session.forwarded_level(crate::bindings::ide_agents::tool::log::Level::Emergency).is_some();
+        let modern = matches!(era, Era::Modern(_));
         let action = self.server.dispatch(message, &peer, era);
         let in_flight = session.as_ref().map(|(_, s)| s.clone());
         drop(peer);
         let mut reply = match action {
             Action::Answer(line) => {
-                let status = if era == Era::Modern { modern_status(&line, id) } else { StatusCode::OK };
+                let status = if modern { modern_status(&line, id) } else { StatusCode::OK };
                 if takes_json || status != StatusCode::OK {
                     json_response(status, line)
                 } else {
@@ -574,15 +573,16 @@ fn sse_response(rx: outbox::OutboxReceiver) -> Reply {
 
 /// The checks of a 2026-07-28 request's headers against its body, in the revision's order:
 /// required `_meta` (-32602), `MCP-Protocol-Version` equal to `_meta`'s (-32020), a version we
-/// speak (-32022), then `Mcp-Method` and `Mcp-Name` (-32020). All are 400.
+/// speak (-32022), then `Mcp-Method` and `Mcp-Name` (-32020). All are 400. The request's session
+/// when they pass.
 fn modern_checks(
     headers: &HeaderMap,
     meta: &RequestMeta,
     method: &str,
     params: Option<&RawValue>,
-) -> Result<(), RpcError> {
+) -> Result<Session, RpcError> {
     if meta.protocol_version.is_none() || meta.client_capabilities.is_none() {
-        return modern::session_of(meta).map(drop);
+        return modern::session_of(meta);
     }
     let version = meta.protocol_version.as_deref().unwrap_or_default();
     match guard::text(headers, VERSION_HEADER) {
@@ -595,8 +595,9 @@ fn modern_checks(
         }
         None => return Err(RpcError::new(ErrorCode::HeaderMismatch, "missing MCP-Protocol-Version header")),
     }
-    modern::session_of(meta)?;
-    guard::check_method_headers(headers, method, params)
+    let session = modern::session_of(meta)?;
+    guard::check_method_headers(headers, method, params)?;
+    Ok(session)
 }
 
 /// The status of a 2026-07-28 answer: 404 for an unknown (or removed) method, 400 for the
