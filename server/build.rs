@@ -22,6 +22,10 @@ const BUILTINS: &[(&str, &str)] = &[
     ("prompt", "Core"),
     ("github", "Core"),
     ("ultra", "Ultra"),
+    ("ultra_text", "Ultra"),
+    ("ultra_learn", "Ultra"),
+    ("ultra_ops", "Ultra"),
+    ("ultra_search", "Ultra"),
 ];
 
 /// Packs the server binary's relative relocations (`DT_RELR`, glibc 2.36+). A position-independent

@@ -27,6 +27,7 @@ fn services() -> Arc<HostServices> {
     Arc::new(HostServices {
         http: HttpClient::new(HttpSettings::default(), Default::default()).unwrap(),
         guest_cache: GuestCache::new(1 << 20, 1 << 20, 1 << 16, Duration::from_secs(60)),
+        storage: ide_agents_mcp::host::storage::Storage::default(),
     })
 }
 

@@ -31,6 +31,7 @@ pub mod with_offerings {
             "ide-agents:tool/cache": crate::bindings::ide_agents::tool::cache,
             "ide-agents:tool/config": crate::bindings::ide_agents::tool::config,
             "ide-agents:tool/workspace": crate::bindings::ide_agents::tool::workspace,
+            "ide-agents:tool/storage": crate::bindings::ide_agents::tool::storage,
         },
     });
 }

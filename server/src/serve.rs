@@ -25,6 +25,7 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
             settings.caches.guest_max_entry_bytes,
             settings.caches.guest_ttl,
         ),
+        storage: host::storage::Storage::new(settings.runtime.cache_dir.as_ref().map(|d| d.join("storage"))),
     });
     let mut runtime_settings = settings.runtime.clone();
     runtime_settings.max_memory_limit = settings.max_memory_limit();

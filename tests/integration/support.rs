@@ -343,3 +343,49 @@ pub fn proc_status_kib(pid: u32, field: &str) -> u64 {
         .and_then(|v| v.parse().ok())
         .unwrap_or(0)
 }
+
+/// Runs the reference script `tests/interop/<script>` with the test suite's Python environment
+/// (`tests/interop/.venv`, installed by `scripts/test.sh` from `requirements.txt`): `input` as JSON
+/// on its stdin, its stdout parsed as JSON.
+pub fn python_reference(script: &str, input: &Value) -> Value {
+    let python = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/interop/.venv/bin/python");
+    let script = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/interop")).join(script);
+    let mut child = Command::new(python)
+        .arg(&script)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot run {python} ({e}); run scripts/test.sh, which installs it"));
+    child.stdin.take().unwrap().write_all(input.to_string().as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{} failed: {}", script.display(), String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{} printed no JSON: {e}", script.display()))
+}
+
+/// Asserts that two JSON arrays of numbers agree element by element within `tolerance`, and
+/// prints the largest difference (so a test log shows how close, not only that it passed).
+pub fn assert_close(ours: &Value, theirs: &Value, tolerance: f64, what: &str) {
+    let (ours, theirs) = (
+        ours.as_array().unwrap_or_else(|| panic!("{what}: ours is not an array: {ours}")),
+        theirs.as_array().unwrap_or_else(|| panic!("{what}: the reference is not an array: {theirs}")),
+    );
+    assert_eq!(ours.len(), theirs.len(), "{what}: lengths differ");
+    let mut worst = 0.0f64;
+    for (i, (a, b)) in ours.iter().zip(theirs).enumerate() {
+        let (a, b) = (a.as_f64().unwrap(), b.as_f64().unwrap());
+        assert!((a - b).abs() <= tolerance, "{what}[{i}]: ours {a}, reference {b} (tolerance {tolerance})");
+        worst = worst.max((a - b).abs());
+    }
+    eprintln!(
+        "{what}: largest difference from the reference {worst:.3e} over {} values (tolerance {tolerance:e})",
+        ours.len()
+    );
+}
+
+/// A server in ULTRA mode (built-in tools only), initialised.
+pub fn ultra_server() -> Server {
+    let mut server = Launch::with_tools(&[]).args(["--ultra"]).spawn();
+    server.initialize();
+    server
+}

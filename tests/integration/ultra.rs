@@ -2,12 +2,9 @@
 //! calibration numerics checked against scikit-learn, BM25 against a plain reference
 //! implementation (`tests/interop/sklearn_reference.py`), ranking determinism and explanations.
 
-use std::io::Write;
-use std::process::{Command, Stdio};
-
 use serde_json::{Value, json};
 
-use crate::support::{Launch, Server};
+use crate::support::{Launch, Server, assert_close as close, python_reference, ultra_server};
 
 /// A small deterministic generator (64-bit LCG, top bits), so the data needs no crate.
 struct Lcg(u64);
@@ -17,12 +14,6 @@ impl Lcg {
         self.0 = self.0.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
         (self.0 >> 11) as f64 / (1u64 << 53) as f64
     }
-}
-
-fn ultra_server() -> Server {
-    let mut server = Launch::with_tools(&[]).args(["--ultra"]).spawn();
-    server.initialize();
-    server
 }
 
 fn names(server: &mut Server) -> Vec<String> {
@@ -57,38 +48,7 @@ fn ultra_tools_exist_only_in_ultra_mode_and_load_on_first_call() {
     let loaded = health["structuredContent"]["loaded_tools"].as_array().unwrap().clone();
     assert!(loaded.iter().any(|t| t == "ide_agents_ultra_calibrate"), "one component, both tools: {loaded:?}");
     let catalog = on.call("ide_agents_catalog", json!({"group": "ultra", "kind": "tools", "include_schemas": false}));
-    assert_eq!(catalog["structuredContent"]["counts"]["tools"], 2);
-}
-
-fn reference(input: &Value) -> Value {
-    let python = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/interop/.venv/bin/python");
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/interop/sklearn_reference.py");
-    let mut child = Command::new(python)
-        .arg(script)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot run {python} ({e}); run scripts/test.sh, which installs it"));
-    child.stdin.take().unwrap().write_all(input.to_string().as_bytes()).unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(out.status.success(), "reference failed: {}", String::from_utf8_lossy(&out.stderr));
-    serde_json::from_slice(&out.stdout).unwrap()
-}
-
-fn close(ours: &Value, theirs: &Value, tolerance: f64, what: &str) {
-    let (ours, theirs) = (ours.as_array().unwrap(), theirs.as_array().unwrap());
-    assert_eq!(ours.len(), theirs.len(), "{what}");
-    let mut worst = 0.0f64;
-    for (i, (a, b)) in ours.iter().zip(theirs).enumerate() {
-        let (a, b) = (a.as_f64().unwrap(), b.as_f64().unwrap());
-        assert!((a - b).abs() <= tolerance, "{what}[{i}]: ours {a}, reference {b} (tolerance {tolerance})");
-        worst = worst.max((a - b).abs());
-    }
-    eprintln!(
-        "{what}: largest difference from the reference {worst:.3e} over {} values (tolerance {tolerance:e})",
-        ours.len()
-    );
+    assert_eq!(catalog["structuredContent"]["counts"]["tools"], 15, "rank, calibrate and the thirteen of issue 15");
 }
 
 #[test]
@@ -118,8 +78,10 @@ fn calibration_and_bm25_match_the_references() {
     let ranked = server.call("ide_agents_ultra_rank", json!({"query": query, "candidates": docs}));
     assert_eq!(ranked["isError"], false, "{ranked}");
 
-    let theirs =
-        reference(&json!({"scores": scores, "labels": labels, "apply_to": apply_to, "query": query, "docs": docs}));
+    let theirs = python_reference(
+        "sklearn_reference.py",
+        &json!({"scores": scores, "labels": labels, "apply_to": apply_to, "query": query, "docs": docs}),
+    );
     close(&ours["calibrated"]["isotonic"], &theirs["isotonic"], 1e-6, "isotonic");
     close(&ours["calibrated"]["platt"], &theirs["platt"], 1e-3, "platt");
     close(

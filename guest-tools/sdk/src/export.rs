@@ -92,7 +92,7 @@ fn encode<T: serde::Serialize>(reply: Reply<T>) -> Result<CallResult, ToolError>
         .map_err(|e| ToolError::Failed(format!("cannot serialise the output: {e}")))?;
     let structured = String::from_utf8(structured).map_err(|e| ToolError::Failed(e.to_string()))?;
     Ok(CallResult {
-        content: reply.text.into_iter().map(Content::Text).collect(),
+        content: reply.text.into_iter().map(Content::Text).chain(reply.extra).collect(),
         structured: Some(structured),
         is_error: false,
     })

@@ -96,6 +96,6 @@ pub mod tool;
 
 pub use bindings::exports::ide_agents::tool::offerings;
 pub use bindings::ide_agents::tool::types::ToolAnnotations as Annotations;
-pub use bindings::ide_agents::tool::{cache, config, host_facts, progress, types, workspace};
+pub use bindings::ide_agents::tool::{cache, config, host_facts, progress, storage, types, workspace};
 pub use export::{Offerings, call, descriptor};
 pub use tool::{Error, NoArgs, Reply, Tool};

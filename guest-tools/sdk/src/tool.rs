@@ -9,6 +9,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::Annotations;
+use crate::types::Content;
 
 /// One tool: its description as constants, its arguments and structured output as types, and
 /// `call`. Export it with [`export_tools!`](crate::export_tools).
@@ -50,12 +51,22 @@ pub struct Reply<T> {
     pub output: T,
     /// The text content block, if any.
     pub text: Option<String>,
+    /// Further content blocks after the text (an image, a resource link), in order.
+    pub extra: Vec<Content>,
 }
 
 impl<T> Reply<T> {
     /// A reply with only structured output.
     pub fn new(output: T) -> Self {
-        Self { output, text: None }
+        Self { output, text: None, extra: Vec::new() }
+    }
+
+    /// Adds a content block after the text, e.g. an SVG chart:
+    /// `Content::Image(Media { data: svg.into_bytes(), mime_type: "image/svg+xml".into() })`.
+    #[must_use]
+    pub fn content(mut self, block: Content) -> Self {
+        self.extra.push(block);
+        self
     }
 
     /// Sets the text shown to the model (a summary; programs read the structured output).

@@ -3,6 +3,9 @@
 //! number of buckets, L2-normalised, compared by cosine). Deterministic: no randomness, no
 //! floating-point reductions whose order depends on hashing.
 
+pub mod code;
+pub mod vectorize;
+
 use std::collections::HashMap;
 
 /// BM25 term-frequency saturation.

@@ -229,6 +229,9 @@ pub struct ToolSection {
     /// Directories the tool may read through the `workspace` interface, by root name.
     #[serde(default)]
     pub read_roots: BTreeMap<String, PathBuf>,
+    /// MiB the tool may keep in its persistent storage (the `storage` interface); 0 or absent:
+    /// none (built-in tools that need storage have it granted by default).
+    pub storage_quota_mib: Option<u64>,
     /// Values the tool reads with `config.get`.
     #[serde(default)]
     pub config: BTreeMap<String, String>,

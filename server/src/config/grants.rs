@@ -1,4 +1,5 @@
-//! The grants the built-in tools get from the shared sections (`[roots]`, `[backend]`,
+//! The grants the built-in tools get by default: persistent storage for those that keep an index,
+//! and what the shared sections (`[roots]`, `[backend]`,
 //! `[github]` and their flags), as data: [`DEFAULT_POLICY`] says which tools each section is
 //! granted to and under which keys; [`builtin_policies`] applies it, bound to built-in components
 //! only. `[tools.<name>]` sections apply on top.
@@ -17,6 +18,8 @@ use crate::host::{Secret, ToolPolicy};
 pub struct DefaultPolicy {
     /// Tools granted every `[roots]` directory, under its root name.
     pub root_tools: &'static [&'static str],
+    /// Tools granted persistent storage, with their quota in bytes.
+    pub storage: &'static [(&'static str, u64)],
     /// The service sections.
     pub services: &'static [ServiceGrant],
 }
@@ -39,7 +42,20 @@ pub struct ServiceGrant {
 
 /// The built-in tools' grants.
 pub static DEFAULT_POLICY: DefaultPolicy = DefaultPolicy {
-    root_tools: &["ide_agents_resource", "ide_agents_prompt", "ide_agents_ultra_rank"],
+    root_tools: &[
+        "ide_agents_resource",
+        "ide_agents_prompt",
+        "ide_agents_ultra_rank",
+        "ide_agents_ultra_search",
+        "ide_agents_ultra_duplicates",
+        "ide_agents_ultra_test_select",
+        "ide_agents_ultra_context_pack",
+        "ide_agents_ultra_keywords",
+        "ide_agents_ultra_summarize",
+        "ide_agents_ultra_log_patterns",
+    ],
+    // The search index of a 10,000-file workspace takes tens of MiB.
+    storage: &[("ide_agents_ultra_search", 256 << 20)],
     services: &[
         ServiceGrant {
             section: "backend",
@@ -68,7 +84,9 @@ pub static DEFAULT_POLICY: DefaultPolicy = DefaultPolicy {
 impl DefaultPolicy {
     /// Whether the table grants anything to `tool`.
     pub fn names(&self, tool: &str) -> bool {
-        self.root_tools.contains(&tool) || self.services.iter().any(|s| s.tools.contains(&tool))
+        self.root_tools.contains(&tool)
+            || self.storage.iter().any(|(t, _)| *t == tool)
+            || self.services.iter().any(|s| s.tools.contains(&tool))
     }
 }
 
@@ -89,6 +107,9 @@ pub(super) fn builtin_policies(
         for tool in DEFAULT_POLICY.root_tools {
             builtin_entry(&mut tools, tool).roots.insert(name.to_owned(), root.clone());
         }
+    }
+    for (tool, quota) in DEFAULT_POLICY.storage {
+        builtin_entry(&mut tools, tool).storage_quota = *quota;
     }
     let mut sections = [("backend", backend), ("github", github)];
     // The backend URL also comes from `--backend-url`.

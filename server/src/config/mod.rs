@@ -27,6 +27,9 @@ pub use resolve::{Settings, default_worker_threads, resolve};
 /// Largest per-call memory limit, MiB.
 const MAX_MEMORY_MIB: u64 = 4096;
 
+/// Largest persistent-storage quota of one tool, MiB.
+const MAX_STORAGE_QUOTA_MIB: u64 = 64 << 10;
+
 /// A configuration error, naming where it is.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {

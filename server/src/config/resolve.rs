@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use super::file::{FileConfig, config_path, read_file};
-use super::{ConfigError, MAX_MEMORY_MIB, ServeArgs, grants, invalid, secret_value};
+use super::{ConfigError, MAX_MEMORY_MIB, MAX_STORAGE_QUOTA_MIB, ServeArgs, grants, invalid, secret_value};
 use crate::caches::CacheSettings;
 use crate::host::ToolPolicy;
 use crate::host::http::HttpSettings;
@@ -221,6 +221,9 @@ pub fn resolve(args: &ServeArgs, file: FileConfig, path: Option<PathBuf>) -> Res
         }
         if let Some(reuse) = section.reuse_instance {
             policy.reuse_instance = reuse;
+        }
+        if let Some(mib) = section.storage_quota_mib {
+            policy.storage_quota = in_range(p, &key("storage_quota_mib"), mib, 0, MAX_STORAGE_QUOTA_MIB)? << 20;
         }
         for (i, scheme) in section.link_schemes.into_iter().enumerate() {
             let ok = scheme.len() <= 32

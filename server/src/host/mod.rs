@@ -6,7 +6,8 @@
 //! server ([`ServerHooks`]) for facts, client logging and progress. WASI is linked, but with no
 //! preopens, no environment, no arguments and no network; guest stdout and stderr go to our stderr
 //! through [`guest_stdio`]. Files are reachable only through [`workspace`], under roots the
-//! configuration grants, read-only. What a call may write to the log and send to the client is
+//! configuration grants, read-only; what a tool keeps on disk goes through [`storage`], within
+//! the quota the configuration grants. What a call may write to the log and send to the client is
 //! bounded by its [`budget`]. Policies are bound to component identities ([`policy`]). See
 //! `runtime/` for how stores are created.
 
@@ -20,6 +21,7 @@ pub mod limiter;
 pub mod log;
 pub mod policy;
 pub mod progress;
+pub mod storage;
 pub mod workspace;
 
 use std::sync::Arc;
@@ -37,12 +39,15 @@ use crate::caches::GuestCache;
 pub use limiter::MemoryLimiter;
 pub use policy::{Secret, ToolPolicy};
 
-/// Services shared by every call: the outbound HTTP client and the guest cache.
+/// Services shared by every call: the outbound HTTP client, the guest cache and the tools'
+/// persistent storage.
 pub struct HostServices {
     /// The pooled HTTP client.
     pub http: http::HttpClient,
     /// The tools' cache.
     pub guest_cache: GuestCache,
+    /// The tools' persistent storage.
+    pub storage: storage::Storage,
 }
 
 /// What the host services need from the server around them. Implemented by the MCP layer;

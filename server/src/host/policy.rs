@@ -56,6 +56,8 @@ pub struct ToolPolicy {
     pub secrets: HashMap<String, Secret>,
     /// Read-only directory grants, by root name.
     pub roots: BTreeMap<String, Root>,
+    /// Bytes the tool may keep in its persistent storage (0: no storage).
+    pub storage_quota: u64,
     /// URI schemes its resource links may use besides `ide-agents` and the http(s) origins of its
     /// allow-list.
     pub link_schemes: Vec<String>,

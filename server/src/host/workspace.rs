@@ -169,25 +169,29 @@ impl Host for HostState {
     async fn read_file(&mut self, root: String, path: String, max_bytes: Option<u64>) -> Result<Vec<u8>, FsError> {
         let root = self.root(&root)?;
         let max = max_bytes.map_or(MAX_READ_BYTES, |m| m.min(MAX_READ_BYTES));
-        blocking(move || root.read(&path, max)).await
+        blocking(move || root.read(&path, max), FsError::Io).await
     }
 
     async fn list_dir(&mut self, root: String, path: String) -> Result<Vec<Entry>, FsError> {
         let root = self.root(&root)?;
-        blocking(move || root.list(&path)).await
+        blocking(move || root.list(&path), FsError::Io).await
     }
 }
 
 /// Runs file-system work off the async workers, holding one of the [`FILE_IO_THREADS`] permits
-/// until it is done (even if the call that asked has ended).
-async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T, FsError> + Send + 'static) -> Result<T, FsError> {
-    let permit = FILE_IO.acquire().await.map_err(|_| FsError::Io("file I/O is shut down".into()))?;
+/// until it is done (even if the call that asked has ended); `failed` builds the error of a task
+/// that could not run.
+pub(super) async fn blocking<T: Send + 'static, E: Send + 'static>(
+    f: impl FnOnce() -> Result<T, E> + Send + 'static,
+    failed: fn(String) -> E,
+) -> Result<T, E> {
+    let permit = FILE_IO.acquire().await.map_err(|_| failed("file I/O is shut down".into()))?;
     tokio::task::spawn_blocking(move || {
         let _permit = permit;
         f()
     })
     .await
-    .unwrap_or_else(|e| Err(FsError::Io(format!("read task failed: {e}"))))
+    .unwrap_or_else(|e| Err(failed(format!("file task failed: {e}"))))
 }
 
 #[cfg(test)]

@@ -65,6 +65,7 @@ pub(crate) mod testing {
         let services = Arc::new(HostServices {
             http: HttpClient::new(HttpSettings::default(), Default::default()).unwrap(),
             guest_cache: GuestCache::new(1 << 20, 1 << 20, 1 << 16, std::time::Duration::from_secs(60)),
+            storage: crate::host::storage::Storage::default(),
         });
         let settings = RuntimeSettings { cache_dir: Some(dir.path().join("cache")), ..RuntimeSettings::default() };
         let runtime = Runtime::new(settings, services).unwrap();

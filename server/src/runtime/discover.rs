@@ -246,6 +246,7 @@ mod tests {
         let services = Arc::new(HostServices {
             http: HttpClient::new(HttpSettings::default(), Default::default()).unwrap(),
             guest_cache: GuestCache::new(1 << 20, 1 << 20, 1 << 16, std::time::Duration::from_secs(60)),
+            storage: crate::host::storage::Storage::default(),
         });
         let runtime =
             Runtime::new(RuntimeSettings { cache_dir: None, ..RuntimeSettings::default() }, services).unwrap();

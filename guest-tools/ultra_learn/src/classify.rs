@@ -1,0 +1,548 @@
+//! `ide_agents_ultra_classify`: text classifiers trained on labelled texts, as scikit-learn fits
+//! them (checked against scikit-learn by the test suite):
+//!
+//! - `naive_bayes`: `MultinomialNB(alpha)` on `CountVectorizer()` counts:
+//!   `log P(c) + sum_t x_t log((N_ct + alpha) / (N_c + alpha |V|))`, normalised by log-sum-exp;
+//! - `logistic`: `LogisticRegression(C)` on `TfidfVectorizer()` features, at the optimum of
+//!   `C * sum_i logloss_i + 0.5 * ||W||^2` (intercepts not penalised): for two classes one weight
+//!   vector (the probability of the greater class is the sigmoid), for three or more the
+//!   multinomial softmax with one vector per class. Minimised by L-BFGS with a backtracking
+//!   line search until the gradient's largest component is below [`GRADIENT_TOLERANCE`] (relative
+//!   to `C * n`) or no step lowers the objective.
+//!
+//! Cross-validation is `cross_val_score(pipeline, texts, labels, cv=KFold(folds))`: contiguous
+//! folds without shuffling (the first `n % folds` folds one row larger), the vectorizer refit on
+//! each training part; a training part with one class predicts that class.
+
+use ide_agents_tool::{Error, Reply, Tool};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use textkit::vectorize::{SparseRow, Vocabulary, tfidf, transform};
+
+use crate::evaluate::Label;
+
+/// Largest number of training texts.
+const MAX_TEXTS: usize = 2_000;
+/// Largest number of texts to predict.
+const MAX_PREDICT: usize = 2_000;
+/// Largest total size of all texts, in bytes.
+const MAX_TOTAL_BYTES: usize = 4 << 20;
+/// Largest number of classes.
+const MAX_CLASSES: usize = 20;
+/// Default number of cross-validation folds.
+const DEFAULT_FOLDS: usize = 5;
+/// L-BFGS stops when the gradient's largest component is below this times `max(1, C * n)`.
+const GRADIENT_TOLERANCE: f64 = 1e-10;
+/// L-BFGS iterations at most.
+const MAX_ITERATIONS: usize = 10_000;
+/// Correction pairs L-BFGS keeps.
+const LBFGS_MEMORY: usize = 10;
+/// Sufficient decrease of a line-search step, as a share of the slope times the step.
+const ARMIJO: f64 = 1e-4;
+/// Relative change of the objective that rounding can hide.
+const ROUNDING: f64 = 1e-12;
+/// A step within rounding is taken when the slope along the line shrank to this share.
+const CURVATURE: f64 = 0.9;
+/// The line search gives up below this step (the quasi-Newton step is 1).
+const MIN_STEP: f64 = 1e-10;
+
+pub struct Classify;
+
+impl Tool for Classify {
+    const NAME: &'static str = "ide_agents_ultra_classify";
+    const TITLE: Option<&'static str> = Some("Classify texts");
+    const DESCRIPTION: &'static str = "Trains text classifiers on labelled `texts` and predicts the class \
+                                       probabilities of `predict` texts: multinomial naive Bayes on word counts \
+                                       and/or L2 logistic regression on TF-IDF, as scikit-learn fits them; \
+                                       reports k-fold cross-validated accuracy.";
+    const ANNOTATIONS: ide_agents_tool::Annotations = crate::PURE;
+    type Args = Args;
+    type Output = Classification;
+
+    fn call(args: Args) -> Result<Reply<Classification>, Error> {
+        let classification = classify(&args)?;
+        let text = classification.text();
+        Ok(Reply::new(classification).text(text))
+    }
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Args {
+    /// Training texts (tokens: lowercased runs of two or more word characters, as scikit-learn).
+    #[schemars(length(min = 2, max = MAX_TEXTS))]
+    texts: Vec<String>,
+    /// The class of each training text (all integers or all strings).
+    #[schemars(length(min = 2, max = MAX_TEXTS))]
+    labels: Vec<Label>,
+    /// Texts to classify (words not seen in training are ignored).
+    #[serde(default)]
+    #[schemars(length(max = MAX_PREDICT))]
+    predict: Vec<String>,
+    /// `naive_bayes`, `logistic`, or a list of them (default both).
+    #[serde(default = "default_model")]
+    model: Models,
+    /// Additive (Laplace/Lidstone) smoothing of naive Bayes (default 1.0).
+    #[serde(default = "default_one")]
+    #[schemars(range(min = 1e-10, max = 1e6))]
+    alpha: f64,
+    /// Inverse L2 regularisation strength of logistic regression (default 1.0).
+    #[serde(default = "default_one", rename = "C")]
+    #[schemars(range(min = 1e-6, max = 1e6))]
+    c: f64,
+    /// Cross-validation folds (default 5); must not exceed the number of texts.
+    #[serde(default = "default_folds")]
+    #[schemars(range(min = 2, max = 100))]
+    folds: usize,
+}
+
+fn default_model() -> Models {
+    Models::Many(vec![Model::NaiveBayes, Model::Logistic])
+}
+
+fn default_one() -> f64 {
+    1.0
+}
+
+fn default_folds() -> usize {
+    DEFAULT_FOLDS
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+enum Model {
+    NaiveBayes,
+    Logistic,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(untagged)]
+enum Models {
+    One(Model),
+    Many(#[schemars(length(min = 1, max = 2))] Vec<Model>),
+}
+
+impl Models {
+    fn contains(&self, model: Model) -> bool {
+        match self {
+            Self::One(m) => *m == model,
+            Self::Many(ms) => ms.contains(&model),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct Classification {
+    /// Training texts.
+    n: usize,
+    /// The classes, sorted (integers numerically, strings by code point): the order of every
+    /// `probabilities` list.
+    classes: Vec<Label>,
+    folds: usize,
+    /// Multinomial naive Bayes on counts (when asked for).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    naive_bayes: Option<ModelResult>,
+    /// Logistic regression on TF-IDF (when asked for).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    logistic: Option<ModelResult>,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+struct ModelResult {
+    /// One per `predict` text, in order.
+    predictions: Vec<Prediction>,
+    /// Accuracy on each held-out fold, in fold order.
+    cv_accuracy: Vec<f64>,
+    /// Mean of `cv_accuracy`.
+    cv_mean: f64,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+struct Prediction {
+    /// The most probable class (the first of equals).
+    label: Label,
+    /// The probability of each class, in `classes` order.
+    probabilities: Vec<f64>,
+}
+
+fn classify(args: &Args) -> Result<Classification, Error> {
+    let n = args.texts.len();
+    if args.labels.len() != n {
+        return Err(Error::invalid(
+            "/labels",
+            format!("{} labels for {} texts; they must pair up", args.labels.len(), n),
+        ));
+    }
+    let bytes: usize = args.texts.iter().chain(&args.predict).map(String::len).sum();
+    if bytes > MAX_TOTAL_BYTES {
+        return Err(Error::invalid("/texts", format!("{bytes} bytes of text; at most {MAX_TOTAL_BYTES}")));
+    }
+    if let Some(i) =
+        args.labels.iter().position(|l| std::mem::discriminant(l) != std::mem::discriminant(&args.labels[0]))
+    {
+        return Err(Error::invalid(&format!("/labels/{i}"), "labels must be all integers or all strings"));
+    }
+    let mut classes = args.labels.clone();
+    classes.sort();
+    classes.dedup();
+    if classes.len() < 2 {
+        return Err(Error::invalid("/labels", "need at least two classes"));
+    }
+    if classes.len() > MAX_CLASSES {
+        return Err(Error::invalid("/labels", format!("{} classes; at most {MAX_CLASSES}", classes.len())));
+    }
+    if args.folds > n {
+        return Err(Error::invalid("/folds", format!("{} folds for {n} texts; at most one fold per text", args.folds)));
+    }
+    let y: Vec<usize> = args.labels.iter().map(|l| classes.binary_search(l).unwrap_or_default()).collect();
+    let texts: Vec<&str> = args.texts.iter().map(String::as_str).collect();
+    let predict: Vec<&str> = args.predict.iter().map(String::as_str).collect();
+    let run = |model: Model| -> Result<Option<ModelResult>, Error> {
+        if !args.model.contains(model) {
+            return Ok(None);
+        }
+        let fit = |train: &[&str], y: &[usize], test: &[&str]| fit_predict(model, args, train, y, test, classes.len());
+        let probabilities = fit(&texts, &y, &predict)?;
+        let predictions = probabilities
+            .into_iter()
+            .map(|p| Prediction { label: classes[argmax(&p)].clone(), probabilities: p })
+            .collect();
+        let mut cv_accuracy = Vec::with_capacity(args.folds);
+        for (start, end) in folds(n, args.folds) {
+            let train: Vec<&str> = texts[..start].iter().chain(&texts[end..]).copied().collect();
+            let train_y: Vec<usize> = y[..start].iter().chain(&y[end..]).copied().collect();
+            let p = fit(&train, &train_y, &texts[start..end])?;
+            let correct = p.iter().zip(&y[start..end]).filter(|(p, y)| argmax(p) == **y).count();
+            cv_accuracy.push(correct as f64 / (end - start) as f64);
+        }
+        let cv_mean = cv_accuracy.iter().sum::<f64>() / cv_accuracy.len() as f64;
+        Ok(Some(ModelResult { predictions, cv_accuracy, cv_mean }))
+    };
+    let naive_bayes = run(Model::NaiveBayes)?;
+    let logistic = run(Model::Logistic)?;
+    Ok(Classification { n, classes, folds: args.folds, naive_bayes, logistic })
+}
+
+/// `KFold(folds)` test ranges: contiguous, the first `n % folds` one longer.
+fn folds(n: usize, folds: usize) -> Vec<(usize, usize)> {
+    let mut start = 0;
+    (0..folds)
+        .map(|i| {
+            let len = n / folds + usize::from(i < n % folds);
+            start += len;
+            (start - len, start)
+        })
+        .collect()
+}
+
+/// The first index of the largest value.
+fn argmax(v: &[f64]) -> usize {
+    (0..v.len()).fold(0, |best, i| if v[i] > v[best] { i } else { best })
+}
+
+/// Fits `model` on `train` (classes `y`, indices into `k` classes) and returns the probabilities
+/// of every class for each `test` text (0 for a class absent from `train`).
+fn fit_predict(
+    model: Model,
+    args: &Args,
+    train: &[&str],
+    y: &[usize],
+    test: &[&str],
+    k: usize,
+) -> Result<Vec<Vec<f64>>, Error> {
+    let vocabulary = Vocabulary::fit(train, (1, 1));
+    if vocabulary.is_empty() {
+        return Err(Error::invalid("/texts", "no training text has a word of two or more letters or digits"));
+    }
+    let counts: Vec<SparseRow> = train.iter().map(|t| vocabulary.counts(t)).collect();
+    let test_counts: Vec<SparseRow> = test.iter().map(|t| vocabulary.counts(t)).collect();
+    // The classes present in this training set, sorted, and each row's index among them.
+    let mut present: Vec<usize> = y.to_vec();
+    present.sort_unstable();
+    present.dedup();
+    let local: Vec<usize> = y.iter().map(|c| present.binary_search(c).unwrap_or_default()).collect();
+    let local_probabilities: Vec<Vec<f64>> = if present.len() == 1 {
+        vec![vec![1.0]; test.len()]
+    } else {
+        match model {
+            Model::NaiveBayes => {
+                let nb = NaiveBayes::fit(&counts, &local, present.len(), vocabulary.len(), args.alpha);
+                test_counts.iter().map(|x| nb.predict(x)).collect()
+            }
+            Model::Logistic => {
+                let (idf, features) = tfidf(&counts, vocabulary.len());
+                let lr = Logistic::fit(&features, &local, present.len(), vocabulary.len(), args.c);
+                transform(&test_counts, &idf).iter().map(|x| lr.predict(x)).collect()
+            }
+        }
+    };
+    Ok(local_probabilities
+        .into_iter()
+        .map(|p| {
+            let mut full = vec![0.0; k];
+            for (&c, v) in present.iter().zip(p) {
+                full[c] = v;
+            }
+            full
+        })
+        .collect())
+}
+
+/// `ln(sum(exp(v)))` without overflow.
+fn log_sum_exp(v: &[f64]) -> f64 {
+    let max = v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    max + v.iter().map(|x| (x - max).exp()).sum::<f64>().ln()
+}
+
+/// `exp(v - log_sum_exp(v))`.
+fn softmax(v: &[f64]) -> Vec<f64> {
+    let lse = log_sum_exp(v);
+    v.iter().map(|x| (x - lse).exp()).collect()
+}
+
+struct NaiveBayes {
+    log_prior: Vec<f64>,
+    /// `log_prob[c][t]`.
+    log_prob: Vec<Vec<f64>>,
+}
+
+impl NaiveBayes {
+    fn fit(counts: &[SparseRow], y: &[usize], k: usize, terms: usize, alpha: f64) -> Self {
+        let mut feature = vec![vec![0.0; terms]; k];
+        let mut class_count = vec![0.0f64; k];
+        for (row, &c) in counts.iter().zip(y) {
+            class_count[c] += 1.0;
+            for &(t, v) in row {
+                feature[c][t] += v;
+            }
+        }
+        let n = counts.len() as f64;
+        let log_prob = feature
+            .into_iter()
+            .map(|f| {
+                let total = (f.iter().sum::<f64>() + alpha * terms as f64).ln();
+                f.iter().map(|v| (v + alpha).ln() - total).collect()
+            })
+            .collect();
+        Self { log_prior: class_count.iter().map(|c| c.ln() - n.ln()).collect(), log_prob }
+    }
+
+    fn predict(&self, x: &[(usize, f64)]) -> Vec<f64> {
+        let joint: Vec<f64> = self
+            .log_prob
+            .iter()
+            .zip(&self.log_prior)
+            .map(|(lp, prior)| prior + x.iter().map(|&(t, v)| v * lp[t]).sum::<f64>())
+            .collect();
+        softmax(&joint)
+    }
+}
+
+/// Logistic regression weights: one block of `terms` weights and an intercept per vector; one
+/// vector for two classes, one per class otherwise.
+struct Logistic {
+    theta: Vec<f64>,
+    terms: usize,
+    classes: usize,
+}
+
+impl Logistic {
+    fn vectors(classes: usize) -> usize {
+        if classes == 2 { 1 } else { classes }
+    }
+
+    /// The decision values of `x`: one per vector.
+    fn decision(theta: &[f64], terms: usize, x: &[(usize, f64)]) -> Vec<f64> {
+        theta.chunks(terms + 1).map(|w| w[terms] + x.iter().map(|&(t, v)| v * w[t]).sum::<f64>()).collect()
+    }
+
+    /// The objective `C * sum(log-loss) + 0.5 * ||W||^2` and its gradient.
+    fn objective(theta: &[f64], x: &[SparseRow], y: &[usize], terms: usize, c: f64) -> (f64, Vec<f64>) {
+        let width = terms + 1;
+        let mut grad = vec![0.0; theta.len()];
+        let mut f = 0.0;
+        for (row, &yi) in x.iter().zip(y) {
+            let z = Self::decision(theta, terms, row);
+            // dloss/dz for each vector.
+            let dz: Vec<f64> = if z.len() == 1 {
+                let target = if yi == 1 { 1.0 } else { 0.0 };
+                // log(1 + e^z) - target * z, stably.
+                let z0 = z[0];
+                f += if z0 > 0.0 { z0 + (-z0).exp().ln_1p() } else { z0.exp().ln_1p() } - target * z0;
+                vec![1.0 / (1.0 + (-z0).exp()) - target]
+            } else {
+                f += log_sum_exp(&z) - z[yi];
+                let mut p = softmax(&z);
+                p[yi] -= 1.0;
+                p
+            };
+            for (k, d) in dz.iter().enumerate() {
+                let block = &mut grad[k * width..(k + 1) * width];
+                for &(t, v) in row {
+                    block[t] += c * d * v;
+                }
+                block[terms] += c * d;
+            }
+        }
+        f *= c;
+        for (k, w) in theta.chunks(width).enumerate() {
+            for t in 0..terms {
+                f += 0.5 * w[t] * w[t];
+                grad[k * width + t] += w[t];
+            }
+        }
+        (f, grad)
+    }
+
+    fn fit(x: &[SparseRow], y: &[usize], classes: usize, terms: usize, c: f64) -> Self {
+        let objective = |theta: &[f64]| Self::objective(theta, x, y, terms, c);
+        let tolerance = GRADIENT_TOLERANCE * (c * x.len() as f64).max(1.0);
+        let theta = lbfgs(vec![0.0; Self::vectors(classes) * (terms + 1)], objective, tolerance);
+        Self { theta, terms, classes }
+    }
+
+    fn predict(&self, x: &[(usize, f64)]) -> Vec<f64> {
+        let z = Self::decision(&self.theta, self.terms, x);
+        if self.classes == 2 {
+            let p = 1.0 / (1.0 + (-z[0]).exp());
+            vec![1.0 - p, p]
+        } else {
+            softmax(&z)
+        }
+    }
+}
+
+fn dot(a: &[f64], b: &[f64]) -> f64 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
+
+/// Minimises a smooth convex function from `x` by L-BFGS with a backtracking line search;
+/// stops when the gradient's largest component is below `tolerance`, when no step
+/// lowers the objective, or after [`MAX_ITERATIONS`].
+fn lbfgs(mut x: Vec<f64>, f: impl Fn(&[f64]) -> (f64, Vec<f64>), tolerance: f64) -> Vec<f64> {
+    let (mut fx, mut g) = f(&x);
+    let mut history: Vec<(Vec<f64>, Vec<f64>, f64)> = Vec::with_capacity(LBFGS_MEMORY);
+    for _ in 0..MAX_ITERATIONS {
+        if g.iter().all(|v| v.abs() < tolerance) {
+            break;
+        }
+        // Two-loop recursion: d = -H g.
+        let mut q = g.clone();
+        let mut alphas = Vec::with_capacity(history.len());
+        for (s, y, rho) in history.iter().rev() {
+            let a = rho * dot(s, &q);
+            q.iter_mut().zip(y).for_each(|(qi, yi)| *qi -= a * yi);
+            alphas.push(a);
+        }
+        let gamma = history.last().map_or(1.0 / dot(&g, &g).sqrt(), |(s, y, _)| dot(s, y) / dot(y, y));
+        q.iter_mut().for_each(|v| *v *= gamma);
+        for ((s, y, rho), a) in history.iter().zip(alphas.iter().rev()) {
+            let b = rho * dot(y, &q);
+            q.iter_mut().zip(s).for_each(|(qi, si)| *qi += (a - b) * si);
+        }
+        let direction: Vec<f64> = q.iter().map(|v| -v).collect();
+        let slope = dot(&g, &direction);
+        if slope >= 0.0 {
+            break;
+        }
+        // Backtrack until the objective decreases enough (Armijo), or, once the change is
+        // within rounding of the objective, until the slope along the line has shrunk
+        // (Hager and Zhang's approximate Wolfe condition).
+        let mut step = 1.0;
+        let accepted = loop {
+            let candidate: Vec<f64> = x.iter().zip(&direction).map(|(xi, di)| xi + step * di).collect();
+            let (fc, gc) = f(&candidate);
+            let armijo = fc < fx && fc <= fx + ARMIJO * step * slope;
+            let approximate = fc <= fx + ROUNDING * fx.abs() && dot(&gc, &direction).abs() <= CURVATURE * -slope;
+            if armijo || approximate {
+                break Some((candidate, fc, gc));
+            }
+            step /= 2.0;
+            if step < MIN_STEP {
+                break None;
+            }
+        };
+        let Some((next, f_next, g_next)) = accepted else { break };
+        let s: Vec<f64> = next.iter().zip(&x).map(|(a, b)| a - b).collect();
+        let y: Vec<f64> = g_next.iter().zip(&g).map(|(a, b)| a - b).collect();
+        let sy = dot(&s, &y);
+        if sy > 0.0 {
+            if history.len() == LBFGS_MEMORY {
+                history.remove(0);
+            }
+            history.push((s, y, 1.0 / sy));
+        }
+        (x, fx, g) = (next, f_next, g_next);
+    }
+    x
+}
+
+impl Classification {
+    fn text(&self) -> String {
+        let mut lines = vec![format!(
+            "{} training texts, {} classes, {}-fold cross-validation",
+            self.n,
+            self.classes.len(),
+            self.folds
+        )];
+        for (name, result) in [("naive Bayes", &self.naive_bayes), ("logistic regression", &self.logistic)] {
+            let Some(r) = result else { continue };
+            let labels: Vec<String> = r.predictions.iter().take(10).map(|p| p.label.to_string()).collect();
+            lines.push(format!(
+                "{name}: CV accuracy {:.4}; predicted {}{}",
+                r.cv_mean,
+                labels.join(", "),
+                if r.predictions.len() > 10 { ", ..." } else { "" }
+            ));
+        }
+        lines.join("\n")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(json: &str) -> Result<Classification, Error> {
+        classify(&serde_json::from_str(json).unwrap())
+    }
+
+    #[test]
+    fn kfold_ranges_are_contiguous_the_first_longer() {
+        assert_eq!(folds(7, 3), [(0, 3), (3, 5), (5, 7)]);
+    }
+
+    #[test]
+    fn both_models_separate_obvious_classes() {
+        let c = run(r#"{"texts": ["good great fine", "great good", "bad awful", "awful terrible bad"],
+                        "labels": ["pos", "pos", "neg", "neg"], "predict": ["good day", "terrible day"], "folds": 2}"#)
+        .unwrap();
+        for r in [c.naive_bayes.unwrap(), c.logistic.unwrap()] {
+            let labels: Vec<String> = r.predictions.iter().map(|p| p.label.to_string()).collect();
+            assert_eq!(labels, ["\"pos\"", "\"neg\""]);
+            assert!((r.predictions[0].probabilities.iter().sum::<f64>() - 1.0).abs() < 1e-12);
+        }
+    }
+
+    #[test]
+    fn logistic_reaches_a_zero_gradient() {
+        let x: Vec<SparseRow> = vec![vec![(0, 1.0)], vec![(1, 1.0)], vec![(0, 0.5), (1, 0.5)]];
+        for (y, k) in [(vec![0, 1, 1], 2), (vec![0, 1, 2], 3)] {
+            let lr = Logistic::fit(&x, &y, k, 2, 1.0);
+            let (_, g) = Logistic::objective(&lr.theta, &x, &y, 2, 1.0);
+            assert!(g.iter().all(|v| v.abs() < 1e-9), "{g:?}");
+        }
+    }
+
+    #[test]
+    fn bad_input_names_the_argument() {
+        let err = |json: &str| match run(json).unwrap_err() {
+            Error::InvalidArguments(m) => m,
+            other => panic!("{other:?}"),
+        };
+        assert!(err(r#"{"texts": ["aa", "bb"], "labels": [1]}"#).starts_with("/labels:"));
+        assert!(err(r#"{"texts": ["aa", "bb"], "labels": [1, 1]}"#).starts_with("/labels:"));
+        assert!(err(r#"{"texts": ["aa", "bb"], "labels": [1, 2]}"#).starts_with("/folds:"));
+        assert!(err(r#"{"texts": ["a", "b"], "labels": [1, 2], "folds": 2}"#).starts_with("/texts:"));
+    }
+}

@@ -1,0 +1,549 @@
+//! `ide_agents_ultra_cluster`: k-means over the TF-IDF vectors of `texts` (scikit-learn's
+//! `TfidfVectorizer` defaults, as dense rows) or over numeric `vectors`, as scikit-learn's
+//! `KMeans(n_clusters=k, init=X[init], n_init=1, algorithm="lloyd", tol=0)` computes it:
+//!
+//! - initial centres: the rows `init`, else greedy k-means++ (scikit-learn's variant:
+//!   `2 + floor(ln k)` candidates per centre, each drawn with probability proportional to the
+//!   squared distance to the nearest centre so far, the one lowering the total most kept) driven
+//!   by a SplitMix64 generator seeded with `seed`, so the same seed gives the same clustering;
+//! - Lloyd iterations: assign each row to its nearest centre (squared Euclidean distance, ties
+//!   to the lower centre), move each centre to its rows' mean; a centre left without rows is moved
+//!   onto the row farthest from its own centre (farthest first, ties by row; scikit-learn's
+//!   relocation). Stop when no label changes or no centre moves, or after `max_iter` (then the
+//!   rows are assigned once more to the final centres);
+//! - `inertia`: the sum of squared distances of the rows to their centres; `silhouette`: the
+//!   mean silhouette coefficient (Euclidean; a row alone in its cluster scores 0), defined for
+//!   2 to n - 1 distinct labels, as `sklearn.metrics.silhouette_score`.
+//!
+//! Without `k` (and `init`), k is chosen in 2..=min(10, n - 1): one seeded k-means++ run per k,
+//! the highest silhouette wins (ties: the smaller k).
+
+use ide_agents_tool::{Error, Reply, Tool};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use textkit::vectorize::{count_matrix, dense, tfidf};
+
+/// Most rows (texts or vectors).
+const MAX_ROWS: usize = 5_000;
+/// Most rows × dimensions (the rows are held dense: 8 bytes a cell).
+const MAX_CELLS: usize = 4_000_000;
+/// Largest magnitude of a vector component (so that squared distances stay finite).
+const MAX_ABS: f64 = 1e100;
+/// Default Lloyd iteration bound (scikit-learn's).
+const DEFAULT_MAX_ITER: usize = 300;
+/// Largest k tried when choosing k.
+const MAX_AUTO_K: usize = 10;
+/// Heaviest centre terms listed per cluster (texts).
+const TOP_TERMS: usize = 5;
+
+pub struct Cluster;
+
+impl Tool for Cluster {
+    const NAME: &'static str = "ide_agents_ultra_cluster";
+    const TITLE: Option<&'static str> = Some("Cluster texts or vectors");
+    const DESCRIPTION: &'static str = "k-means (Lloyd, k-means++ seeding with a fixed seed, or given initial rows) \
+                                       over the TF-IDF vectors of `texts` or over numeric `vectors`; returns labels, \
+                                       inertia, mean silhouette, cluster sizes and, for texts, each cluster's top \
+                                       terms. Without `k`, picks k in 2..10 by the best silhouette.";
+    const ANNOTATIONS: ide_agents_tool::Annotations = crate::PURE;
+    type Args = Args;
+    type Output = Clustering;
+
+    fn call(args: Args) -> Result<Reply<Clustering>, Error> {
+        let clustering = cluster(args)?;
+        let text = clustering.text();
+        Ok(Reply::new(clustering).text(text))
+    }
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(extend("oneOf" = [{"required": ["texts"]}, {"required": ["vectors"]}]))]
+pub struct Args {
+    /// Texts to cluster by their TF-IDF vectors (give this or `vectors`).
+    #[schemars(length(min = 1, max = 5000))]
+    texts: Option<Vec<String>>,
+    /// Numeric rows to cluster, all of one length (give this or `texts`).
+    #[schemars(length(min = 1, max = 5000))]
+    vectors: Option<Vec<Vec<f64>>>,
+    /// Clusters; omit to choose k in 2..=min(10, n - 1) by the best silhouette.
+    #[schemars(range(min = 1, max = 5000))]
+    k: Option<usize>,
+    /// Seed of the k-means++ initialisation (default 0).
+    #[serde(default)]
+    seed: u64,
+    /// Row indices of the initial centres instead of k-means++: distinct, one per cluster.
+    #[schemars(length(min = 1, max = 5000))]
+    init: Option<Vec<usize>>,
+    /// Lloyd iteration bound (default 300).
+    #[serde(default = "default_max_iter")]
+    #[schemars(range(min = 1, max = 10000))]
+    max_iter: usize,
+}
+
+fn default_max_iter() -> usize {
+    DEFAULT_MAX_ITER
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct Clustering {
+    k: usize,
+    rows: usize,
+    dimensions: usize,
+    /// Each row's cluster, 0-based.
+    labels: Vec<usize>,
+    /// Sum of squared distances of the rows to their centres.
+    inertia: f64,
+    /// Mean silhouette coefficient; null unless 2 <= distinct labels <= rows - 1.
+    silhouette: Option<f64>,
+    /// Rows per cluster.
+    sizes: Vec<usize>,
+    /// Lloyd iterations run.
+    iterations: usize,
+    /// Whether the labels (or centres) stopped changing before `max_iter`.
+    converged: bool,
+    /// The rows the centres started at (given or chosen by k-means++).
+    init: Vec<usize>,
+    /// For `vectors`: the final centres.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    centers: Option<Vec<Vec<f64>>>,
+    /// For `texts`: each cluster's heaviest centre terms.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    top_terms: Option<Vec<Vec<TermWeight>>>,
+    /// When k was chosen: the silhouette and inertia of each k tried.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    k_search: Option<Vec<KScore>>,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+struct TermWeight {
+    term: String,
+    /// The term's mean TF-IDF weight in the cluster.
+    weight: f64,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+struct KScore {
+    k: usize,
+    silhouette: Option<f64>,
+    inertia: f64,
+}
+
+impl Clustering {
+    fn text(&self) -> String {
+        let silhouette = self.silhouette.map_or("undefined".to_owned(), |s| format!("{s:.4}"));
+        let mut out = format!(
+            "k-means: {} rows into {} clusters, inertia {:.6}, silhouette {silhouette}, {} iterations{}",
+            self.rows,
+            self.k,
+            self.inertia,
+            self.iterations,
+            if self.converged { "" } else { " (not converged)" }
+        );
+        for (c, size) in self.sizes.iter().enumerate() {
+            out.push_str(&format!("\ncluster {c}: {size} rows"));
+            if let Some(terms) = &self.top_terms {
+                let terms: Vec<&str> = terms[c].iter().map(|t| t.term.as_str()).collect();
+                out.push_str(&format!(" ({})", terms.join(", ")));
+            }
+        }
+        out
+    }
+}
+
+/// One k-means run's result.
+struct Fit {
+    labels: Vec<usize>,
+    centers: Vec<Vec<f64>>,
+    inertia: f64,
+    iterations: usize,
+    converged: bool,
+}
+
+fn cluster(args: Args) -> Result<Clustering, Error> {
+    let (rows, terms, pointer) = match (args.texts, args.vectors) {
+        (Some(texts), None) => {
+            let (rows, terms) = text_rows(&texts)?;
+            (rows, Some(terms), "/texts")
+        }
+        (None, Some(vectors)) => (check_vectors(vectors)?, None, "/vectors"),
+        _ => return Err(Error::invalid("/texts", "give either `texts` or `vectors`")),
+    };
+    let n = rows.len();
+    if n > MAX_ROWS {
+        return Err(Error::invalid(pointer, format!("{n} rows; at most {MAX_ROWS}")));
+    }
+    let k = args.k.or(args.init.as_ref().map(Vec::len));
+    if let Some(k) = k
+        && k > n
+    {
+        return Err(Error::invalid(if args.k.is_some() { "/k" } else { "/init" }, format!("k = {k} > {n} rows")));
+    }
+    let (k, init, fit, k_search) = match (k, args.init) {
+        (Some(k), Some(init)) => {
+            check_init(&init, k, n)?;
+            let fit = lloyd(&rows, &init, args.max_iter);
+            (k, init, fit, None)
+        }
+        (Some(k), None) => {
+            let init = kmeans_plus_plus(&rows, k, args.seed);
+            let fit = lloyd(&rows, &init, args.max_iter);
+            (k, init, fit, None)
+        }
+        (None, _) => {
+            if n < 3 {
+                return Err(Error::invalid("/k", format!("choosing k needs at least 3 rows; {n} given: give `k`")));
+            }
+            let mut best: Option<(usize, Vec<usize>, Fit, Option<f64>)> = None;
+            let mut search = Vec::new();
+            for k in 2..=MAX_AUTO_K.min(n - 1) {
+                let init = kmeans_plus_plus(&rows, k, args.seed);
+                let fit = lloyd(&rows, &init, args.max_iter);
+                let s = silhouette(&rows, &fit.labels);
+                search.push(KScore { k, silhouette: s, inertia: fit.inertia });
+                let better =
+                    best.as_ref().is_none_or(|b| s.unwrap_or(f64::NEG_INFINITY) > b.3.unwrap_or(f64::NEG_INFINITY));
+                if better {
+                    best = Some((k, init, fit, s));
+                }
+            }
+            let (k, init, fit, _) = best.expect("at least k = 2 was tried");
+            (k, init, fit, Some(search))
+        }
+    };
+    let mut sizes = vec![0; k];
+    for &l in &fit.labels {
+        sizes[l] += 1;
+    }
+    let top_terms = terms.map(|terms| {
+        fit.centers
+            .iter()
+            .map(|c| {
+                let mut order: Vec<usize> = (0..c.len()).filter(|&j| c[j] > 0.0).collect();
+                order.sort_by(|&a, &b| c[b].total_cmp(&c[a]).then(a.cmp(&b)));
+                order.iter().take(TOP_TERMS).map(|&j| TermWeight { term: terms[j].clone(), weight: c[j] }).collect()
+            })
+            .collect()
+    });
+    Ok(Clustering {
+        k,
+        rows: n,
+        dimensions: rows[0].len(),
+        silhouette: silhouette(&rows, &fit.labels),
+        labels: fit.labels,
+        inertia: fit.inertia,
+        sizes,
+        iterations: fit.iterations,
+        converged: fit.converged,
+        init,
+        centers: if top_terms.is_none() { Some(fit.centers) } else { None },
+        top_terms,
+        k_search,
+    })
+}
+
+/// The dense TF-IDF rows of `texts` and the terms (columns).
+fn text_rows(texts: &[String]) -> Result<(Vec<Vec<f64>>, Vec<String>), Error> {
+    let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+    let (terms, counts) = count_matrix(&refs, (1, 1));
+    if terms.is_empty() {
+        return Err(Error::invalid("/texts", "empty vocabulary: no text has a word of two or more characters"));
+    }
+    if texts.len() * terms.len() > MAX_CELLS {
+        return Err(Error::invalid(
+            "/texts",
+            format!("{} texts × {} terms is over {MAX_CELLS} cells", texts.len(), terms.len()),
+        ));
+    }
+    let (_, rows) = tfidf(&counts, terms.len());
+    Ok((rows.iter().map(|r| dense(r, terms.len())).collect(), terms))
+}
+
+/// `vectors`, refused unless they share one non-zero length and every value is at most
+/// [`MAX_ABS`] in magnitude.
+fn check_vectors(vectors: Vec<Vec<f64>>) -> Result<Vec<Vec<f64>>, Error> {
+    let d = vectors[0].len();
+    if d == 0 {
+        return Err(Error::invalid("/vectors/0", "an empty row"));
+    }
+    if vectors.len() * d > MAX_CELLS {
+        return Err(Error::invalid("/vectors", format!("{} rows × {d} is over {MAX_CELLS} cells", vectors.len())));
+    }
+    for (i, row) in vectors.iter().enumerate() {
+        if row.len() != d {
+            return Err(Error::invalid(&format!("/vectors/{i}"), format!("{} values; row 0 has {d}", row.len())));
+        }
+        if let Some(j) = row.iter().position(|v| v.abs() > MAX_ABS) {
+            return Err(Error::invalid(&format!("/vectors/{i}/{j}"), format!("magnitude over {MAX_ABS:e}")));
+        }
+    }
+    Ok(vectors)
+}
+
+/// `init` must have `k` distinct row indices below `n`.
+fn check_init(init: &[usize], k: usize, n: usize) -> Result<(), Error> {
+    if init.len() != k {
+        return Err(Error::invalid("/init", format!("{} rows for k = {k}; give one per cluster", init.len())));
+    }
+    for (j, &row) in init.iter().enumerate() {
+        if row >= n {
+            return Err(Error::invalid(&format!("/init/{j}"), format!("row {row} out of range (0..{n})")));
+        }
+        if init[..j].contains(&row) {
+            return Err(Error::invalid(&format!("/init/{j}"), format!("row {row} repeated")));
+        }
+    }
+    Ok(())
+}
+
+fn squared_distance(a: &[f64], b: &[f64]) -> f64 {
+    a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum()
+}
+
+/// Index of the nearest centre (ties: the lower) and its squared distance.
+fn nearest(row: &[f64], centers: &[Vec<f64>]) -> (usize, f64) {
+    let mut best = (0, f64::INFINITY);
+    for (c, center) in centers.iter().enumerate() {
+        let d = squared_distance(row, center);
+        if d < best.1 {
+            best = (c, d);
+        }
+    }
+    best
+}
+
+/// Lloyd's algorithm from the rows `init` (see the module doc).
+fn lloyd(rows: &[Vec<f64>], init: &[usize], max_iter: usize) -> Fit {
+    let (k, d) = (init.len(), rows[0].len());
+    let mut centers: Vec<Vec<f64>> = init.iter().map(|&i| rows[i].clone()).collect();
+    let mut labels_old: Vec<usize> = vec![usize::MAX; rows.len()];
+    let (mut iterations, mut converged, mut strict) = (0, false, false);
+    let mut labels = Vec::new();
+    while iterations < max_iter {
+        iterations += 1;
+        labels = rows.iter().map(|r| nearest(r, &centers).0).collect();
+        let mut sums = vec![vec![0.0; d]; k];
+        let mut weights = vec![0.0; k];
+        for (row, &l) in rows.iter().zip(&labels) {
+            weights[l] += 1.0;
+            for (s, x) in sums[l].iter_mut().zip(row) {
+                *s += x;
+            }
+        }
+        relocate_empty(rows, &centers, &labels, &mut sums, &mut weights);
+        let biggest = (0..k).fold(0, |b, c| if weights[c] > weights[b] { c } else { b });
+        for c in 0..k {
+            if weights[c] > 0.0 {
+                let scale = 1.0 / weights[c];
+                sums[c].iter_mut().for_each(|s| *s *= scale);
+            }
+        }
+        for c in 0..k {
+            if weights[c] <= 0.0 {
+                sums[c] = sums[biggest].clone();
+            }
+        }
+        let shift: f64 = centers.iter().zip(&sums).map(|(a, b)| squared_distance(a, b)).sum();
+        centers = sums;
+        if labels == labels_old {
+            (converged, strict) = (true, true);
+            break;
+        }
+        if shift <= 0.0 {
+            converged = true;
+            break;
+        }
+        labels_old.clone_from(&labels);
+    }
+    if !strict {
+        labels = rows.iter().map(|r| nearest(r, &centers).0).collect();
+    }
+    let inertia = rows.iter().zip(&labels).map(|(r, &l)| squared_distance(r, &centers[l])).sum();
+    Fit { labels, centers, inertia, iterations, converged }
+}
+
+/// scikit-learn's `_relocate_empty_clusters_dense` on the cluster sums: each empty cluster takes
+/// the row farthest from its centre (farthest first, ties by row), which leaves its old cluster.
+fn relocate_empty(
+    rows: &[Vec<f64>],
+    centers: &[Vec<f64>],
+    labels: &[usize],
+    sums: &mut [Vec<f64>],
+    weights: &mut [f64],
+) {
+    let empty: Vec<usize> = (0..weights.len()).filter(|&c| weights[c] == 0.0).collect();
+    if empty.is_empty() {
+        return;
+    }
+    let distances: Vec<f64> = rows.iter().zip(labels).map(|(r, &l)| squared_distance(r, &centers[l])).collect();
+    if distances.iter().all(|&d| d == 0.0) {
+        return;
+    }
+    let mut far: Vec<usize> = (0..rows.len()).collect();
+    far.sort_by(|&a, &b| distances[b].total_cmp(&distances[a]).then(a.cmp(&b)));
+    for (&new, &row) in empty.iter().zip(&far) {
+        let old = labels[row];
+        for (j, &x) in rows[row].iter().enumerate() {
+            sums[old][j] -= x;
+            sums[new][j] = x;
+        }
+        weights[new] = 1.0;
+        weights[old] -= 1.0;
+    }
+}
+
+/// SplitMix64: a small, well-mixed 64-bit generator.
+struct SplitMix64(u64);
+
+impl SplitMix64 {
+    fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform in [0, 1).
+    fn uniform(&mut self) -> f64 {
+        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
+/// Greedy k-means++ (see the module doc): the rows chosen as initial centres.
+fn kmeans_plus_plus(rows: &[Vec<f64>], k: usize, seed: u64) -> Vec<usize> {
+    let mut rng = SplitMix64(seed);
+    let n = rows.len();
+    let trials = 2 + (k as f64).ln().floor() as usize;
+    let first = ((rng.uniform() * n as f64) as usize).min(n - 1);
+    let mut chosen = vec![first];
+    let mut closest: Vec<f64> = rows.iter().map(|r| squared_distance(r, &rows[first])).collect();
+    let mut potential: f64 = closest.iter().sum();
+    while chosen.len() < k {
+        let mut best: Option<(usize, f64, Vec<f64>)> = None;
+        for _ in 0..trials {
+            let target = rng.uniform() * potential;
+            let mut cumulative = 0.0;
+            let candidate = closest
+                .iter()
+                .position(|&d| {
+                    cumulative += d;
+                    cumulative >= target
+                })
+                .unwrap_or(n - 1);
+            let distances: Vec<f64> =
+                rows.iter().zip(&closest).map(|(r, &c)| c.min(squared_distance(r, &rows[candidate]))).collect();
+            let total: f64 = distances.iter().sum();
+            if best.as_ref().is_none_or(|b| total < b.1) {
+                best = Some((candidate, total, distances));
+            }
+        }
+        let (candidate, total, distances) = best.expect("at least two trials");
+        chosen.push(candidate);
+        (potential, closest) = (total, distances);
+    }
+    chosen
+}
+
+/// Mean silhouette coefficient (Euclidean), or `None` unless 2 <= distinct labels <= n - 1.
+fn silhouette(rows: &[Vec<f64>], labels: &[usize]) -> Option<f64> {
+    let n = rows.len();
+    let k = labels.iter().max().map_or(0, |m| m + 1);
+    let mut sizes = vec![0usize; k];
+    for &l in labels {
+        sizes[l] += 1;
+    }
+    let distinct = sizes.iter().filter(|&&s| s > 0).count();
+    if distinct < 2 || distinct > n - 1 {
+        return None;
+    }
+    // sums[i][c]: sum of distances from row i to the rows of cluster c.
+    let mut sums = vec![vec![0.0; k]; n];
+    for i in 0..n {
+        for j in i + 1..n {
+            let d = squared_distance(&rows[i], &rows[j]).sqrt();
+            sums[i][labels[j]] += d;
+            sums[j][labels[i]] += d;
+        }
+    }
+    let total: f64 = (0..n)
+        .map(|i| {
+            let own = labels[i];
+            if sizes[own] < 2 {
+                return 0.0;
+            }
+            let a = sums[i][own] / (sizes[own] - 1) as f64;
+            let b = (0..k)
+                .filter(|&c| c != own && sizes[c] > 0)
+                .map(|c| sums[i][c] / sizes[c] as f64)
+                .fold(f64::INFINITY, f64::min);
+            let m = a.max(b);
+            if m > 0.0 { (b - a) / m } else { 0.0 }
+        })
+        .sum();
+    Some(total / n as f64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(json: &str) -> Args {
+        serde_json::from_str(json).unwrap()
+    }
+
+    #[test]
+    fn two_obvious_groups_by_init_and_by_seed() {
+        let json = r#"{"vectors": [[0, 0], [0, 1], [10, 10], [10, 11], [0.5, 0.5]], "init": [0, 2]}"#;
+        let c = cluster(args(json)).unwrap();
+        assert_eq!(c.labels, [0, 0, 1, 1, 0]);
+        assert_eq!(c.sizes, [3, 2]);
+        // Centres (1/6, 1/2) and (10, 10.5): inertia = 3 points around the first + 2 * 0.25.
+        let first =
+            [[0.0, 0.0], [0.0, 1.0], [0.5, 0.5]].iter().map(|p| squared_distance(p, &[0.5 / 3.0, 0.5])).sum::<f64>();
+        assert!((c.inertia - first - 0.5).abs() < 1e-12 && c.converged);
+        let seeded =
+            cluster(args(r#"{"vectors": [[0, 0], [0, 1], [10, 10], [10, 11], [0.5, 0.5]], "k": 2, "seed": 7}"#))
+                .unwrap();
+        assert_eq!(seeded.sizes.iter().copied().max(), Some(3));
+        let auto = cluster(args(r#"{"vectors": [[0, 0], [0, 1], [10, 10], [10, 11], [0.5, 0.5]]}"#)).unwrap();
+        assert_eq!(auto.k, 2, "{:?}", auto.k_search);
+    }
+
+    #[test]
+    fn silhouette_by_hand() {
+        // Clusters {0, 1} and {4}: row 0: a = 1, b = 4, s = 3/4; row 1: a = 1, b = 3, s = 2/3;
+        // row 2 alone: 0.
+        let rows = vec![vec![0.0], vec![1.0], vec![4.0]];
+        let s = silhouette(&rows, &[0, 0, 1]).unwrap();
+        assert!((s - (0.75 + 2.0 / 3.0) / 3.0).abs() < 1e-15);
+        assert_eq!(silhouette(&rows, &[0, 0, 0]), None);
+        assert_eq!(silhouette(&rows, &[0, 1, 2]), None);
+    }
+
+    #[test]
+    fn texts_get_top_terms() {
+        let c = cluster(args(
+            r#"{"texts": ["cats purr", "cats meow", "rust borrow checker", "rust lifetimes"], "k": 2, "init": [0, 2]}"#,
+        ))
+        .unwrap();
+        assert_eq!(c.labels, [0, 0, 1, 1]);
+        let terms = c.top_terms.unwrap();
+        assert_eq!((terms[0][0].term.as_str(), terms[1][0].term.as_str()), ("cats", "rust"));
+    }
+
+    #[test]
+    fn bad_input_names_the_argument() {
+        let message = |json: &str| match cluster(args(json)).unwrap_err() {
+            Error::InvalidArguments(m) => m,
+            other => panic!("{other:?}"),
+        };
+        assert!(message(r#"{"vectors": [[1], [2]], "k": 3}"#).starts_with("/k:"));
+        assert!(message(r#"{"vectors": [[1], [2, 3]]}"#).starts_with("/vectors/1:"));
+        assert!(message(r#"{"vectors": [[1], [2]], "init": [0, 2]}"#).starts_with("/init/1:"));
+        assert!(message(r#"{"vectors": [[1], [2]], "init": [1, 1]}"#).starts_with("/init/1:"));
+        assert!(message(r#"{"vectors": [[1], [2]], "k": 1, "init": [0, 1]}"#).starts_with("/init:"));
+        assert!(message(r#"{"texts": ["a", "b !"]}"#).starts_with("/texts: empty vocabulary"));
+        assert!(message(r#"{"vectors": [[1], [2]]}"#).starts_with("/k:"));
+    }
+}

@@ -1,0 +1,298 @@
+//! `storage`: each tool's persistent key-value namespace on disk, under
+//! `<cache-dir>/storage/<tool>/`, one file per key, bounded by the tool's quota
+//! ([`ToolPolicy::storage_quota`](super::ToolPolicy), granted like a root: nothing by default).
+//!
+//! An entry file is a header ([`MAGIC`], the value's length, its SHA-256) followed by the value.
+//! A `put` writes a temporary file in the same directory, syncs it and renames it over the old
+//! entry, so a crash leaves the old value or the new one. A `get` checks the header and the digest;
+//! an entry that fails (truncated, flipped bits, another format) is removed and reads as absent,
+//! so a tool rebuilds its state instead of trusting damaged bytes. Usage is counted from the
+//! directory itself at each `put` (not remembered), so two servers sharing a cache directory
+//! still keep each namespace under its quota, up to the writes they race on. Operations of one
+//! namespace are serialised within a server; all file work runs on the bounded file I/O pool
+//! ([`super::workspace::blocking`]), inside the call's own time limit.
+
+use std::collections::HashMap;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use sha2::{Digest, Sha256};
+
+use super::HostState;
+use crate::bindings::ide_agents::tool::storage::{Host, QuotaUse, StorageError};
+
+/// First bytes of every entry file: the format and its version.
+pub const MAGIC: &[u8; 8] = b"IAMSTOR1";
+/// Header bytes before the value: magic, value length (u64 little-endian), SHA-256 of the value.
+const HEADER_BYTES: usize = 8 + 8 + 32;
+/// Longest key, bytes (keys are file names).
+pub const MAX_KEY_BYTES: usize = 128;
+/// Prefix of temporary files (keys cannot start with `.`).
+const TEMP_PREFIX: &str = ".tmp-";
+
+/// Distinguishes the temporary files of concurrent writers of one process.
+static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
+
+/// The storage directory and the per-namespace locks.
+#[derive(Default)]
+pub struct Storage {
+    /// `<cache-dir>/storage`, or `None` when the server has no cache directory.
+    root: Option<PathBuf>,
+    locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+impl Storage {
+    /// Storage under `root` (created on first write), or none.
+    pub fn new(root: Option<PathBuf>) -> Self {
+        Self { root, locks: Mutex::default() }
+    }
+
+    /// The directory of `tool`'s namespace, if it can have one.
+    fn namespace(&self, tool: &str) -> Result<PathBuf, StorageError> {
+        let root = self.root.as_ref().ok_or_else(|| {
+            StorageError::Unavailable("the server runs without a cache directory (--no-cache)".into())
+        })?;
+        // Tool names are `[A-Za-z0-9_.-]{1,128}`; `.` and `..` are not directory names.
+        if tool.starts_with('.') || tool.contains('/') {
+            return Err(StorageError::Unavailable(format!("tool name {tool:?} cannot name a storage directory")));
+        }
+        Ok(root.join(tool))
+    }
+
+    fn lock(&self, tool: &str) -> Arc<tokio::sync::Mutex<()>> {
+        let mut locks = self.locks.lock().unwrap_or_else(|e| e.into_inner());
+        locks.entry(tool.to_owned()).or_default().clone()
+    }
+}
+
+/// Refuses keys that are not plain file names.
+fn check_key(key: &str) -> Result<(), StorageError> {
+    let ok = !key.is_empty()
+        && key.len() <= MAX_KEY_BYTES
+        && !key.starts_with('.')
+        && key.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
+    if ok {
+        Ok(())
+    } else {
+        Err(StorageError::InvalidKey(format!(
+            "{key:?}: keys are 1-{MAX_KEY_BYTES} bytes of A-Z a-z 0-9 . _ - and do not start with `.`"
+        )))
+    }
+}
+
+fn io(what: &str, path: &Path, e: std::io::Error) -> StorageError {
+    StorageError::Io(format!("{what} {}: {e}", path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default()))
+}
+
+/// The value of the entry file at `path` (at most `max` value bytes), `None` if absent; a damaged
+/// entry is removed and reads as absent.
+fn read_entry(path: &Path, max: u64) -> Result<Option<Vec<u8>>, StorageError> {
+    let file = match std::fs::File::open(path) {
+        Ok(file) => file,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(io("cannot open", path, e)),
+    };
+    let mut bytes = Vec::new();
+    file.take(max + HEADER_BYTES as u64 + 1).read_to_end(&mut bytes).map_err(|e| io("cannot read", path, e))?;
+    match decode(&bytes) {
+        Some(value) => Ok(Some(value.to_vec())),
+        None => {
+            tracing::warn!(entry = %path.display(), bytes = bytes.len(), "damaged storage entry dropped");
+            std::fs::remove_file(path).map_err(|e| io("cannot remove damaged entry", path, e))?;
+            Ok(None)
+        }
+    }
+}
+
+/// The value of an entry file's bytes, if its header and digest check out.
+fn decode(bytes: &[u8]) -> Option<&[u8]> {
+    let (header, value) = bytes.split_at_checked(HEADER_BYTES)?;
+    let len = u64::from_le_bytes(header[8..16].try_into().ok()?);
+    (header[..8] == MAGIC[..] && len == value.len() as u64 && Sha256::digest(value)[..] == header[16..])
+        .then_some(value)
+}
+
+/// An entry file's bytes for `value`.
+fn encode(value: &[u8]) -> Vec<u8> {
+    let mut bytes = Vec::with_capacity(HEADER_BYTES + value.len());
+    bytes.extend_from_slice(MAGIC);
+    bytes.extend_from_slice(&(value.len() as u64).to_le_bytes());
+    bytes.extend_from_slice(&Sha256::digest(value));
+    bytes.extend_from_slice(value);
+    bytes
+}
+
+/// Value bytes and entries held in the namespace directory `dir` (temporary files not counted),
+/// leaving out `except`.
+fn usage(dir: &Path, except: Option<&str>) -> Result<(u64, u32), StorageError> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((0, 0)),
+        Err(e) => return Err(io("cannot list", dir, e)),
+    };
+    let (mut bytes, mut count) = (0u64, 0u32);
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with('.') || Some(name.as_ref()) == except {
+            continue;
+        }
+        if let Ok(meta) = entry.metadata()
+            && meta.is_file()
+        {
+            bytes += meta.len().saturating_sub(HEADER_BYTES as u64);
+            count += 1;
+        }
+    }
+    Ok((bytes, count))
+}
+
+/// Writes `value` under `key` in `dir` atomically, within `quota` value bytes for the namespace.
+fn put_entry(dir: &Path, key: &str, value: &[u8], quota: u64) -> Result<(), StorageError> {
+    let (others, _) = usage(dir, Some(key))?;
+    if others + value.len() as u64 > quota {
+        return Err(StorageError::QuotaExceeded(quota));
+    }
+    std::fs::create_dir_all(dir).map_err(|e| io("cannot create", dir, e))?;
+    let temp =
+        dir.join(format!("{TEMP_PREFIX}{key}-{}-{}", std::process::id(), TEMP_COUNTER.fetch_add(1, Ordering::Relaxed)));
+    let written = (|| {
+        let mut file = std::fs::File::create_new(&temp)?;
+        file.write_all(&encode(value))?;
+        file.sync_all()?;
+        std::fs::rename(&temp, dir.join(key))
+    })();
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&temp);
+        return Err(io("cannot write", &dir.join(key), e));
+    }
+    // The rename is durable once the directory is synced; a failure here loses nothing written.
+    if let Ok(d) = std::fs::File::open(dir) {
+        let _ = d.sync_all();
+    }
+    Ok(())
+}
+
+/// One tool's namespace, as a call sees it.
+struct Namespace {
+    dir: PathBuf,
+    quota: u64,
+    lock: Arc<tokio::sync::Mutex<()>>,
+}
+
+impl Namespace {
+    /// Runs `f` on the directory and quota, serialised with the namespace's other operations in
+    /// this server, on the file I/O pool.
+    async fn run<T: Send + 'static>(
+        self,
+        f: impl FnOnce(&Path, u64) -> Result<T, StorageError> + Send + 'static,
+    ) -> Result<T, StorageError> {
+        let _held = self.lock.lock().await;
+        let (dir, quota) = (self.dir, self.quota);
+        super::workspace::blocking(move || f(&dir, quota), StorageError::Io).await
+    }
+}
+
+impl HostState {
+    /// The calling tool's namespace, or why it has none.
+    fn storage_namespace(&self) -> Result<Namespace, StorageError> {
+        let quota = self.env.policy.storage_quota;
+        if quota == 0 {
+            return Err(StorageError::Unavailable(format!(
+                "no storage is granted to `{}` (see [tools.<name>] storage_quota_mib)",
+                self.env.tool
+            )));
+        }
+        let storage = &self.env.services.storage;
+        Ok(Namespace { dir: storage.namespace(&self.env.tool)?, quota, lock: storage.lock(&self.env.tool) })
+    }
+}
+
+impl Host for HostState {
+    async fn get(&mut self, key: String) -> Result<Option<Vec<u8>>, StorageError> {
+        check_key(&key)?;
+        self.storage_namespace()?.run(move |dir, quota| read_entry(&dir.join(&key), quota)).await
+    }
+
+    async fn put(&mut self, key: String, value: Vec<u8>) -> Result<(), StorageError> {
+        check_key(&key)?;
+        self.storage_namespace()?.run(move |dir, quota| put_entry(dir, &key, &value, quota)).await
+    }
+
+    async fn delete(&mut self, key: String) -> Result<(), StorageError> {
+        check_key(&key)?;
+        self.storage_namespace()?
+            .run(move |dir, _| match std::fs::remove_file(dir.join(&key)) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(io("cannot remove", &dir.join(&key), e)),
+                _ => Ok(()),
+            })
+            .await
+    }
+
+    async fn usage(&mut self) -> QuotaUse {
+        let quota_bytes = self.env.policy.storage_quota;
+        let counted = match self.storage_namespace() {
+            Ok(namespace) => namespace.run(|dir, _| usage(dir, None)).await.unwrap_or((0, 0)),
+            Err(_) => (0, 0),
+        };
+        QuotaUse { used_bytes: counted.0, quota_bytes, entries: counted.1 }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entries_round_trip_and_damage_reads_as_absent() {
+        let dir = tempfile::tempdir().unwrap();
+        put_entry(dir.path(), "index.v1", b"hello", 100).unwrap();
+        assert_eq!(read_entry(&dir.path().join("index.v1"), 100).unwrap().as_deref(), Some(&b"hello"[..]));
+        put_entry(dir.path(), "index.v1", b"bye", 100).unwrap();
+        assert_eq!(read_entry(&dir.path().join("index.v1"), 100).unwrap().as_deref(), Some(&b"bye"[..]));
+        assert_eq!(read_entry(&dir.path().join("missing"), 100).unwrap(), None);
+
+        // One flipped bit in the value, a truncation, and plain garbage: each dropped.
+        let path = dir.path().join("index.v1");
+        for damage in [0usize, 1, 2] {
+            put_entry(dir.path(), "index.v1", b"payload", 100).unwrap();
+            let mut bytes = std::fs::read(&path).unwrap();
+            match damage {
+                0 => *bytes.last_mut().unwrap() ^= 1,
+                1 => bytes.truncate(bytes.len() - 2),
+                _ => bytes = b"not an entry".to_vec(),
+            }
+            std::fs::write(&path, bytes).unwrap();
+            assert_eq!(read_entry(&path, 100).unwrap(), None, "damage {damage}");
+            assert!(!path.exists(), "a damaged entry is removed");
+        }
+    }
+
+    #[test]
+    fn the_quota_counts_every_entry_but_the_one_replaced() {
+        let dir = tempfile::tempdir().unwrap();
+        put_entry(dir.path(), "a", &[0; 60], 100).unwrap();
+        assert!(matches!(put_entry(dir.path(), "b", &[0; 41], 100), Err(StorageError::QuotaExceeded(100))));
+        put_entry(dir.path(), "b", &[0; 40], 100).unwrap();
+        put_entry(dir.path(), "a", &[0; 10], 100).unwrap();
+        assert_eq!(usage(dir.path(), None).unwrap(), (50, 2));
+        assert!(
+            std::fs::read_dir(dir.path()).unwrap().all(|e| !e.unwrap().file_name().to_string_lossy().starts_with('.'))
+        );
+    }
+
+    #[test]
+    fn keys_are_plain_file_names() {
+        for good in ["index", "index.v1", "a-b_c.9"] {
+            assert!(check_key(good).is_ok(), "{good}");
+        }
+        for bad in ["", ".hidden", "../x", "a/b", "é", &"k".repeat(129)] {
+            assert!(matches!(check_key(bad), Err(StorageError::InvalidKey(_))), "{bad}");
+        }
+        let storage = Storage::new(Some(PathBuf::from("/tmp/x")));
+        assert!(storage.namespace("..").is_err() && storage.namespace("ide_agents_ultra_search").is_ok());
+        assert!(matches!(Storage::new(None).namespace("t"), Err(StorageError::Unavailable(_))));
+    }
+}
