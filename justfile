@@ -33,6 +33,13 @@ bench *ARGS: build-test-guests
     target/release/micro --out bench-results --guests tests/guests/target/wasm32-wasip2/release
     target/release/e2e --server target/release/ide-agents-mcp --guests tests/guests/target/wasm32-wasip2/release --floor target/release/floor --out bench-results {{ARGS}}
     just bench-http
+    just bench-ultra
+
+# The ULTRA ML tools against their Python reference libraries, same input, same run (the interop
+# venv from scripts/test.sh has the libraries); results in bench-results/ultra.json.
+bench-ultra *ARGS:
+    cargo build --release -p ide-agents-mcp
+    tests/interop/.venv/bin/python benches/ultra_bench.py --out bench-results/ultra.json {{ARGS}}
 
 # Streamable HTTP: ours (both eras) against the TypeScript SDK's and rmcp's servers, same tool.
 bench-http: build-test-guests

@@ -37,9 +37,22 @@ fn runtime(cache_dir: Option<&Path>) -> Runtime {
 }
 
 fn health() -> ComponentSource {
-    let builtin = ide_agents_mcp::builtins::BUILTIN_COMPONENTS.iter().find(|b| b.name == "health").unwrap();
-    ComponentSource::Builtin(builtin)
+    ComponentSource::Builtin(builtin("health"))
 }
+
+fn builtin(name: &str) -> &'static ide_agents_mcp::builtins::Builtin {
+    ide_agents_mcp::builtins::BUILTIN_COMPONENTS.iter().find(|b| b.name == name).unwrap()
+}
+
+/// One small call per ULTRA component, for the cost of a fresh instance of each: (component,
+/// tool, arguments). `ultra_search` is measured by instantiation alone (its calls need a workspace).
+const ULTRA_CALLS: &[(&str, &str, &str)] = &[
+    ("ultra", "ide_agents_ultra_rank", r#"{"query":"cache","candidates":["cache pool","http pool"]}"#),
+    ("ultra_text", "ide_agents_ultra_keywords", r#"{"texts":["the cache pool evicts","the http pool retries"]}"#),
+    ("ultra_learn", "ide_agents_ultra_evaluate", r#"{"labels":[0,1,1,0],"predictions":[0,1,0,0]}"#),
+    ("ultra_ops", "ide_agents_ultra_anomalies", r#"{"series":[1,2,3,2,1,40,2,3]}"#),
+    ("ultra_search", "", ""),
+];
 
 fn env() -> CallEnv {
     CallEnv {
@@ -61,9 +74,11 @@ fn store(engine: &wasmtime::Engine) -> Store<HostState> {
 }
 
 fn pre(engine: &wasmtime::Engine) -> ToolPre<HostState> {
-    let bytes = health();
-    let ComponentSource::Builtin(b) = bytes else { unreachable!() };
-    let component = wasmtime::component::Component::new(engine, b.bytes).unwrap();
+    pre_of(engine, "health")
+}
+
+fn pre_of(engine: &wasmtime::Engine, name: &str) -> ToolPre<HostState> {
+    let component = wasmtime::component::Component::new(engine, builtin(name).bytes).unwrap();
     let linker = ide_agents_mcp::host::linker(engine).unwrap();
     ToolPre::new(linker.instantiate_pre(&component).unwrap()).unwrap()
 }
@@ -228,6 +243,43 @@ pub fn run(rt: &tokio::runtime::Runtime, guests: Option<&Path>, scale: usize) ->
         median(rounds)
     });
     results.insert("guest_call".into(), json!({"fresh_instance_us": fresh_ns / 1e3, "reused_instance_us": reused_ns / 1e3, "speedup": fresh_ns / reused_ns}));
+
+    // Each ULTRA component: instantiate + drop, and a fresh instance plus one small call.
+    let mut ultra = serde_json::Map::new();
+    for (name, tool, args) in ULTRA_CALLS {
+        let pre = pre_of(&pooling, name);
+        let n = 2_000 / scale;
+        let instantiate_ns = per_iter_ns(n, |n| {
+            rt.block_on(async {
+                let t = Instant::now();
+                for _ in 0..n {
+                    let mut store = store(&pooling);
+                    std::hint::black_box(pre.instantiate_async(&mut store).await.unwrap());
+                }
+                t.elapsed()
+            })
+        });
+        let call_ns = (!tool.is_empty()).then(|| {
+            per_iter_ns(n, |n| {
+                rt.block_on(async {
+                    let t = Instant::now();
+                    for _ in 0..n {
+                        let mut store = store(&pooling);
+                        let instance = pre.instantiate_async(&mut store).await.unwrap();
+                        let r = instance.ide_agents_tool_tools().call_call(&mut store, tool, args).await.unwrap();
+                        assert!(r.is_ok_and(|r| !r.is_error), "{tool} {args}");
+                    }
+                    t.elapsed()
+                })
+            })
+        });
+        ultra.insert(
+            (*name).into(),
+            json!({"bytes": builtin(name).bytes.len(), "instantiate_us": instantiate_ns / 1e3,
+                   "fresh_instance_call_us": call_ns.map(|ns| ns / 1e3), "tool": tool}),
+        );
+    }
+    results.insert("ultra_components".into(), Value::Object(ultra));
 
     // Parallel vs sequential calls through the server (no transport): 16 calls of a tool that
     // waits 5 ms (I/O-bound, `echo` with `delay_ms`), and 16 of health (CPU-bound, 2 cores here).

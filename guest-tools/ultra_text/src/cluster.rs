@@ -1,13 +1,13 @@
 //! `ide_agents_ultra_cluster`: k-means over the TF-IDF vectors of `texts` (scikit-learn's
-//! `TfidfVectorizer` defaults, as dense rows) or over numeric `vectors`, as scikit-learn's
+//! `TfidfVectorizer` defaults) or over numeric `vectors`, as scikit-learn's
 //! `KMeans(n_clusters=k, init=X[init], n_init=1, algorithm="lloyd", tol=0)` computes it:
 //!
 //! - initial centres: the rows `init`, else greedy k-means++ (scikit-learn's variant:
 //!   `2 + floor(ln k)` candidates per centre, each drawn with probability proportional to the
 //!   squared distance to the nearest centre so far, the one lowering the total most kept) driven
 //!   by a SplitMix64 generator seeded with `seed`, so the same seed gives the same clustering;
-//! - Lloyd iterations: assign each row to its nearest centre (squared Euclidean distance, ties
-//!   to the lower centre), move each centre to its rows' mean; a centre left without rows is moved
+//! - Lloyd iterations: assign each row to its nearest centre (by `|c|² - 2 x·c`, as scikit-learn;
+//!   ties to the lower centre), move each centre to its rows' mean; a centre left without rows is moved
 //!   onto the row farthest from its own centre (farthest first, ties by row; scikit-learn's
 //!   relocation). Stop when no label changes or no centre moves, or after `max_iter` (then the
 //!   rows are assigned once more to the final centres);
@@ -21,11 +21,11 @@
 use ide_agents_tool::{Error, Reply, Tool};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use textkit::vectorize::{count_matrix, dense, tfidf};
+use textkit::vectorize::{SparseRow, count_matrix, dense, tfidf};
 
 /// Most rows (texts or vectors).
 const MAX_ROWS: usize = 5_000;
-/// Most rows × dimensions (the rows are held dense: 8 bytes a cell).
+/// Most rows × dimensions (bounds the dense centres and the work of a Lloyd step).
 const MAX_CELLS: usize = 4_000_000;
 /// Largest magnitude of a vector component (so that squared distances stay finite).
 const MAX_ABS: f64 = 1e100;
@@ -160,6 +160,26 @@ struct Fit {
     converged: bool,
 }
 
+/// The rows to cluster, sparse (TF-IDF rows are mostly zeros; numeric rows keep their non-zero
+/// values), with their squared norms.
+struct Rows {
+    rows: Vec<SparseRow>,
+    dimensions: usize,
+    /// `|x|²` of each row.
+    norms: Vec<f64>,
+}
+
+impl Rows {
+    fn new(rows: Vec<SparseRow>, dimensions: usize) -> Self {
+        let norms = rows.iter().map(|r| r.iter().map(|(_, v)| v * v).sum()).collect();
+        Self { rows, dimensions, norms }
+    }
+
+    fn len(&self) -> usize {
+        self.rows.len()
+    }
+}
+
 fn cluster(args: Args) -> Result<Clustering, Error> {
     let (rows, terms, pointer) = match (args.texts, args.vectors) {
         (Some(texts), None) => {
@@ -179,16 +199,18 @@ fn cluster(args: Args) -> Result<Clustering, Error> {
     {
         return Err(Error::invalid(if args.k.is_some() { "/k" } else { "/init" }, format!("k = {k} > {n} rows")));
     }
-    let (k, init, fit, k_search) = match (k, args.init) {
+    let (k, init, fit, score, k_search) = match (k, args.init) {
         (Some(k), Some(init)) => {
             check_init(&init, k, n)?;
             let fit = lloyd(&rows, &init, args.max_iter);
-            (k, init, fit, None)
+            let score = silhouette(&rows, &fit.labels);
+            (k, init, fit, score, None)
         }
         (Some(k), None) => {
             let init = kmeans_plus_plus(&rows, k, args.seed);
             let fit = lloyd(&rows, &init, args.max_iter);
-            (k, init, fit, None)
+            let score = silhouette(&rows, &fit.labels);
+            (k, init, fit, score, None)
         }
         (None, _) => {
             if n < 3 {
@@ -207,8 +229,8 @@ fn cluster(args: Args) -> Result<Clustering, Error> {
                     best = Some((k, init, fit, s));
                 }
             }
-            let (k, init, fit, _) = best.expect("at least k = 2 was tried");
-            (k, init, fit, Some(search))
+            let (k, init, fit, score) = best.expect("at least k = 2 was tried");
+            (k, init, fit, score, Some(search))
         }
     };
     let mut sizes = vec![0; k];
@@ -228,8 +250,8 @@ fn cluster(args: Args) -> Result<Clustering, Error> {
     Ok(Clustering {
         k,
         rows: n,
-        dimensions: rows[0].len(),
-        silhouette: silhouette(&rows, &fit.labels),
+        dimensions: rows.dimensions,
+        silhouette: score,
         labels: fit.labels,
         inertia: fit.inertia,
         sizes,
@@ -242,8 +264,8 @@ fn cluster(args: Args) -> Result<Clustering, Error> {
     })
 }
 
-/// The dense TF-IDF rows of `texts` and the terms (columns).
-fn text_rows(texts: &[String]) -> Result<(Vec<Vec<f64>>, Vec<String>), Error> {
+/// The sparse TF-IDF rows of `texts` and the terms (columns).
+fn text_rows(texts: &[String]) -> Result<(Rows, Vec<String>), Error> {
     let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
     let (terms, counts) = count_matrix(&refs, (1, 1));
     if terms.is_empty() {
@@ -256,12 +278,12 @@ fn text_rows(texts: &[String]) -> Result<(Vec<Vec<f64>>, Vec<String>), Error> {
         ));
     }
     let (_, rows) = tfidf(&counts, terms.len());
-    Ok((rows.iter().map(|r| dense(r, terms.len())).collect(), terms))
+    Ok((Rows::new(rows, terms.len()), terms))
 }
 
-/// `vectors`, refused unless they share one non-zero length and every value is at most
-/// [`MAX_ABS`] in magnitude.
-fn check_vectors(vectors: Vec<Vec<f64>>) -> Result<Vec<Vec<f64>>, Error> {
+/// `vectors` as sparse rows, refused unless they share one non-zero length and every value is
+/// at most [`MAX_ABS`] in magnitude.
+fn check_vectors(vectors: Vec<Vec<f64>>) -> Result<Rows, Error> {
     let d = vectors[0].len();
     if d == 0 {
         return Err(Error::invalid("/vectors/0", "an empty row"));
@@ -269,15 +291,17 @@ fn check_vectors(vectors: Vec<Vec<f64>>) -> Result<Vec<Vec<f64>>, Error> {
     if vectors.len() * d > MAX_CELLS {
         return Err(Error::invalid("/vectors", format!("{} rows × {d} is over {MAX_CELLS} cells", vectors.len())));
     }
-    for (i, row) in vectors.iter().enumerate() {
+    let mut rows = Vec::with_capacity(vectors.len());
+    for (i, row) in vectors.into_iter().enumerate() {
         if row.len() != d {
             return Err(Error::invalid(&format!("/vectors/{i}"), format!("{} values; row 0 has {d}", row.len())));
         }
         if let Some(j) = row.iter().position(|v| v.abs() > MAX_ABS) {
             return Err(Error::invalid(&format!("/vectors/{i}/{j}"), format!("magnitude over {MAX_ABS:e}")));
         }
+        rows.push(row.into_iter().enumerate().filter(|&(_, v)| v != 0.0).collect());
     }
-    Ok(vectors)
+    Ok(Rows::new(rows, d))
 }
 
 /// `init` must have `k` distinct row indices below `n`.
@@ -296,38 +320,87 @@ fn check_init(init: &[usize], k: usize, n: usize) -> Result<(), Error> {
     Ok(())
 }
 
-fn squared_distance(a: &[f64], b: &[f64]) -> f64 {
-    a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum()
+/// `x·c` of a sparse row and a dense vector: one product per non-zero of the row.
+fn dot_dense(row: &[(usize, f64)], dense: &[f64]) -> f64 {
+    row.iter().map(|&(j, x)| x * dense[j]).sum()
 }
 
-/// Index of the nearest centre (ties: the lower) and its squared distance.
-fn nearest(row: &[f64], centers: &[Vec<f64>]) -> (usize, f64) {
+/// The squared distance of a sparse row to a dense vector, summed over every column in order
+/// (exact, no norm expansion: used for the inertia and the relocation of empty clusters).
+fn squared_distance(row: &[(usize, f64)], dense: &[f64]) -> f64 {
+    let mut values = row.iter().peekable();
+    let mut sum = 0.0;
+    for (j, &c) in dense.iter().enumerate() {
+        let x = values.next_if(|&&(col, _)| col == j).map_or(0.0, |&(_, x)| x);
+        sum += (x - c) * (x - c);
+    }
+    sum
+}
+
+/// `|c|²` of a dense centre, rounded as scikit-learn's `row_norms` (numpy's
+/// `einsum("ij,ij->i")` with 128-bit SIMD) rounds it: two running sums, of the even and of the
+/// odd columns, each taking its columns in blocks of four, the last of a block first, then
+/// added. It must round alike: a text sharing no term with any centre is exactly as far from
+/// each in real numbers, so the rounded `|c|²` alone picks its nearest centre.
+fn squared_norm(c: &[f64]) -> f64 {
+    let mut lanes = [0.0; 2];
+    let blocks = c.chunks_exact(8);
+    let tail = blocks.remainder();
+    for block in blocks {
+        for (lane, sum) in lanes.iter_mut().enumerate() {
+            for step in (0..4).rev() {
+                let x = block[2 * step + lane];
+                *sum += x * x;
+            }
+        }
+    }
+    for pair in tail.chunks(2) {
+        for (sum, x) in lanes.iter_mut().zip(pair) {
+            *sum += x * x;
+        }
+    }
+    lanes[0] + lanes[1]
+}
+
+/// Index of the nearest centre (ties: the lower), ranked as scikit-learn's Lloyd step ranks
+/// them: by `|c|² - 2 x·c` (`|x|²` is the same for every centre). A text sharing no term with
+/// any centre is then exactly as far from each in real numbers, and goes to the centre of the
+/// smallest computed `|c|²`, as in scikit-learn.
+fn nearest(row: &[(usize, f64)], centers: &[Vec<f64>], center_norms: &[f64]) -> usize {
     let mut best = (0, f64::INFINITY);
-    for (c, center) in centers.iter().enumerate() {
-        let d = squared_distance(row, center);
+    for (c, (center, norm)) in centers.iter().zip(center_norms).enumerate() {
+        let d = norm - 2.0 * dot_dense(row, center);
         if d < best.1 {
             best = (c, d);
         }
     }
-    best
+    best.0
 }
 
-/// Lloyd's algorithm from the rows `init` (see the module doc).
-fn lloyd(rows: &[Vec<f64>], init: &[usize], max_iter: usize) -> Fit {
-    let (k, d) = (init.len(), rows[0].len());
-    let mut centers: Vec<Vec<f64>> = init.iter().map(|&i| rows[i].clone()).collect();
+/// Every row's nearest centre.
+fn assign(rows: &Rows, centers: &[Vec<f64>]) -> Vec<usize> {
+    let norms: Vec<f64> = centers.iter().map(|c| squared_norm(c)).collect();
+    rows.rows.iter().map(|r| nearest(r, centers, &norms)).collect()
+}
+
+/// Lloyd's algorithm from the rows `init` (see the module doc). `iterations` counts as
+/// scikit-learn's `n_iter_`: the assignment + update steps run, the last being the one after
+/// which no label changed (or no centre moved).
+fn lloyd(rows: &Rows, init: &[usize], max_iter: usize) -> Fit {
+    let (k, d) = (init.len(), rows.dimensions);
+    let mut centers: Vec<Vec<f64>> = init.iter().map(|&i| dense(&rows.rows[i], d)).collect();
     let mut labels_old: Vec<usize> = vec![usize::MAX; rows.len()];
     let (mut iterations, mut converged, mut strict) = (0, false, false);
     let mut labels = Vec::new();
     while iterations < max_iter {
         iterations += 1;
-        labels = rows.iter().map(|r| nearest(r, &centers).0).collect();
+        labels = assign(rows, &centers);
         let mut sums = vec![vec![0.0; d]; k];
         let mut weights = vec![0.0; k];
-        for (row, &l) in rows.iter().zip(&labels) {
+        for (row, &l) in rows.rows.iter().zip(&labels) {
             weights[l] += 1.0;
-            for (s, x) in sums[l].iter_mut().zip(row) {
-                *s += x;
+            for &(j, x) in row {
+                sums[l][j] += x;
             }
         }
         relocate_empty(rows, &centers, &labels, &mut sums, &mut weights);
@@ -343,7 +416,8 @@ fn lloyd(rows: &[Vec<f64>], init: &[usize], max_iter: usize) -> Fit {
                 sums[c] = sums[biggest].clone();
             }
         }
-        let shift: f64 = centers.iter().zip(&sums).map(|(a, b)| squared_distance(a, b)).sum();
+        let shift: f64 =
+            centers.iter().zip(&sums).flat_map(|(a, b)| a.iter().zip(b)).map(|(x, y)| (x - y) * (x - y)).sum();
         centers = sums;
         if labels == labels_old {
             (converged, strict) = (true, true);
@@ -356,26 +430,20 @@ fn lloyd(rows: &[Vec<f64>], init: &[usize], max_iter: usize) -> Fit {
         labels_old.clone_from(&labels);
     }
     if !strict {
-        labels = rows.iter().map(|r| nearest(r, &centers).0).collect();
+        labels = assign(rows, &centers);
     }
-    let inertia = rows.iter().zip(&labels).map(|(r, &l)| squared_distance(r, &centers[l])).sum();
+    let inertia = rows.rows.iter().zip(&labels).map(|(r, &l)| squared_distance(r, &centers[l])).sum();
     Fit { labels, centers, inertia, iterations, converged }
 }
 
 /// scikit-learn's `_relocate_empty_clusters_dense` on the cluster sums: each empty cluster takes
 /// the row farthest from its centre (farthest first, ties by row), which leaves its old cluster.
-fn relocate_empty(
-    rows: &[Vec<f64>],
-    centers: &[Vec<f64>],
-    labels: &[usize],
-    sums: &mut [Vec<f64>],
-    weights: &mut [f64],
-) {
+fn relocate_empty(rows: &Rows, centers: &[Vec<f64>], labels: &[usize], sums: &mut [Vec<f64>], weights: &mut [f64]) {
     let empty: Vec<usize> = (0..weights.len()).filter(|&c| weights[c] == 0.0).collect();
     if empty.is_empty() {
         return;
     }
-    let distances: Vec<f64> = rows.iter().zip(labels).map(|(r, &l)| squared_distance(r, &centers[l])).collect();
+    let distances: Vec<f64> = rows.rows.iter().zip(labels).map(|(r, &l)| squared_distance(r, &centers[l])).collect();
     if distances.iter().all(|&d| d == 0.0) {
         return;
     }
@@ -383,7 +451,8 @@ fn relocate_empty(
     far.sort_by(|&a, &b| distances[b].total_cmp(&distances[a]).then(a.cmp(&b)));
     for (&new, &row) in empty.iter().zip(&far) {
         let old = labels[row];
-        for (j, &x) in rows[row].iter().enumerate() {
+        // The empty cluster's sums are all zero: only the row's non-zero columns change.
+        for &(j, x) in &rows.rows[row] {
             sums[old][j] -= x;
             sums[new][j] = x;
         }
@@ -410,14 +479,20 @@ impl SplitMix64 {
     }
 }
 
-/// Greedy k-means++ (see the module doc): the rows chosen as initial centres.
-fn kmeans_plus_plus(rows: &[Vec<f64>], k: usize, seed: u64) -> Vec<usize> {
+/// Greedy k-means++ (see the module doc): the rows chosen as initial centres. Squared distances
+/// are `max(|x|² + |y|² - 2 x·y, 0)`, as scikit-learn's k-means++ computes them.
+fn kmeans_plus_plus(rows: &Rows, k: usize, seed: u64) -> Vec<usize> {
     let mut rng = SplitMix64(seed);
     let n = rows.len();
     let trials = 2 + (k as f64).ln().floor() as usize;
+    let distances_to = |candidate: usize| -> Vec<f64> {
+        let y = dense(&rows.rows[candidate], rows.dimensions);
+        let norm = rows.norms[candidate];
+        rows.rows.iter().zip(&rows.norms).map(|(r, n)| (n + norm - 2.0 * dot_dense(r, &y)).max(0.0)).collect()
+    };
     let first = ((rng.uniform() * n as f64) as usize).min(n - 1);
     let mut chosen = vec![first];
-    let mut closest: Vec<f64> = rows.iter().map(|r| squared_distance(r, &rows[first])).collect();
+    let mut closest = distances_to(first);
     let mut potential: f64 = closest.iter().sum();
     while chosen.len() < k {
         let mut best: Option<(usize, f64, Vec<f64>)> = None;
@@ -431,8 +506,7 @@ fn kmeans_plus_plus(rows: &[Vec<f64>], k: usize, seed: u64) -> Vec<usize> {
                     cumulative >= target
                 })
                 .unwrap_or(n - 1);
-            let distances: Vec<f64> =
-                rows.iter().zip(&closest).map(|(r, &c)| c.min(squared_distance(r, &rows[candidate]))).collect();
+            let distances: Vec<f64> = distances_to(candidate).iter().zip(&closest).map(|(&d, &c)| c.min(d)).collect();
             let total: f64 = distances.iter().sum();
             if best.as_ref().is_none_or(|b| total < b.1) {
                 best = Some((candidate, total, distances));
@@ -445,8 +519,16 @@ fn kmeans_plus_plus(rows: &[Vec<f64>], k: usize, seed: u64) -> Vec<usize> {
     chosen
 }
 
-/// Mean silhouette coefficient (Euclidean), or `None` unless 2 <= distinct labels <= n - 1.
-fn silhouette(rows: &[Vec<f64>], labels: &[usize]) -> Option<f64> {
+/// Mean silhouette coefficient, or `None` unless 2 <= distinct labels <= n - 1, with
+/// scikit-learn's distances `sqrt(max(|x|² + |y|² - 2 x·y, 0))` (0 from a row to itself).
+///
+/// Each row needs its sum of distances to every cluster. Done pair by pair that is n² dense
+/// distances; instead, as two rows sharing no column have `x·y = 0` and a distance that depends
+/// on their norms alone, a row's sums start from `Σ sqrt(|x|² + |y|²)` over all rows `y`,
+/// computed once per distinct (cluster, norm) (TF-IDF rows have norm 1 or 0, up to rounding: a
+/// few per cluster), and only the rows sharing a column with it, found with their dot products
+/// through a column -> rows index, are corrected to their true distance.
+fn silhouette(rows: &Rows, labels: &[usize]) -> Option<f64> {
     let n = rows.len();
     let k = labels.iter().max().map_or(0, |m| m + 1);
     let mut sizes = vec![0usize; k];
@@ -457,30 +539,61 @@ fn silhouette(rows: &[Vec<f64>], labels: &[usize]) -> Option<f64> {
     if distinct < 2 || distinct > n - 1 {
         return None;
     }
-    // sums[i][c]: sum of distances from row i to the rows of cluster c.
-    let mut sums = vec![vec![0.0; k]; n];
-    for i in 0..n {
-        for j in i + 1..n {
-            let d = squared_distance(&rows[i], &rows[j]).sqrt();
-            sums[i][labels[j]] += d;
-            sums[j][labels[i]] += d;
+    // norm_counts[c]: the distinct squared norms of cluster c's rows, with their counts.
+    let mut order: Vec<usize> = (0..n).collect();
+    order.sort_by(|&a, &b| labels[a].cmp(&labels[b]).then(rows.norms[a].total_cmp(&rows.norms[b])));
+    let mut norm_counts: Vec<Vec<(f64, f64)>> = vec![Vec::new(); k];
+    for &i in &order {
+        let counts = &mut norm_counts[labels[i]];
+        match counts.last_mut() {
+            Some((norm, count)) if *norm == rows.norms[i] => *count += 1.0,
+            _ => counts.push((rows.norms[i], 1.0)),
         }
     }
-    let total: f64 = (0..n)
-        .map(|i| {
-            let own = labels[i];
-            if sizes[own] < 2 {
-                return 0.0;
+    // postings[j]: the rows with a non-zero in column j, and that value.
+    let mut postings: Vec<Vec<(usize, f64)>> = vec![Vec::new(); rows.dimensions];
+    for (i, row) in rows.rows.iter().enumerate() {
+        for &(j, x) in row {
+            postings[j].push((i, x));
+        }
+    }
+    let (mut dots, mut touched, mut sharing) = (vec![0.0; n], vec![false; n], Vec::new());
+    let mut sums = vec![0.0; k];
+    let mut total = 0.0;
+    for i in 0..n {
+        let norm = rows.norms[i];
+        for (sum, counts) in sums.iter_mut().zip(&norm_counts) {
+            *sum = counts.iter().map(|&(other, count)| count * (norm + other).sqrt()).sum();
+        }
+        for &(j, x) in &rows.rows[i] {
+            for &(other, y) in &postings[j] {
+                if !touched[other] {
+                    touched[other] = true;
+                    sharing.push(other);
+                }
+                dots[other] += x * y;
             }
-            let a = sums[i][own] / (sizes[own] - 1) as f64;
-            let b = (0..k)
-                .filter(|&c| c != own && sizes[c] > 0)
-                .map(|c| sums[i][c] / sizes[c] as f64)
-                .fold(f64::INFINITY, f64::min);
-            let m = a.max(b);
-            if m > 0.0 { (b - a) / m } else { 0.0 }
-        })
-        .sum();
+        }
+        for other in sharing.drain(..) {
+            let norms = norm + rows.norms[other];
+            let distance = if other == i { 0.0 } else { (norms - 2.0 * dots[other]).max(0.0).sqrt() };
+            sums[labels[other]] += distance - norms.sqrt();
+            (dots[other], touched[other]) = (0.0, false);
+        }
+        let own = labels[i];
+        if sizes[own] < 2 {
+            continue;
+        }
+        let a = sums[own] / (sizes[own] - 1) as f64;
+        let b = (0..k)
+            .filter(|&c| c != own && sizes[c] > 0)
+            .map(|c| sums[c] / sizes[c] as f64)
+            .fold(f64::INFINITY, f64::min);
+        let m = a.max(b);
+        if m > 0.0 {
+            total += (b - a) / m;
+        }
+    }
     Some(total / n as f64)
 }
 
@@ -499,8 +612,11 @@ mod tests {
         assert_eq!(c.labels, [0, 0, 1, 1, 0]);
         assert_eq!(c.sizes, [3, 2]);
         // Centres (1/6, 1/2) and (10, 10.5): inertia = 3 points around the first + 2 * 0.25.
-        let first =
-            [[0.0, 0.0], [0.0, 1.0], [0.5, 0.5]].iter().map(|p| squared_distance(p, &[0.5 / 3.0, 0.5])).sum::<f64>();
+        let first = [vec![(1, 1.0)], vec![(0, 0.5), (1, 0.5)]]
+            .iter()
+            .map(|p| squared_distance(p, &[0.5 / 3.0, 0.5]))
+            .sum::<f64>()
+            + squared_distance(&[], &[0.5 / 3.0, 0.5]);
         assert!((c.inertia - first - 0.5).abs() < 1e-12 && c.converged);
         let seeded =
             cluster(args(r#"{"vectors": [[0, 0], [0, 1], [10, 10], [10, 11], [0.5, 0.5]], "k": 2, "seed": 7}"#))
@@ -514,7 +630,7 @@ mod tests {
     fn silhouette_by_hand() {
         // Clusters {0, 1} and {4}: row 0: a = 1, b = 4, s = 3/4; row 1: a = 1, b = 3, s = 2/3;
         // row 2 alone: 0.
-        let rows = vec![vec![0.0], vec![1.0], vec![4.0]];
+        let rows = check_vectors(vec![vec![0.0], vec![1.0], vec![4.0]]).unwrap();
         let s = silhouette(&rows, &[0, 0, 1]).unwrap();
         assert!((s - (0.75 + 2.0 / 3.0) / 3.0).abs() < 1e-15);
         assert_eq!(silhouette(&rows, &[0, 0, 0]), None);
