@@ -258,7 +258,7 @@ impl Runtime {
         let times = RunTimes {
             instantiate: ready.saturating_duration_since(started),
             execute: ended.saturating_duration_since(ready),
-            http: data.http_time,
+            http: data.http_time(),
         };
         let result = match outcome {
             Ok(Ok(value)) => Ok(value),
@@ -337,10 +337,10 @@ impl Runtime {
         Ok((pre, kind))
     }
 
-    /// Compiles `bytes` (a built-in in process; anything else within the compile budget, in the
-    /// compiler process) and stores the artifact at `artifact_path`. The compile runs as a task
-    /// of its own: if the call that asked gives up, it still finishes and stores the artifact
-    /// for the next call.
+    /// Compiles `bytes` within the compile budget, in the compiler process (a built-in too: see
+    /// `compile.rs`), and stores the artifact at `artifact_path`. The compile runs as a task of
+    /// its own: if the call that asked gives up, it still finishes and stores the artifact for
+    /// the next call.
     async fn compile(
         &self,
         source: &ComponentSource,
@@ -350,17 +350,11 @@ impl Runtime {
         let label = source.label();
         let engine = self.engine.clone();
         let compiler = self.compiler.clone();
-        let builtin = source.is_builtin();
+        let trusted = source.is_builtin();
         let task = tokio::spawn(async move {
             let started = Instant::now();
-            let compiled = if builtin {
-                tokio::task::spawn_blocking(move || engine.precompile_component(&bytes))
-                    .await
-                    .map_err(|e| anyhow::anyhow!("compiler task failed: {e}"))?
-                    .map_err(|e| permanent(format!("{label} is not a valid WebAssembly component: {e:#}")))?
-            } else {
-                compiler.compile_untrusted(&engine, bytes).await.map_err(|e| permanent(format!("{label}: {e:#}")))?
-            };
+            let compiled =
+                compiler.compile(&engine, bytes, trusted).await.map_err(|e| permanent(format!("{label}: {e:#}")))?;
             tracing::info!(component = %label, ms = started.elapsed().as_millis() as u64, "compiled component");
             if let Some(path) = &artifact_path
                 && let Err(e) = Cache::write_artifact(path, &compiled)
