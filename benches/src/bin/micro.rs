@@ -331,13 +331,18 @@ fn main() {
             p["cpu_speedup"].as_f64().unwrap(),
         ));
     }
-    md.push_str("\n| ULTRA component | size | instantiate + drop | fresh instance + one small call |\n|---|---|---|---|\n");
+    md.push_str(
+        "\n| ULTRA component | size | instantiate + drop | fresh instance + one small call |\n|---|---|---|---|\n",
+    );
     for (name, c) in r["runtime"]["ultra_components"].as_object().unwrap() {
         md.push_str(&format!(
             "| `{name}` | {:.0} KB | {:.1} µs | {} |\n",
             c["bytes"].as_f64().unwrap() / 1e3,
             c["instantiate_us"].as_f64().unwrap(),
-            c["fresh_instance_call_us"].as_f64().map_or("n/a (needs a workspace)".to_owned(), |us| format!("{us:.1} µs (`{}`)", c["tool"].as_str().unwrap())),
+            c["fresh_instance_call_us"].as_f64().map_or("n/a (needs a workspace)".to_owned(), |us| format!(
+                "{us:.1} µs (`{}`)",
+                c["tool"].as_str().unwrap()
+            )),
         ));
     }
     std::fs::write(out.join("micro.md"), &md).unwrap();

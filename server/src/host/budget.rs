@@ -3,9 +3,18 @@
 //! `notifications/progress`, and the coalesced progress report that waits for a token. Every
 //! text a guest writes to the log goes through [`escape_controls`] first, so one record is one
 //! line and cannot forge another.
+//!
+//! Owns [`Notifications`], the part of a call's store that the `log` and `progress` interfaces
+//! share (they spend the same tokens, and a log record flushes a waiting progress report), and
+//! [`NotificationsView`], the borrow of it (with the call's tool, progress token and server
+//! hooks) that both interfaces are implemented on: see [`super::log`] and [`super::progress`].
 
 use std::borrow::Cow;
 use std::time::Instant;
+
+use serde_json::Value;
+
+use super::ServerHooks;
 
 /// Bytes of log records (the `log` interface) one call may write to the server's stderr; the rest
 /// is dropped after one notice. Guest stdout and stderr have their own budget
@@ -41,6 +50,54 @@ impl Default for CallBudget {
             refilled: None,
             notifications_dropped: 0,
         }
+    }
+}
+
+/// A progress report waiting for a notification token.
+#[derive(Debug)]
+pub struct Report {
+    pub(super) progress: f64,
+    pub(super) total: Option<f64>,
+    pub(super) message: Option<String>,
+}
+
+/// The state `log` and `progress` keep for one call: its budget, the last progress value sent (to
+/// keep notifications monotonic) and the latest progress report, while it waits for a token.
+#[derive(Debug, Default)]
+pub struct Notifications {
+    pub(super) budget: CallBudget,
+    pub(super) last_progress: Option<f64>,
+    pub(super) pending_progress: Option<Report>,
+}
+
+/// What the `log` and `progress` host functions see of a call: its [`Notifications`], and the
+/// call's tool, progress token and server, borrowed from the store.
+pub struct NotificationsView<'a> {
+    pub(super) state: &'a mut Notifications,
+    /// The tool being called (tags log records).
+    pub(super) tool: &'a str,
+    /// The request's `_meta.progressToken`, if the client asked for progress.
+    pub(super) progress_token: Option<&'a Value>,
+    pub(super) hooks: &'a dyn ServerHooks,
+}
+
+/// The [`HasData`](wasmtime::component::HasData) that links `log` and `progress` to a
+/// [`NotificationsView`].
+pub(super) struct HasNotifications;
+
+impl wasmtime::component::HasData for HasNotifications {
+    type Data<'a> = NotificationsView<'a>;
+}
+
+impl NotificationsView<'_> {
+    /// Sends the waiting progress report, if there is one and a token is left.
+    pub(super) fn flush_progress(&mut self) {
+        let state = &mut *self.state;
+        if state.pending_progress.is_none() || !state.budget.take_notification() {
+            return;
+        }
+        let (Some(token), Some(report)) = (self.progress_token, state.pending_progress.take()) else { return };
+        self.hooks.progress(token, report.progress, report.total, report.message);
     }
 }
 

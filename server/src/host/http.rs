@@ -10,6 +10,10 @@
 //!
 //! At most `max_in_flight` requests run at once (a semaphore; waits are counted); bodies are
 //! capped; each failure maps to a distinct WIT error case.
+//!
+//! Shared by every call: the [`HttpClient`] (in [`HostServices`](super::HostServices)). Owned by
+//! each call: its [`HttpCtx`] (the time it spent in requests). The interface is implemented on
+//! [`HttpView`], a borrow of both and of the calling tool's allow-list.
 
 use std::collections::HashSet;
 use std::future::Future;
@@ -24,9 +28,9 @@ use std::time::{Duration, Instant};
 use reqwest::header::{AUTHORIZATION, COOKIE, HeaderMap, HeaderName, HeaderValue, LOCATION, PROXY_AUTHORIZATION};
 use reqwest::{Method, Url};
 use tokio::sync::Semaphore;
+use wasmtime::component::{HasData, Linker};
 
-use super::HostState;
-use crate::bindings::ide_agents::tool::http::{Error, Host, Request, Response};
+use crate::bindings::ide_agents::tool::http::{self, Error, Host, Request, Response};
 
 /// Redirect hops followed before giving up.
 pub const MAX_REDIRECTS: usize = 10;
@@ -516,14 +520,51 @@ where
     }
 }
 
-impl Host for HostState {
+/// What `http` keeps for one call.
+#[derive(Debug, Default)]
+pub struct HttpCtx {
+    /// Time spent in host HTTP requests during the call.
+    time: Duration,
+}
+
+impl HttpCtx {
+    /// Time the call has spent in host HTTP requests.
+    pub fn time(&self) -> Duration {
+        self.time
+    }
+}
+
+/// What `http` sees of a call: its [`HttpCtx`], the shared client, and the calling tool and its
+/// allow-list.
+pub struct HttpView<'a> {
+    pub(super) ctx: &'a mut HttpCtx,
+    pub(super) client: &'a HttpClient,
+    pub(super) allow: &'a AllowList,
+    /// The calling tool (tags failures in the log).
+    pub(super) tool: &'a str,
+}
+
+struct HasHttp;
+
+impl HasData for HasHttp {
+    type Data<'a> = HttpView<'a>;
+}
+
+/// Links `http` into `linker`, reaching each store's HTTP state through `view`.
+pub(super) fn add_to_linker<T: Send + 'static>(
+    linker: &mut Linker<T>,
+    view: fn(&mut T) -> HttpView<'_>,
+) -> wasmtime::Result<()> {
+    http::add_to_linker::<T, HasHttp>(linker, view)
+}
+
+impl Host for HttpView<'_> {
     async fn send(&mut self, req: Request) -> Result<Response, Error> {
         let started = Instant::now();
-        let (services, policy) = (self.env.services.clone(), self.env.policy.clone());
-        let result = services.http.send(&policy.http_allow, req).await;
-        self.http_time += started.elapsed();
+        let result = self.client.send(self.allow, req).await;
+        self.ctx.time += started.elapsed();
         if let Err(e) = &result {
-            tracing::debug!(tool = %self.env.tool, "http request failed: {e:?}");
+            tracing::debug!(tool = %self.tool, "http request failed: {e:?}");
         }
         result
     }

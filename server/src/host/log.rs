@@ -1,20 +1,31 @@
 //! `log`: guest log records go to our stderr through `tracing` (tagged with the tool, control
 //! characters escaped, within the call's byte budget) and to the client as
 //! `notifications/message` when it asked for that level (within the call's notification rate).
+//!
+//! Owns no state of its own: it shares the call's [`Notifications`](super::budget::Notifications)
+//! with `progress`, and is implemented on their common view, [`NotificationsView`].
 
-use super::HostState;
-use super::budget::{LogVerdict, MAX_LOG_BYTES_PER_CALL, escape_controls};
-use crate::bindings::ide_agents::tool::log::{Host, Level};
+use wasmtime::component::Linker;
+
+use super::budget::{HasNotifications, LogVerdict, MAX_LOG_BYTES_PER_CALL, NotificationsView, escape_controls};
+use crate::bindings::ide_agents::tool::log::{self, Host, Level};
 
 /// Longest guest log message kept; the rest is cut so a guest cannot flood the log or the client.
 pub const MAX_LOG_MESSAGE_BYTES: usize = 16 * 1024;
 
-impl Host for HostState {
+/// Links `log` into `linker`, reaching each store's notifications through `view`.
+pub(super) fn add_to_linker<T: Send + 'static>(
+    linker: &mut Linker<T>,
+    view: fn(&mut T) -> NotificationsView<'_>,
+) -> wasmtime::Result<()> {
+    log::add_to_linker::<T, HasNotifications>(linker, view)
+}
+
+impl Host for NotificationsView<'_> {
     async fn log(&mut self, level: Level, message: String) {
         let message = truncate(&message, MAX_LOG_MESSAGE_BYTES);
-        let tool = self.env.tool.clone();
-        let tool = &*tool;
-        match self.budget.charge_log(message.len()) {
+        let tool = self.tool;
+        match self.state.budget.charge_log(message.len()) {
             LogVerdict::Write => {
                 let line = escape_controls(message);
                 match level {
@@ -33,8 +44,8 @@ impl Host for HostState {
             LogVerdict::Drop => {}
         }
         self.flush_progress();
-        if self.env.hooks.wants_log(level) && self.budget.take_notification() {
-            self.env.hooks.log_to_client(tool, level, message);
+        if self.hooks.wants_log(level) && self.state.budget.take_notification() {
+            self.hooks.log_to_client(tool, level, message);
         }
     }
 }

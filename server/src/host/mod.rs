@@ -1,5 +1,5 @@
 //! Host side of the WIT imports a tool may use, one module per interface, plus the per-call store
-//! state ([`HostState`]) they share.
+//! state ([`HostState`]) that composes their parts.
 //!
 //! Every store gets a [`HostState`] built from a [`CallEnv`]: the tool's name and policy, its
 //! progress token, the shared [`HostServices`] (HTTP client, guest cache) and a handle to the
@@ -10,6 +10,13 @@
 //! the quota the configuration grants. What a call may write to the log and send to the client is
 //! bounded by its [`budget`]. Policies are bound to component identities ([`policy`]). See
 //! `runtime/` for how stores are created.
+//!
+//! Each interface module owns its part of the store, if it keeps any ([`budget::Notifications`]
+//! for `log` and `progress`, [`http::HttpCtx`] for `http`), implements its host trait on a view
+//! that borrows that part and what it reads of the call (`ConfigView`, `HttpView`, ...), and
+//! links it with its own `add_to_linker`, as wasmtime's `wasi-config` does. [`HostState`] holds
+//! the parts, and [`linker`] gives each interface its projection of it; no interface sees the
+//! rest of the store.
 
 pub mod budget;
 pub mod cache;
@@ -28,10 +35,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use wasmtime::component::{HasSelf, Linker, ResourceTable};
+use wasmtime::component::{HasData, Linker, ResourceTable};
 use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 
-use crate::bindings::Tool;
 use crate::bindings::ide_agents::tool::host_facts::{Facts, ServerCatalog};
 use crate::bindings::ide_agents::tool::host_facts::{HttpStats, TelemetryStats};
 use crate::bindings::ide_agents::tool::log::Level;
@@ -113,8 +119,8 @@ pub struct CallEnv {
     pub policy: Arc<ToolPolicy>,
 }
 
-/// The data of one call's `Store`: WASI state with no ambient authority, the memory limiter, and
-/// the call's environment.
+/// The data of one call's `Store`: WASI state with no ambient authority, the memory limiter, the
+/// call's environment, and the parts the host interfaces keep for the call.
 pub struct HostState {
     /// Built on the guest's first WASI call: most calls of our tools make none, and building
     /// one (streams, clocks, seeded RNGs) was ~4% of a fresh-instance health call.
@@ -122,15 +128,12 @@ pub struct HostState {
     table: ResourceTable,
     /// Enforces the call's memory limit and remembers whether it was hit.
     pub limiter: MemoryLimiter,
+    /// What the interfaces' views borrow: the tool, its policy, the server and shared services.
     env: CallEnv,
-    /// Last progress value sent, to keep notifications monotonic.
-    last_progress: Option<f64>,
-    /// The latest progress report, while it waits for a notification token.
-    pending_progress: Option<progress::Report>,
-    /// What the call may still write to the log and send to the client.
-    budget: budget::CallBudget,
-    /// Time spent in host HTTP requests during this call.
-    pub http_time: Duration,
+    /// `log` and `progress`: what the call may still send, and the progress report waiting.
+    notifications: budget::Notifications,
+    /// `http`: the time the call spent in requests.
+    http: http::HttpCtx,
     /// When the instance was ready (start of guest execution).
     pub instantiated_at: Option<Instant>,
 }
@@ -143,26 +146,74 @@ impl HostState {
             table: ResourceTable::new(),
             limiter: MemoryLimiter::new(memory_limit),
             env,
-            last_progress: None,
-            pending_progress: None,
-            budget: budget::CallBudget::default(),
-            http_time: Duration::ZERO,
+            notifications: budget::Notifications::default(),
+            http: http::HttpCtx::default(),
             instantiated_at: None,
         }
     }
-}
 
-impl HostState {
     /// Readies a kept instance's state for its next call: that call's environment and memory
-    /// limit, and fresh per-call counters. (The WASI context, and its stdout tag, stay.)
+    /// limit, and fresh per-call parts. (The WASI context, and its stdout tag, stay.)
     pub fn prepare_for(&mut self, env: CallEnv, memory_limit: usize) {
         self.env = env;
         self.limiter = MemoryLimiter::new(memory_limit);
-        self.last_progress = None;
-        self.pending_progress = None;
-        self.budget = budget::CallBudget::default();
-        self.http_time = Duration::ZERO;
+        self.notifications = budget::Notifications::default();
+        self.http = http::HttpCtx::default();
         self.instantiated_at = None;
+    }
+
+    /// Time spent in host HTTP requests during this call.
+    pub fn http_time(&self) -> Duration {
+        self.http.time()
+    }
+
+    /// `log`'s and `progress`'s projection.
+    fn notifications(&mut self) -> budget::NotificationsView<'_> {
+        budget::NotificationsView {
+            state: &mut self.notifications,
+            tool: &self.env.tool,
+            progress_token: self.env.progress_token.as_ref(),
+            hooks: &*self.env.hooks,
+        }
+    }
+
+    /// `host-facts`' projection.
+    fn facts(&mut self) -> facts::FactsView<'_> {
+        facts::FactsView { hooks: &*self.env.hooks }
+    }
+
+    /// `http`'s projection.
+    fn http(&mut self) -> http::HttpView<'_> {
+        http::HttpView {
+            ctx: &mut self.http,
+            client: &self.env.services.http,
+            allow: &self.env.policy.http_allow,
+            tool: &self.env.tool,
+        }
+    }
+
+    /// `cache`'s projection.
+    fn cache(&mut self) -> cache::CacheView<'_> {
+        cache::CacheView { cache: &self.env.services.guest_cache, component: &self.env.component, tool: &self.env.tool }
+    }
+
+    /// `config`'s projection.
+    fn config(&mut self) -> config::ConfigView<'_> {
+        config::ConfigView { policy: &self.env.policy }
+    }
+
+    /// `workspace`'s projection.
+    fn workspace(&mut self) -> workspace::WorkspaceView<'_> {
+        workspace::WorkspaceView { roots: &self.env.policy.roots }
+    }
+
+    /// `storage`'s projection.
+    fn storage(&mut self) -> storage::StorageView<'_> {
+        storage::StorageView {
+            storage: &self.env.services.storage,
+            tool: &self.env.tool,
+            quota: self.env.policy.storage_quota,
+        }
     }
 }
 
@@ -186,13 +237,34 @@ fn wasi_ctx(tool: &Arc<str>) -> WasiCtx {
         .build()
 }
 
-/// `types` has no functions; its (empty) host trait exists for the linker.
-impl crate::bindings::ide_agents::tool::types::Host for HostState {}
+/// `types` has no functions and keeps nothing; its (empty) host trait exists for the linker.
+struct Types;
 
-/// A linker with WASI p2 and every `ide-agents:tool` host interface.
+impl crate::bindings::ide_agents::tool::types::Host for Types {}
+
+impl HasData for Types {
+    type Data<'a> = Types;
+}
+
+/// A linker with WASI p2 and every `ide-agents:tool` host interface, each reaching the store
+/// through its own projection of [`HostState`].
 pub fn linker(engine: &wasmtime::Engine) -> anyhow::Result<Linker<HostState>> {
     let mut linker = Linker::new(engine);
     wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(anyhow::Error::from)?;
-    Tool::add_to_linker::<HostState, HasSelf<HostState>>(&mut linker, |s| s).map_err(anyhow::Error::from)?;
+    link_tool_imports(&mut linker).map_err(anyhow::Error::from)?;
     Ok(linker)
+}
+
+/// The `ide-agents:tool` imports, in the order of the world.
+fn link_tool_imports(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
+    crate::bindings::ide_agents::tool::types::add_to_linker::<HostState, Types>(linker, |_| Types)?;
+    log::add_to_linker(linker, HostState::notifications)?;
+    progress::add_to_linker(linker, HostState::notifications)?;
+    facts::add_to_linker(linker, HostState::facts)?;
+    http::add_to_linker(linker, HostState::http)?;
+    cache::add_to_linker(linker, HostState::cache)?;
+    config::add_to_linker(linker, HostState::config)?;
+    workspace::add_to_linker(linker, HostState::workspace)?;
+    storage::add_to_linker(linker, HostState::storage)?;
+    Ok(())
 }

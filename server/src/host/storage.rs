@@ -11,6 +11,10 @@
 //! still keep each namespace under its quota, up to the writes they race on. Operations of one
 //! namespace are serialised within a server; all file work runs on the bounded file I/O pool
 //! ([`super::workspace::blocking`]), inside the call's own time limit.
+//!
+//! Shared by every call: the [`Storage`] (in [`HostServices`](super::HostServices)). A call owns
+//! no storage state; the interface is implemented on [`StorageView`], a borrow of the storage and
+//! of the calling tool's name and quota.
 
 use std::collections::HashMap;
 use std::io::{Read, Write};
@@ -20,8 +24,9 @@ use std::sync::{Arc, Mutex};
 
 use sha2::{Digest, Sha256};
 
-use super::HostState;
-use crate::bindings::ide_agents::tool::storage::{Host, QuotaUse, StorageError};
+use wasmtime::component::{HasData, Linker};
+
+use crate::bindings::ide_agents::tool::storage::{self, Host, QuotaUse, StorageError};
 
 /// First bytes of every entry file: the format and its version.
 pub const MAGIC: &[u8; 8] = b"IAMSTOR1";
@@ -195,22 +200,45 @@ impl Namespace {
     }
 }
 
-impl HostState {
+/// What `storage` sees of a call: the tools' storage, and the calling tool and its quota.
+pub struct StorageView<'a> {
+    pub(super) storage: &'a Storage,
+    /// The calling tool, owner of the namespace.
+    pub(super) tool: &'a str,
+    /// Its quota in bytes (0: no storage).
+    pub(super) quota: u64,
+}
+
+struct HasStorage;
+
+impl HasData for HasStorage {
+    type Data<'a> = StorageView<'a>;
+}
+
+/// Links `storage` into `linker`, reaching each store's storage through `view`.
+pub(super) fn add_to_linker<T: Send + 'static>(
+    linker: &mut Linker<T>,
+    view: fn(&mut T) -> StorageView<'_>,
+) -> wasmtime::Result<()> {
+    storage::add_to_linker::<T, HasStorage>(linker, view)
+}
+
+impl StorageView<'_> {
     /// The calling tool's namespace, or why it has none.
     fn storage_namespace(&self) -> Result<Namespace, StorageError> {
-        let quota = self.env.policy.storage_quota;
+        let quota = self.quota;
         if quota == 0 {
             return Err(StorageError::Unavailable(format!(
                 "no storage is granted to `{}` (see [tools.<name>] storage_quota_mib)",
-                self.env.tool
+                self.tool
             )));
         }
-        let storage = &self.env.services.storage;
-        Ok(Namespace { dir: storage.namespace(&self.env.tool)?, quota, lock: storage.lock(&self.env.tool) })
+        let storage = self.storage;
+        Ok(Namespace { dir: storage.namespace(self.tool)?, quota, lock: storage.lock(self.tool) })
     }
 }
 
-impl Host for HostState {
+impl Host for StorageView<'_> {
     async fn get(&mut self, key: String) -> Result<Option<Vec<u8>>, StorageError> {
         check_key(&key)?;
         self.storage_namespace()?.run(move |dir, quota| read_entry(&dir.join(&key), quota)).await
@@ -232,7 +260,7 @@ impl Host for HostState {
     }
 
     async fn usage(&mut self) -> QuotaUse {
-        let quota_bytes = self.env.policy.storage_quota;
+        let quota_bytes = self.quota;
         let counted = match self.storage_namespace() {
             Ok(namespace) => namespace.run(|dir, _| usage(dir, None)).await.unwrap_or((0, 0)),
             Err(_) => (0, 0),

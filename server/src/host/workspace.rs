@@ -11,7 +11,11 @@
 //! at most [`FILE_IO_THREADS`] at once (a hung network file system then holds those threads, not
 //! the pool that compiles components and validates schemas); a call waiting for one is bounded by
 //! its own time limit, and a read is capped at [`MAX_READ_BYTES`].
+//!
+//! A call owns no workspace state: the roots are opened at startup and granted by the tool's
+//! policy, and the interface is implemented on [`WorkspaceView`], a borrow of those grants.
 
+use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
@@ -20,8 +24,9 @@ use std::time::UNIX_EPOCH;
 use cap_std::ambient_authority;
 use cap_std::fs::Dir;
 
-use super::HostState;
-use crate::bindings::ide_agents::tool::workspace::{Entry, EntryKind, FsError, Host};
+use wasmtime::component::{HasData, Linker};
+
+use crate::bindings::ide_agents::tool::workspace::{self, Entry, EntryKind, FsError, Host};
 
 /// Largest file a tool may read in one call, bytes: large enough for source files and logs,
 /// small next to a call's memory limit.
@@ -148,10 +153,29 @@ fn io_error(path: &str, e: std::io::Error) -> FsError {
     }
 }
 
-impl HostState {
+/// What `workspace` sees of a call: the roots granted to the calling tool, by name.
+pub struct WorkspaceView<'a> {
+    pub(super) roots: &'a BTreeMap<String, Root>,
+}
+
+struct HasWorkspace;
+
+impl HasData for HasWorkspace {
+    type Data<'a> = WorkspaceView<'a>;
+}
+
+/// Links `workspace` into `linker`, reaching each store's grants through `view`.
+pub(super) fn add_to_linker<T: Send + 'static>(
+    linker: &mut Linker<T>,
+    view: fn(&mut T) -> WorkspaceView<'_>,
+) -> wasmtime::Result<()> {
+    workspace::add_to_linker::<T, HasWorkspace>(linker, view)
+}
+
+impl WorkspaceView<'_> {
     fn root(&self, name: &str) -> Result<Root, FsError> {
-        self.env.policy.roots.get(name).cloned().ok_or_else(|| {
-            let granted: Vec<&str> = self.env.policy.roots.keys().map(String::as_str).collect();
+        self.roots.get(name).cloned().ok_or_else(|| {
+            let granted: Vec<&str> = self.roots.keys().map(String::as_str).collect();
             FsError::NotGranted(if granted.is_empty() {
                 format!("root {name:?} is not granted: this tool has no roots (see --workspace and [roots])")
             } else {
@@ -161,9 +185,9 @@ impl HostState {
     }
 }
 
-impl Host for HostState {
+impl Host for WorkspaceView<'_> {
     async fn roots(&mut self) -> Vec<String> {
-        self.env.policy.roots.keys().cloned().collect()
+        self.roots.keys().cloned().collect()
     }
 
     async fn read_file(&mut self, root: String, path: String, max_bytes: Option<u64>) -> Result<Vec<u8>, FsError> {
