@@ -309,3 +309,39 @@ fn find_files(dir: &Path, name: &str) -> Vec<std::path::PathBuf> {
     }
     found
 }
+
+#[test]
+fn an_index_past_the_storage_quota_keeps_what_fits_and_says_so() {
+    // 3,000 files of random lowercase words: an index of a few MB against a 1 MiB quota.
+    let ws = tempfile::tempdir().unwrap();
+    let mut rng = Lcg(11);
+    let mut word = || (0..6).map(|_| char::from(b'a' + rng.below(26) as u8)).collect::<String>();
+    for i in 0..3_000 {
+        let words: Vec<String> = (0..60).map(|_| word()).collect();
+        write(ws.path(), &format!("d{}/f{i:04}.txt", i / 100), &words.join(" "));
+    }
+    let cache = tempfile::tempdir().unwrap();
+    let config = cache.path().join("config.toml");
+    std::fs::write(&config, "[tools.ide_agents_ultra_search]\nstorage_quota_mib = 1\n").unwrap();
+    let mut server = Launch::bare()
+        .args([
+            "--ultra".as_ref(),
+            "--workspace".as_ref(),
+            ws.path().as_os_str(),
+            "--cache-dir".as_ref(),
+            cache.path().as_os_str(),
+            "--config".as_ref(),
+            config.as_os_str(),
+        ])
+        .spawn();
+    server.initialize();
+    let found = search(&mut server, json!({"query": "kernel"}));
+    let warnings = found["warnings"].to_string();
+    assert!(warnings.contains("storage quota"), "a clear message: {warnings}");
+    let stored: u64 =
+        find_files(&cache.path().join("storage"), INDEX_KEY).iter().map(|p| std::fs::metadata(p).unwrap().len()).sum();
+    assert!(stored > 0 && stored <= (1 << 20) + 64, "what fits is kept within the quota: {stored} bytes");
+    // The next call answers from the stored part without re-reading what it kept.
+    let again = search(&mut server, json!({"query": "kernel"}));
+    assert_eq!(again["index"]["read"], 0, "{}", again["index"]);
+}
