@@ -26,12 +26,14 @@ lint:
 run *ARGS:
     cargo run --release -p ide-agents-mcp -- serve {{ARGS}}
 
-# Micro benchmarks and end-to-end benchmarks of the release binary; results (JSON, markdown,
-# chart.svg) in bench-results/.
+# Micro benchmarks and end-to-end benchmarks of the release binary, the latter against the floor and
+# the TypeScript SDK's stdio server (same run, alternating); results (JSON, markdown, chart.svg) in
+# bench-results/.
 bench *ARGS: build-test-guests
     cargo build --release -p ide-agents-mcp -p ide-agents-mcp-benches
+    cd benches/peers/ts && npm ci --no-audit --no-fund --loglevel=error
     target/release/micro --out bench-results --guests tests/guests/target/wasm32-wasip2/release
-    target/release/e2e --server target/release/ide-agents-mcp --guests tests/guests/target/wasm32-wasip2/release --floor target/release/floor --out bench-results {{ARGS}}
+    target/release/e2e --server target/release/ide-agents-mcp --guests tests/guests/target/wasm32-wasip2/release --floor target/release/floor --ts benches/peers/ts/stdio.mjs --out bench-results {{ARGS}}
     just bench-http
     just bench-ultra
 
@@ -40,6 +42,12 @@ bench *ARGS: build-test-guests
 bench-ultra *ARGS:
     cargo build --release -p ide-agents-mcp
     tests/interop/.venv/bin/python benches/ultra_bench.py --out bench-results/ultra.json {{ARGS}}
+
+# Ours against the TypeScript SDK's stdio server only (health at 1 and 16 in flight, alternating).
+bench-peers *ARGS:
+    cargo build --release -p ide-agents-mcp -p ide-agents-mcp-benches
+    cd benches/peers/ts && npm ci --no-audit --no-fund --loglevel=error
+    target/release/e2e --server target/release/ide-agents-mcp --ts benches/peers/ts/stdio.mjs --peers-only --out bench-results {{ARGS}}
 
 # Streamable HTTP: ours (both eras) against the TypeScript SDK's and rmcp's servers, same tool.
 bench-http: build-test-guests

@@ -2,7 +2,8 @@
 // `health`, that reports a status object of the same shape and size as ours (uptime, RSS, tool
 // names, counters) as text and structured content. No output schema: neither server validates its
 // own tool's output on this path (ours trusts built-in schemas in release builds).
-// Usage: node stdio.mjs   (benches/src/bin/e2e.rs runs it with --ts-stdio)
+// The tool is named like ours so that the same load drives both. Usage: node stdio.mjs
+// (`e2e --ts benches/peers/ts/stdio.mjs` runs it against ours, alternating, same run).
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
 
@@ -14,7 +15,7 @@ const tools = [
 ];
 let served = 0;
 const server = new McpServer({ name: "ts-peer", version: "1.0.0" });
-server.registerTool("health", { description: "Server health and statistics" }, async () => {
+server.registerTool("ide_agents_health", { description: "Server health and statistics" }, async () => {
   served += 1;
   const rss = process.memoryUsage.rss();
   const uptime = Date.now() - started;
@@ -27,6 +28,6 @@ server.registerTool("health", { description: "Server health and statistics" }, a
     http: { requests: 0, in_flight: 0, waits: 0, connections_opened: 0 },
   };
   const text = `ok: ts-peer 1.0.0 (node ${process.version}), up ${(uptime / 1000).toFixed(1)} s, ${tools.length} tools, ${served} calls served, RSS ${(rss / 1e6).toFixed(1)} MB`;
-  return { content: [{ type: "text", text }], structuredContent: report };
+  return { content: [{ type: "text", text }], structuredContent: report, isError: false };
 });
 await server.connect(new StdioServerTransport());

@@ -3,7 +3,7 @@
 //! ```text
 //! e2e --server target/release/ide-agents-mcp --guests guest-tools/target/wasm32-wasip2/release
 //!     [--out bench-results] [--requests 50000] [--concurrency 1,16,64] [--spawns 20]
-//!     [--floor target/release/floor]
+//!     [--floor target/release/floor] [--ts benches/peers/ts/stdio.mjs] [--rounds 3] [--peers-only]
 //! ```
 //!
 //! Reports, each from server processes started for it:
@@ -19,7 +19,12 @@
 //!   `ide-agents://repo/graph`) and an ML ranking call (`ide_agents_ultra_rank`); and health with
 //!   instance reuse opted in, at 16 in flight;
 //! - with `--floor`, the same health load at 16 in flight against a minimal serde_json line loop,
-//!   and our ratios to it.
+//!   and our ratios to it;
+//! - with `--ts`, the peer comparison: health at 1 and 16 in flight against the official
+//!   TypeScript SDK's stdio server with a native health tool of the same output
+//!   (`benches/peers/ts/stdio.mjs`, run with `node`), a fresh process of each per round,
+//!   alternating, `--rounds` rounds; medians and our ratios to it. `--peers-only` runs just this
+//!   (into `peers.json`).
 //!
 //! Writes `e2e.json`, `e2e.md` and `chart.svg` (throughput and p99 per scenario). Every request
 //! loop is bounded in count and time.
@@ -46,12 +51,15 @@ struct Opts {
     concurrency: Vec<usize>,
     spawns: usize,
     floor: Option<PathBuf>,
+    ts: Option<PathBuf>,
+    rounds: usize,
+    peers_only: bool,
 }
 
 fn usage() -> ! {
     eprintln!(
         "usage: e2e --server PATH [--guests DIR] [--out DIR] [--requests N] [--concurrency 1,16,64] [--spawns N] \
-         [--floor PATH]"
+         [--floor PATH] [--ts PATH] [--rounds N] [--peers-only]"
     );
     std::process::exit(2)
 }
@@ -65,6 +73,9 @@ fn parse_opts() -> Opts {
         concurrency: vec![1, 16, 64],
         spawns: 20,
         floor: None,
+        ts: None,
+        rounds: 3,
+        peers_only: false,
     };
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
@@ -79,10 +90,13 @@ fn parse_opts() -> Opts {
             }
             "--spawns" => o.spawns = value().parse().unwrap_or_else(|_| usage()),
             "--floor" => o.floor = Some(value().into()),
+            "--ts" => o.ts = Some(value().into()),
+            "--rounds" => o.rounds = value().parse().unwrap_or_else(|_| usage()),
+            "--peers-only" => o.peers_only = true,
             _ => usage(),
         }
     }
-    if o.server.as_os_str().is_empty() || o.concurrency.contains(&0) || o.spawns == 0 {
+    if o.server.as_os_str().is_empty() || o.concurrency.contains(&0) || o.spawns == 0 || o.rounds == 0 {
         usage()
     }
     o
@@ -103,18 +117,31 @@ impl Server {
 
     /// Starts `bin serve` with the cache directory, telemetry to a file in it, and `extra` flags.
     fn spawn_with(bin: &Path, cache: &Path, extra: &[&std::ffi::OsStr]) -> Self {
-        let mut child = Command::new(bin)
+        let mut command = Command::new(bin);
+        command
             .args(["serve", "--cache-dir"])
             .arg(cache)
             .arg("--telemetry")
             .arg(cache.join("spans.jsonl"))
             .args(extra)
-            .env("IDE_AGENTS_MCP_LOG", "warn")
+            .env("IDE_AGENTS_MCP_LOG", "warn");
+        Self::spawn_command(command)
+    }
+
+    /// Starts a peer server: `node script`.
+    fn spawn_node(script: &Path) -> Self {
+        let mut command = Command::new("node");
+        command.arg(script);
+        Self::spawn_command(command)
+    }
+
+    fn spawn_command(mut command: Command) -> Self {
+        let mut child = command
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {}: {e}", bin.display()));
+            .unwrap_or_else(|e| panic!("cannot start {:?}: {e}", command.get_program()));
         let input = BufWriter::new(child.stdin.take().unwrap());
         let output = BufReader::new(child.stdout.take().unwrap());
         Self { child, input, output, line: String::new() }
@@ -357,6 +384,21 @@ fn main() {
     let opts = parse_opts();
     let cache = tempfile::tempdir().expect("temp cache dir");
     let bin = &opts.server;
+    if opts.peers_only {
+        let ts = opts.ts.as_ref().unwrap_or_else(|| usage());
+        // One warm-up start fills the AOT cache, as in the full run.
+        let mut server = Server::spawn(bin, cache.path());
+        server.initialize();
+        server.request(1, "tools/call", Load::Health.request(0)["params"].clone());
+        server.close();
+        let result =
+            json!({"machine": machine(), "peers": peer_comparison(bin, cache.path(), ts, opts.requests, opts.rounds)});
+        std::fs::create_dir_all(&opts.out).expect("create output directory");
+        let path = opts.out.join("peers.json");
+        std::fs::write(&path, serde_json::to_string_pretty(&result).unwrap()).expect("write peers.json");
+        eprintln!("{}\nwrote {}", peers_markdown(&result), path.display());
+        return;
+    }
 
     // A first start with an empty cache (an IDE's first launch): spawn -> initialize, the first
     // health call from spawn, and the peak RSS, over 5 fresh cache directories.
@@ -488,6 +530,7 @@ fn main() {
         let ratio = |key: &str| ours[key].as_f64().unwrap_or(0.0) / run[key].as_f64().unwrap_or(f64::NAN);
         json!({"floor": run, "throughput_ratio": ratio("calls_per_s"), "cpu_per_call_ratio": ratio("server_cpu_us_per_call")})
     });
+    let peers = opts.ts.as_ref().map(|ts| peer_comparison(bin, cache.path(), ts, opts.requests, opts.rounds));
     let result = json!({
         "machine": machine(),
         "server": opts.server.display().to_string(),
@@ -507,6 +550,7 @@ fn main() {
         "peak_rss_kib": peak_rss,
         "throughput": runs,
         "floor": floor,
+        "peers": peers,
     });
     std::fs::create_dir_all(&opts.out).expect("create output directory");
     let pretty = serde_json::to_string_pretty(&result).unwrap();
@@ -516,6 +560,45 @@ fn main() {
     std::fs::write(opts.out.join("chart.svg"), chart(&result)).expect("write chart.svg");
     eprintln!("{md}");
     eprintln!("wrote {0}/e2e.json, {0}/e2e.md and {0}/chart.svg", opts.out.display());
+}
+
+/// Health at 1 and 16 in flight, ours against the TypeScript SDK's stdio server: a fresh process
+/// of each per round, alternating, so that both see the same phases of a noisy machine. Medians
+/// over the rounds, and our ratios to the peer (CPU per call below 1 and calls/s above 1 are ours
+/// doing better).
+fn peer_comparison(bin: &Path, cache: &Path, ts: &Path, requests: usize, rounds: usize) -> Value {
+    let mut rows = Vec::new();
+    for (concurrency, requests) in [(1, requests / 5), (16, requests)] {
+        let (mut ours, mut theirs) = (Vec::new(), Vec::new());
+        for _ in 0..rounds {
+            let mut server = Server::spawn(bin, cache);
+            server.initialize();
+            ours.push(throughput(&mut server, Load::Health, requests, concurrency));
+            server.close();
+            let mut peer = Server::spawn_node(ts);
+            peer.initialize();
+            theirs.push(throughput(&mut peer, Load::Health, requests, concurrency));
+            peer.close();
+        }
+        let med = |runs: &[Value], key: &str| {
+            let mut xs: Vec<f64> = runs.iter().filter_map(|r| r[key].as_f64()).collect();
+            xs.sort_by(f64::total_cmp);
+            xs[xs.len() / 2]
+        };
+        let keys = ["calls_per_s", "p50_ms", "p99_ms", "server_cpu_us_per_call"];
+        let summary =
+            |runs: &[Value]| -> Value { keys.iter().map(|k| ((*k).to_owned(), json!(med(runs, k)))).collect() };
+        rows.push(json!({
+            "concurrency": concurrency,
+            "rounds": rounds,
+            "ours": summary(&ours),
+            "typescript_sdk": summary(&theirs),
+            "throughput_ratio": med(&ours, "calls_per_s") / med(&theirs, "calls_per_s"),
+            "cpu_per_call_ratio": med(&ours, "server_cpu_us_per_call") / med(&theirs, "server_cpu_us_per_call"),
+            "p50_ratio": med(&ours, "p50_ms") / med(&theirs, "p50_ms"),
+        }));
+    }
+    json!(rows)
 }
 
 fn machine() -> String {
@@ -592,6 +675,36 @@ fn markdown(r: &Value) -> String {
             f["throughput_ratio"].as_f64().unwrap_or(0.0),
             f["cpu_per_call_ratio"].as_f64().unwrap_or(0.0),
         ));
+    }
+    md.push_str(&peers_markdown(r));
+    md
+}
+
+/// The peer comparison's table (empty without one).
+fn peers_markdown(r: &Value) -> String {
+    let mut md = String::new();
+    if let Some(peers) = r["peers"].as_array() {
+        md.push_str(
+            "\nOurs (health, fresh sandbox per call) against the TypeScript SDK 1.32.2 stdio server with a native \
+             health tool, alternating, medians:\n\n\
+             | in flight | server | calls/s | p50 ms | p99 ms | server CPU µs/call |\n|---|---|---|---|---|---|\n",
+        );
+        for p in peers {
+            for (name, key) in [("ide-agents-mcp", "ours"), ("TypeScript SDK", "typescript_sdk")] {
+                let s = &p[key];
+                md.push_str(&format!(
+                    "| {} | {name} | {} | {} | {} | {} |\n",
+                    p["concurrency"], s["calls_per_s"], s["p50_ms"], s["p99_ms"], s["server_cpu_us_per_call"]
+                ));
+            }
+            md.push_str(&format!(
+                "| {} | ratio (ours / theirs) | {:.2}x | {:.2}x | | {:.2}x |\n",
+                p["concurrency"],
+                p["throughput_ratio"].as_f64().unwrap_or(0.0),
+                p["p50_ratio"].as_f64().unwrap_or(0.0),
+                p["cpu_per_call_ratio"].as_f64().unwrap_or(0.0),
+            ));
+        }
     }
     md
 }
