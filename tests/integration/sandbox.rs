@@ -47,7 +47,14 @@ fn a_trapping_guest_fails_its_own_call_only() {
     let trap = server.call("hostile_trap", json!({}));
     assert_eq!(trap["isError"], true);
     assert!(text(&trap).contains("crashed"), "{trap}");
+    // The model sees why: the panic message the guest wrote to stderr before it trapped.
+    assert!(text(&trap).contains("its last lines on stderr:"), "{trap}");
+    assert!(text(&trap).contains("hostile guest panicked on purpose"), "{trap}");
     assert_eq!(text(&server.call("echo", json!({"message": "next"}))), "next");
+    // A call that traps without writing to stderr says nothing more; the next trap's tail holds
+    // only its own lines.
+    let recurse = server.call("hostile_recurse", json!({}));
+    assert!(!text(&recurse).contains("on stderr"), "{recurse}");
 }
 
 #[test]

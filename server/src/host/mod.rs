@@ -125,6 +125,9 @@ pub struct HostState {
     /// Built on the guest's first WASI call: most calls of our tools make none, and building
     /// one (streams, clocks, seeded RNGs) was ~4% of a fresh-instance health call.
     wasi: Option<WasiCtx>,
+    /// The last lines the guest wrote to stderr (kept once its WASI context exists), for the
+    /// message of a trap.
+    stderr_tail: Option<guest_stdio::StderrTail>,
     table: ResourceTable,
     /// Enforces the call's memory limit and remembers whether it was hit.
     pub limiter: MemoryLimiter,
@@ -143,6 +146,7 @@ impl HostState {
     pub fn new(env: CallEnv, memory_limit: usize) -> Self {
         Self {
             wasi: None,
+            stderr_tail: None,
             table: ResourceTable::new(),
             limiter: MemoryLimiter::new(memory_limit),
             env,
@@ -160,6 +164,14 @@ impl HostState {
         self.notifications = budget::Notifications::default();
         self.http = http::HttpCtx::default();
         self.instantiated_at = None;
+        if let Some(tail) = &self.stderr_tail {
+            tail.clear();
+        }
+    }
+
+    /// The last lines the guest wrote to stderr during this call, if any.
+    pub fn stderr_tail(&self) -> Option<String> {
+        self.stderr_tail.as_ref()?.text()
     }
 
     /// Time spent in host HTTP requests during this call.
@@ -219,17 +231,22 @@ impl HostState {
 
 impl WasiView for HostState {
     fn ctx(&mut self) -> WasiCtxView<'_> {
-        let ctx = self.wasi.get_or_insert_with(|| wasi_ctx(&self.env.tool));
+        if self.wasi.is_none() {
+            let tail = guest_stdio::StderrTail::default();
+            self.wasi = Some(wasi_ctx(&self.env.tool, tail.clone()));
+            self.stderr_tail = Some(tail);
+        }
+        let ctx = self.wasi.get_or_insert_with(|| wasi_ctx(&self.env.tool, guest_stdio::StderrTail::default()));
         WasiCtxView { ctx, table: &mut self.table }
     }
 }
 
 /// WASI for one call of `tool`: no preopens, no environment, no arguments, no network; stdout and
-/// stderr go to our stderr, tagged with the tool's name.
-fn wasi_ctx(tool: &Arc<str>) -> WasiCtx {
+/// stderr go to our stderr, tagged with the tool's name; stderr's last lines are also kept in `tail`.
+fn wasi_ctx(tool: &Arc<str>, tail: guest_stdio::StderrTail) -> WasiCtx {
     WasiCtxBuilder::new()
         .stdout(guest_stdio::TaggedStderr::new(tool.clone(), "stdout"))
-        .stderr(guest_stdio::TaggedStderr::new(tool.clone(), "stderr"))
+        .stderr(guest_stdio::TaggedStderr::new(tool.clone(), "stderr").with_tail(tail))
         .allow_tcp(false)
         .allow_udp(false)
         .allow_ip_name_lookup(false)

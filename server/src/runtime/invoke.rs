@@ -266,7 +266,13 @@ impl Runtime {
             Ok(Err(_)) if data.limiter.hit() => {
                 Err(CallFailure::Memory { tool: tool.into(), limit: data.limiter.limit() })
             }
-            Ok(Err(error)) => Err(CallFailure::Trap { tool: tool.into(), reason: describe_error(&error) }),
+            Ok(Err(error)) => {
+                let reason = match data.stderr_tail() {
+                    Some(tail) => format!("{}; its last lines on stderr:\n{tail}", describe_error(&error)),
+                    None => describe_error(&error),
+                };
+                Err(CallFailure::Trap { tool: tool.into(), reason })
+            }
         };
         (result, times, store)
     }
