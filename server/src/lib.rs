@@ -20,8 +20,8 @@
 //!   Streamable HTTP transports
 //! - [`runtime`]: engine, built-in components, registry, disk cache, limits, calls
 //! - [`host`]: WIT host interfaces offered to tools, the per-call store state, tool policies
-//! - [`caches`], [`telemetry`], [`bindings`], [`about`]: leaves (TTL caches; spans; generated
-//!   bindings of `wit/`; names and versions)
+//! - [`caches`], [`telemetry`], [`bindings`], [`about`], [`wit_package`]: leaves (TTL caches;
+//!   spans; generated bindings of `wit/`; names and versions; the WIT package as text, for `wit`)
 
 pub mod about;
 pub mod bindings;
@@ -32,6 +32,7 @@ pub mod mcp;
 pub mod runtime;
 pub mod serve;
 pub mod telemetry;
+pub mod wit_package;
 
 pub use about::{SERVER_NAME, SERVER_VERSION};
 pub use runtime::builtins;

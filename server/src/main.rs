@@ -3,7 +3,7 @@
 use std::io::Write;
 
 use clap::Parser;
-use ide_agents_mcp::config::{Cli, Command, StatsArgs};
+use ide_agents_mcp::config::{Cli, Command, StatsArgs, WitArgs};
 use ide_agents_mcp::telemetry;
 
 /// `ide-agents-mcp stats`: prints a summary of a span file to stdout (not serving: stdout is free).
@@ -29,11 +29,27 @@ fn stats(args: &StatsArgs) -> std::process::ExitCode {
     std::process::ExitCode::SUCCESS
 }
 
+/// `ide-agents-mcp wit --out DIR`: writes the WIT package this binary serves.
+fn wit(args: &WitArgs) -> std::process::ExitCode {
+    use ide_agents_mcp::wit_package;
+    match wit_package::write_to(&args.out) {
+        Ok(n) => {
+            eprintln!("ide-agents-mcp wit: wrote {n} files of {} to {}", wit_package::package_id(), args.out.display());
+            std::process::ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("ide-agents-mcp wit: cannot write the package: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let args = match cli.command {
         Some(Command::Serve(args)) => *args,
         Some(Command::Stats(args)) => return stats(&args),
+        Some(Command::Wit(args)) => return wit(&args),
         Some(Command::CompileComponent(args)) => {
             return ide_agents_mcp::runtime::compile::child_main(args.memory_bytes);
         }

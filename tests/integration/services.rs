@@ -234,6 +234,40 @@ fn stats_summarises_a_span_file() {
 }
 
 #[test]
+fn wit_writes_the_package_the_binary_serves() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("deps/ide-agents");
+    let run = std::process::Command::new(crate::support::server_bin())
+        .args(["wit".as_ref(), "--out".as_ref(), out.as_os_str()])
+        .output()
+        .unwrap();
+    assert!(run.status.success(), "{run:?}");
+    assert!(run.stdout.is_empty(), "wit writes files, not stdout");
+    assert!(String::from_utf8_lossy(&run.stderr).contains("of ide-agents:tool@0.1.0 to"), "{run:?}");
+    let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../wit");
+    let mut written = 0;
+    for entry in std::fs::read_dir(&repo).unwrap() {
+        let name = entry.unwrap().file_name();
+        assert_eq!(
+            std::fs::read_to_string(out.join(&name)).unwrap(),
+            std::fs::read_to_string(repo.join(&name)).unwrap(),
+            "{name:?}"
+        );
+        written += 1;
+    }
+    assert_eq!(std::fs::read_dir(&out).unwrap().count(), written);
+    // A path that cannot be a directory fails with the reason, not a panic.
+    let file = dir.path().join("file");
+    std::fs::write(&file, "x").unwrap();
+    let bad = std::process::Command::new(crate::support::server_bin())
+        .args(["wit".as_ref(), "--out".as_ref(), file.as_os_str()])
+        .output()
+        .unwrap();
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("cannot write the package"), "{bad:?}");
+}
+
+#[test]
 fn invalid_configuration_fails_at_startup_naming_file_and_key() {
     let dir = tempfile::tempdir().unwrap();
     for (text, key) in [

@@ -1,4 +1,4 @@
-//! The command line: `serve` (the default) and `stats`, every `serve` flag with its environment
+//! The command line: `serve` (the default), `stats` and `wit`, every `serve` flag with its environment
 //! variable. Parsing only; `resolve.rs` turns the flags into settings.
 
 use std::path::PathBuf;
@@ -26,6 +26,9 @@ pub enum Command {
     Serve(Box<ServeArgs>),
     /// Summarise a telemetry span file: per tool, count, error rate, latency percentiles, phases.
     Stats(StatsArgs),
+    /// Write the WIT package this binary serves (`ide-agents:tool`, versioned) into a directory,
+    /// to build a tool component against without a checkout of this repository.
+    Wit(WitArgs),
     /// Internal: the server runs itself with this to compile an untrusted component within a
     /// budget (component on stdin, artifact on stdout).
     #[command(name = "compile-component", hide = true)]
@@ -38,6 +41,15 @@ pub struct CompileArgs {
     /// Address space limit of the compiler process, bytes.
     #[arg(long)]
     pub memory_bytes: u64,
+}
+
+/// Options of `wit`.
+#[derive(Debug, Clone, Args)]
+pub struct WitArgs {
+    /// Directory to write the `.wit` files into (created if missing; files of the same names are
+    /// replaced).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
 }
 
 /// Options of `stats`.
