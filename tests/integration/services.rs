@@ -244,7 +244,7 @@ fn wit_writes_the_package_the_binary_serves() {
     assert!(run.status.success(), "{run:?}");
     assert!(run.stdout.is_empty(), "wit writes files, not stdout");
     assert!(String::from_utf8_lossy(&run.stderr).contains("of ide-agents:tool@0.1.0 to"), "{run:?}");
-    let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../wit");
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../wit");
     let mut written = 0;
     for entry in std::fs::read_dir(&repo).unwrap() {
         let name = entry.unwrap().file_name();
