@@ -15,7 +15,8 @@
 //!
 //! Layers, each importing only those below it (checked by the `layering` integration test):
 //!
-//! - [`config`] and [`serve`]: the composition root (flags, file, grants; building the server)
+//! - [`config`], [`serve`] and [`check`]: the composition root (flags, file, grants; building the
+//!   server; checking a component for its author)
 //! - [`mcp`]: JSON-RPC/MCP protocol (both eras), the dispatcher, the call path, the stdio and
 //!   Streamable HTTP transports
 //! - [`runtime`]: engine, built-in components, registry, disk cache, limits, calls
@@ -26,6 +27,7 @@
 pub mod about;
 pub mod bindings;
 pub mod caches;
+pub mod check;
 pub mod config;
 pub mod host;
 pub mod mcp;

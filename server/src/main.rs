@@ -3,7 +3,7 @@
 use std::io::Write;
 
 use clap::Parser;
-use ide_agents_mcp::config::{Cli, Command, StatsArgs, WitArgs};
+use ide_agents_mcp::config::{CheckArgs, Cli, Command, ServeArgs, StatsArgs, WitArgs};
 use ide_agents_mcp::telemetry;
 
 /// `ide-agents-mcp stats`: prints a summary of a span file to stdout (not serving: stdout is free).
@@ -44,17 +44,36 @@ fn wit(args: &WitArgs) -> std::process::ExitCode {
     }
 }
 
-fn main() -> std::process::ExitCode {
-    let cli = Cli::parse();
-    let args = match cli.command {
-        Some(Command::Serve(args)) => *args,
-        Some(Command::Stats(args)) => return stats(&args),
-        Some(Command::Wit(args)) => return wit(&args),
-        Some(Command::CompileComponent(args)) => {
-            return ide_agents_mcp::runtime::compile::child_main(args.memory_bytes);
+/// `ide-agents-mcp check FILE.wasm`: exit 0 if the server would serve the component, 1 if not,
+/// 2 for bad options.
+fn check(args: CheckArgs) -> std::process::ExitCode {
+    init_logs(&args.serve);
+    let settings = match args.serve.settings() {
+        Ok(settings) => settings,
+        Err(e) => {
+            tracing::error!("{e}");
+            return std::process::ExitCode::from(2);
         }
-        None => cli.serve,
     };
+    let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("ide-agents-mcp: cannot start the async runtime: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(ide_agents_mcp::check::check(&settings, &args.file, args.json)) {
+        Ok(true) => std::process::ExitCode::SUCCESS,
+        Ok(false) => std::process::ExitCode::FAILURE,
+        Err(e) => {
+            eprintln!("ide-agents-mcp check: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+/// Logs go to stderr, filtered by `--log`.
+fn init_logs(args: &ServeArgs) {
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_ansi(false)
@@ -63,6 +82,21 @@ fn main() -> std::process::ExitCode {
             tracing_subscriber::EnvFilter::new("info")
         }))
         .init();
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let args = match cli.command {
+        Some(Command::Serve(args)) => *args,
+        Some(Command::Stats(args)) => return stats(&args),
+        Some(Command::Check(args)) => return check(*args),
+        Some(Command::Wit(args)) => return wit(&args),
+        Some(Command::CompileComponent(args)) => {
+            return ide_agents_mcp::runtime::compile::child_main(args.memory_bytes);
+        }
+        None => cli.serve,
+    };
+    init_logs(&args);
     let settings = match args.settings() {
         Ok(settings) => settings,
         Err(e) => {

@@ -15,25 +15,7 @@ use crate::{caches, host, mcp, runtime, telemetry};
 /// signal; then flushes telemetry.
 pub async fn serve(settings: Settings) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
-    let explicit_hosts: HashSet<String> =
-        settings.tools.values().flat_map(|p| p.http_allow.explicit_hosts().map(str::to_owned)).collect();
-    let services = Arc::new(host::HostServices {
-        http: host::http::HttpClient::new(settings.http.clone(), explicit_hosts)?,
-        guest_cache: caches::GuestCache::new(
-            settings.caches.guest_max_bytes,
-            settings.caches.guest_max_bytes_per_component,
-            settings.caches.guest_max_entry_bytes,
-            settings.caches.guest_ttl,
-        ),
-        storage: host::storage::Storage::new(settings.runtime.cache_dir.as_ref().map(|d| d.join("storage"))),
-    });
-    let mut runtime_settings = settings.runtime.clone();
-    runtime_settings.max_memory_limit = settings.max_memory_limit();
-    runtime_settings.reuse_instances = settings.tools.values().any(|p| p.reuse_instance);
-    runtime_settings.compiler_exe = std::env::current_exe()
-        .inspect_err(|e| tracing::warn!("cannot find the server binary, compiling extensions in process: {e}"))
-        .ok();
-    let runtime = runtime::Runtime::new(runtime_settings, services)?;
+    let runtime = build_runtime(&settings)?;
     let sources = runtime::registry::sources(&settings.tools_dirs, settings.ultra)?;
     let (registry, pending) = runtime.discover_known(sources);
     let telemetry = Arc::new(telemetry::Telemetry::start(&settings.telemetry));
@@ -66,6 +48,29 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
     };
     telemetry.shutdown();
     served
+}
+
+/// The host services and the runtime that `settings` describe (shared by `serve` and `check`).
+pub fn build_runtime(settings: &Settings) -> anyhow::Result<runtime::Runtime> {
+    let explicit_hosts: HashSet<String> =
+        settings.tools.values().flat_map(|p| p.http_allow.explicit_hosts().map(str::to_owned)).collect();
+    let services = Arc::new(host::HostServices {
+        http: host::http::HttpClient::new(settings.http.clone(), explicit_hosts)?,
+        guest_cache: caches::GuestCache::new(
+            settings.caches.guest_max_bytes,
+            settings.caches.guest_max_bytes_per_component,
+            settings.caches.guest_max_entry_bytes,
+            settings.caches.guest_ttl,
+        ),
+        storage: host::storage::Storage::new(settings.runtime.cache_dir.as_ref().map(|d| d.join("storage"))),
+    });
+    let mut runtime_settings = settings.runtime.clone();
+    runtime_settings.max_memory_limit = settings.max_memory_limit();
+    runtime_settings.reuse_instances = settings.tools.values().any(|p| p.reuse_instance);
+    runtime_settings.compiler_exe = std::env::current_exe()
+        .inspect_err(|e| tracing::warn!("cannot find the server binary, compiling extensions in process: {e}"))
+        .ok();
+    runtime::Runtime::new(runtime_settings, services)
 }
 
 /// Describes `pending` components on background tasks (one per core at a time), adding each to

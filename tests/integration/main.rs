@@ -4,6 +4,7 @@
 //! One test binary with a module per area (see `support.rs` for the harness).
 
 mod auth;
+mod check;
 mod backend;
 mod command;
 mod components;

@@ -1,4 +1,4 @@
-//! The command line: `serve` (the default), `stats` and `wit`, every `serve` flag with its environment
+//! The command line: `serve` (the default), `stats`, `check` and `wit`, every `serve` flag with its environment
 //! variable. Parsing only; `resolve.rs` turns the flags into settings.
 
 use std::path::PathBuf;
@@ -26,6 +26,10 @@ pub enum Command {
     Serve(Box<ServeArgs>),
     /// Summarise a telemetry span file: per tool, count, error rate, latency percentiles, phases.
     Stats(StatsArgs),
+    /// Check a tool component before serving it: compile it (into the AOT cache), name each import
+    /// the host does not link and why, run its `describe` under the discovery budget, show its
+    /// tools and schemas, and time a fresh instance. Exits 1 if the server would not serve it.
+    Check(Box<CheckArgs>),
     /// Write the WIT package this binary serves (`ide-agents:tool`, versioned) into a directory,
     /// to build a tool component against without a checkout of this repository.
     Wit(WitArgs),
@@ -41,6 +45,19 @@ pub struct CompileArgs {
     /// Address space limit of the compiler process, bytes.
     #[arg(long)]
     pub memory_bytes: u64,
+}
+
+/// Options of `check`.
+#[derive(Debug, Clone, Args)]
+pub struct CheckArgs {
+    /// The component (`.wasm`).
+    pub file: PathBuf,
+    /// Print the findings as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// The `serve` options whose budgets, limits and cache directory apply.
+    #[command(flatten)]
+    pub serve: ServeArgs,
 }
 
 /// Options of `wit`.

@@ -308,6 +308,32 @@ impl Runtime {
         source: &ComponentSource,
         bytes: Option<&[u8]>,
     ) -> anyhow::Result<(ToolPre<HostState>, LoadKind)> {
+        let (component, kind) = self.load_component(sha256, source, bytes).await?;
+        Ok((self.link(&component, &source.label())?, kind))
+    }
+
+    /// Links a loaded component: its imports against the host's, its exports against the world.
+    pub(super) fn link(
+        &self,
+        component: &wasmtime::component::Component,
+        label: &str,
+    ) -> anyhow::Result<ToolPre<HostState>> {
+        let instance_pre = self
+            .linker
+            .instantiate_pre(component)
+            .map_err(|e| permanent(format!("{label} does not fit the ide-agents:tool world: {e:#}")))?;
+        ToolPre::new(instance_pre)
+            .map_err(|e| permanent(format!("{label} does not export ide-agents:tool/tools: {e:#}")))
+    }
+
+    /// Loads a component from the AOT cache, or compiles it within the compile budget and stores
+    /// the artifact.
+    pub(super) async fn load_component(
+        &self,
+        sha256: &str,
+        source: &ComponentSource,
+        bytes: Option<&[u8]>,
+    ) -> anyhow::Result<(wasmtime::component::Component, LoadKind)> {
         let label = source.label();
         let artifact_path = self.cache.as_ref().map(|c| c.artifact_path(sha256, &self.engine_key));
         let cached = artifact_path.as_deref().filter(|path| Cache::artifact_intact(path)).and_then(|path| {
@@ -334,13 +360,7 @@ impl Runtime {
                 (component, LoadKind::Compile)
             }
         };
-        let instance_pre = self
-            .linker
-            .instantiate_pre(&component)
-            .map_err(|e| permanent(format!("{label} does not fit the ide-agents:tool world: {e:#}")))?;
-        let pre = ToolPre::new(instance_pre)
-            .map_err(|e| permanent(format!("{label} does not export ide-agents:tool/tools: {e:#}")))?;
-        Ok((pre, kind))
+        Ok((component, kind))
     }
 
     /// Compiles `bytes` within the compile budget, in the compiler process (a built-in too: see

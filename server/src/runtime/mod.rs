@@ -19,6 +19,7 @@ pub mod compile;
 pub mod discover;
 pub mod engine;
 pub mod epoch;
+pub mod inspect;
 pub mod invoke;
 pub mod limits;
 pub mod offerings;
