@@ -11,14 +11,13 @@ use std::path::Path;
 use crate::config::Settings;
 use crate::runtime::inspect::Inspection;
 
-/// Checks the component at `file`; prints the report to stdout. `Ok(true)` if the server would
-/// serve it.
-pub async fn check(settings: &Settings, file: &Path, json: bool) -> anyhow::Result<bool> {
+/// Checks the component at `file`: the report (for stdout: the binary prints it, the library
+/// never writes to stdout) and whether the server would serve it.
+pub async fn check(settings: &Settings, file: &Path, json: bool) -> anyhow::Result<(String, bool)> {
     let runtime = crate::serve::build_runtime(settings)?;
     let inspection = runtime.inspect(file).await?;
     let text = if json { serde_json::to_string_pretty(&inspection)? + "\n" } else { report(file, &inspection) };
-    print!("{text}");
-    Ok(inspection.ok())
+    Ok((text, inspection.ok()))
 }
 
 /// The human-readable report.

@@ -63,8 +63,10 @@ fn check(args: CheckArgs) -> std::process::ExitCode {
         }
     };
     match runtime.block_on(ide_agents_mcp::check::check(&settings, &args.file, args.json)) {
-        Ok(true) => std::process::ExitCode::SUCCESS,
-        Ok(false) => std::process::ExitCode::FAILURE,
+        Ok((report, servable)) => {
+            let _ = std::io::stdout().write_all(report.as_bytes());
+            if servable { std::process::ExitCode::SUCCESS } else { std::process::ExitCode::FAILURE }
+        }
         Err(e) => {
             eprintln!("ide-agents-mcp check: {e:#}");
             std::process::ExitCode::FAILURE

@@ -4,8 +4,8 @@
 //! One test binary with a module per area (see `support.rs` for the harness).
 
 mod auth;
-mod check;
 mod backend;
+mod check;
 mod command;
 mod components;
 mod conformance;
