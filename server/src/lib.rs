@@ -15,8 +15,8 @@
 //!
 //! Layers, each importing only those below it (checked by the `layering` integration test):
 //!
-//! - [`config`], [`serve`] and [`check`]: the composition root (flags, file, grants; building the
-//!   server; checking a component for its author)
+//! - [`config`], [`serve`], [`check`] and [`watch`]: the composition root (flags, file, grants;
+//!   building the server; checking a component for its author; reloading changed components)
 //! - [`mcp`]: JSON-RPC/MCP protocol (both eras), the dispatcher, the call path, the stdio and
 //!   Streamable HTTP transports
 //! - [`runtime`]: engine, built-in components, registry, disk cache, limits, calls
@@ -34,6 +34,7 @@ pub mod mcp;
 pub mod runtime;
 pub mod serve;
 pub mod telemetry;
+pub mod watch;
 pub mod wit_package;
 
 pub use about::{SERVER_NAME, SERVER_VERSION};

@@ -42,6 +42,9 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
     };
     let server = Arc::new(mcp::McpServer::new(runtime, registry, parts));
     describe_in_background(&server, pending, configured);
+    if settings.watch {
+        crate::watch::spawn(server.clone(), settings.tools_dirs.clone());
+    }
     let served = match (settings.listen, listener) {
         (Some(listen), Some(listener)) => mcp::http::serve(server, listen, listener).await,
         _ => mcp::stdio::serve(server).await,

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 /// Modules nothing but the crate root, `main` and each other may import.
-const ROOTS: &[&str] = &["config", "serve", "check"];
+const ROOTS: &[&str] = &["config", "serve", "check", "watch"];
 
 /// `a::b` for `src/a/b.rs` and `src/a/b/mod.rs`, `a` for `src/a.rs` and `src/a/mod.rs`; `None`
 /// for the crate root and the binary.

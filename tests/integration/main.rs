@@ -31,4 +31,5 @@ mod ultra_ops;
 mod ultra_retrieval;
 mod ultra_search;
 mod ultra_text;
+mod watch;
 mod workspace;

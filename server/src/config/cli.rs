@@ -108,6 +108,12 @@ pub struct ServeArgs {
     #[arg(long, env = "IDE_AGENTS_MCP_ULTRA")]
     pub ultra: bool,
 
+    /// Watch the tools directories: components added, changed or removed while serving are
+    /// described in the background and swapped in (`notifications/tools/list_changed`); a broken
+    /// new version leaves the previous one serving.
+    #[arg(long, env = "IDE_AGENTS_MCP_WATCH")]
+    pub watch: bool,
+
     /// Grant the built-in resource, prompt and rank tools read-only access to this directory (the
     /// `workspace` root) [default: `[roots] workspace`, else nothing].
     #[arg(long, value_name = "DIR", env = "IDE_AGENTS_MCP_WORKSPACE")]

@@ -24,6 +24,8 @@ pub struct Settings {
     pub file: Option<PathBuf>,
     /// ULTRA tool group enabled.
     pub ultra: bool,
+    /// Watch the tools directories for added, changed and removed components (`--watch`).
+    pub watch: bool,
     /// Async worker threads that run calls.
     pub worker_threads: usize,
     /// Extra tool directories.
@@ -274,6 +276,7 @@ pub fn resolve(args: &ServeArgs, file: FileConfig, path: Option<PathBuf>) -> Res
     Ok(Settings {
         file: path.clone(),
         ultra: args.ultra || file.ultra.unwrap_or(false),
+        watch: args.watch,
         worker_threads,
         tools_dirs: if args.tools_dirs.is_empty() {
             file.tools_dirs.unwrap_or_default()

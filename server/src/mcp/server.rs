@@ -255,6 +255,19 @@ impl McpServer {
         }
     }
 
+    /// Replaces the component loaded from the file `path` with `replacement` (a new version of
+    /// it, `serve --watch`), or removes it with `None`; tells listeners the lists changed if the
+    /// client has listed tools before. Calls already running finish on the version they started
+    /// with (they hold the previous registry snapshot).
+    pub fn replace_file(&self, path: &std::path::Path, replacement: Option<(Component, Descriptors)>) {
+        self.registry.replace_file(path, replacement);
+        if self.listed.load(Ordering::Relaxed) {
+            self.announce(kind::TOOLS, "notifications/tools/list_changed");
+            self.announce(kind::RESOURCES, "notifications/resources/list_changed");
+            self.announce(kind::PROMPTS, "notifications/prompts/list_changed");
+        }
+    }
+
     /// Waits (at most the discovery wait) until background discovery is done.
     pub(super) async fn await_discovery(&self) {
         let deadline = tokio::time::Instant::now() + self.settings.discovery_wait;

@@ -17,7 +17,7 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
@@ -212,7 +212,8 @@ pub struct RegisteredTool {
     pub component: Arc<Component>,
     /// The name, shared with every call's environment and span.
     pub name: Arc<str>,
-    /// Its key in the schema cache, `schema:{name}`.
+    /// Its key in the schema cache, `schema:{component sha256 prefix}:{name}` (a component replaced
+    /// by a new version, `serve --watch`, does not find its predecessor's rendering).
     pub schema_key: String,
     /// What it may do: looked up for its component's identity.
     pub policy: Arc<ToolPolicy>,
@@ -314,6 +315,31 @@ impl Registry {
         next
     }
 
+    /// The component loaded from the file `path`, if any.
+    pub fn file_component(&self, path: &Path) -> Option<&Arc<Component>> {
+        self.entries.iter().map(|e| &e.component).find(|c| matches!(&c.source, ComponentSource::File(p) if p == path))
+    }
+
+    /// A new snapshot without the component loaded from the file `path`, and with `replacement`
+    /// in its place (or after every other component when there was none); the other tools are
+    /// kept as they are (their validators too).
+    pub fn replacing_file(&self, path: &Path, replacement: Option<(Component, Descriptors)>) -> Self {
+        let old_order = self.file_component(path).map(|c| c.order);
+        let next_order = self.entries.iter().map(|e| e.component.order + 1).max().unwrap_or(0);
+        let entries = self
+            .entries
+            .iter()
+            .filter(|e| !matches!(&e.component.source, ComponentSource::File(p) if p == path))
+            .map(|e| Entry { component: e.component.clone(), tools: e.tools.clone(), offerings: e.offerings.clone() })
+            .collect();
+        let mut next = Self { registration: self.registration.clone(), entries, ..Self::default() };
+        match replacement {
+            Some((component, descriptors)) => next.insert(old_order.unwrap_or(next_order), component, descriptors),
+            None => next.rebuild(),
+        }
+        next
+    }
+
     /// This registry's components registered again with `registration` (tools are made anew: nothing is
     /// compiled yet at that point of startup).
     pub fn rebind(self, registration: Registration) -> Self {
@@ -340,7 +366,7 @@ impl Registry {
                     (limit < self.registration.max_calls_per_component).then(|| tokio::sync::Semaphore::new(limit));
                 Arc::new(RegisteredTool {
                     name: Arc::from(spec.name.as_str()),
-                    schema_key: format!("schema:{}", spec.name),
+                    schema_key: format!("schema:{}:{}", &component.sha256[..component.sha256.len().min(16)], spec.name),
                     spec,
                     component: component.clone(),
                     policy,
@@ -460,6 +486,15 @@ impl SharedRegistry {
     pub fn add(&self, order: usize, component: Component, descriptors: Descriptors) -> Arc<Registry> {
         let mut current = self.current.write().unwrap_or_else(|p| p.into_inner());
         let next = Arc::new(current.with(order, component, descriptors));
+        *current = next.clone();
+        next
+    }
+
+    /// Replaces (or with `None` removes) the component loaded from the file `path`; the new
+    /// snapshot. Calls already running keep the snapshot they started with.
+    pub fn replace_file(&self, path: &Path, replacement: Option<(Component, Descriptors)>) -> Arc<Registry> {
+        let mut current = self.current.write().unwrap_or_else(|p| p.into_inner());
+        let next = Arc::new(current.replacing_file(path, replacement));
         *current = next.clone();
         next
     }

@@ -1,0 +1,107 @@
+//! `serve --watch`: the live loop for tool authors. The tools directories are polled every
+//! [`POLL`]; a component file that was added or changed, once it has stayed the same for one more
+//! poll (so a half-written build output is not taken), is compiled and described in the
+//! background like a component found at startup, and swapped into the registry; a removed file's
+//! tools go. Each swap sends `notifications/tools/list_changed` (and the resource and prompt list
+//! changes). Calls in flight finish on the version they started with. A new version that cannot
+//! be served (does not compile, link or describe) is reported on stderr and the previous version
+//! keeps serving. Part of the composition root.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use crate::mcp::McpServer;
+use crate::runtime::discover::Pending;
+use crate::runtime::registry::{self, ComponentSource, component_hash};
+
+/// How often the tools directories are read.
+pub const POLL: Duration = Duration::from_millis(250);
+
+/// What tells a file's versions apart without reading it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Stamp {
+    len: u64,
+    modified: Option<SystemTime>,
+}
+
+/// Watches `dirs` for as long as the server runs.
+pub fn spawn(server: Arc<McpServer>, dirs: Vec<PathBuf>) {
+    tokio::spawn(async move {
+        let mut seen = scan(dirs.clone()).await;
+        let mut settling: HashMap<PathBuf, Stamp> = HashMap::new();
+        let mut ticks = tokio::time::interval(POLL);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticks.tick().await;
+            let now = scan(dirs.clone()).await;
+            for path in seen.keys().filter(|p| !now.contains_key(*p)) {
+                if server.registry().file_component(path).is_some() {
+                    tracing::info!(component = %path.display(), "component removed; its tools are gone");
+                    server.replace_file(path, None);
+                }
+            }
+            seen.retain(|p, _| now.contains_key(p));
+            settling.retain(|p, _| now.contains_key(p));
+            for (path, stamp) in now {
+                if seen.get(&path) == Some(&stamp) {
+                    continue;
+                }
+                if settling.get(&path) == Some(&stamp) {
+                    settling.remove(&path);
+                    seen.insert(path.clone(), stamp);
+                    load(&server, path).await;
+                } else {
+                    settling.insert(path, stamp);
+                }
+            }
+        }
+    });
+}
+
+/// Every component file in `dirs` (the rule of startup discovery) with its stamp; a directory
+/// that cannot be read counts as empty. Runs on the blocking pool.
+async fn scan(dirs: Vec<PathBuf>) -> HashMap<PathBuf, Stamp> {
+    let listing = tokio::task::spawn_blocking(move || {
+        let mut found = HashMap::new();
+        for dir in &dirs {
+            let Ok(sources) = registry::sources(std::slice::from_ref(dir), false) else { continue };
+            for source in sources {
+                if let ComponentSource::File(path) = source
+                    && let Ok(meta) = std::fs::metadata(&path)
+                {
+                    found.insert(path, Stamp { len: meta.len(), modified: meta.modified().ok() });
+                }
+            }
+        }
+        found
+    });
+    listing.await.unwrap_or_default()
+}
+
+/// Describes the component now at `path` and swaps it in, unless it is the version already
+/// served; keeps the previous version if the new one cannot be served.
+async fn load(server: &Arc<McpServer>, path: PathBuf) {
+    let bytes = match tokio::fs::read(&path).await {
+        Ok(bytes) => bytes,
+        Err(e) => return tracing::warn!(component = %path.display(), "cannot read changed component: {e}"),
+    };
+    let sha256 = component_hash(&bytes);
+    let current = server.registry().file_component(&path).map(|c| c.sha256.clone());
+    if current.as_deref() == Some(sha256.as_str()) {
+        return;
+    }
+    let pending = Pending { order: 0, source: ComponentSource::File(path.clone()), sha256 };
+    match server.runtime().describe_pending(pending).await {
+        Some(described) => {
+            let tools = described.1.tools.len();
+            server.replace_file(&path, Some(described));
+            tracing::info!(component = %path.display(), tools, "component (re)loaded");
+        }
+        None if current.is_some() => {
+            tracing::warn!(component = %path.display(), "the new version cannot be served; the previous one keeps serving");
+        }
+        None => {}
+    }
+}
