@@ -1,6 +1,6 @@
 //! In-memory TTL caches (mini-moka) with hit and miss counters:
 //!
-//! - [`TtlCache`]: the host's own caches of rendered JSON text, `schema:{tool}` (`Tool` objects, TTL 300 s),
+//! - [`TtlCache`]: the host's own caches of rendered JSON text, `schema:{digest}:{tool}` (`Tool` objects, TTL 300 s),
 //!   `resource:{name}` and `prompt:{name}` (TTL 60 s);
 //! - [`GuestCache`]: the cache tools use through the `cache` host interface, namespaced per tool,
 //!   bounded in bytes (least recently used entries are evicted first), with a TTL per entry.
@@ -16,7 +16,7 @@ use rustc_hash::FxBuildHasher;
 /// Cache sizes and lifetimes.
 #[derive(Debug, Clone)]
 pub struct CacheSettings {
-    /// `schema:{tool}` entries.
+    /// `schema:{digest}:{tool}` entries.
     pub schema_ttl: Duration,
     /// `resource:{name}` entries.
     pub resource_ttl: Duration,
@@ -64,7 +64,7 @@ const HOST_CACHE_CAPACITY: u64 = 10_000;
 
 /// The host's own caches.
 pub struct HostCaches {
-    /// `schema:{tool}` -> the rendered MCP `Tool` object, as JSON text (a `tools/list` page is
+    /// `schema:{component digest}:{tool}` -> the rendered MCP `Tool` object, as JSON text (a `tools/list` page is
     /// these joined: no JSON tree is built or copied per request).
     pub schema: TtlCache<String, Arc<str>>,
     /// `resource:{name}` -> the `resources/read` result, as JSON text.
@@ -156,6 +156,11 @@ impl<K: Hash + Eq + Send + Sync + 'static, V: Clone + Send + Sync + 'static> Ttl
     /// Stores `value` under `key`.
     pub fn insert(&self, key: K, value: V) {
         self.cache.insert(key, value);
+    }
+
+    /// Drops every entry (a component was replaced: what it served may have changed).
+    pub fn invalidate_all(&self) {
+        self.cache.invalidate_all();
     }
 
     /// Entries held (approximate, as mini-moka reports it).

@@ -26,16 +26,27 @@ struct Stamp {
     modified: Option<SystemTime>,
 }
 
-/// Watches `dirs` for as long as the server runs.
+/// Watches `dirs` for as long as the server runs, from the end of startup discovery on (a
+/// component still being described at startup is not swapped meanwhile; a file changed between
+/// startup's listing and the end of discovery is taken at its next change).
 pub fn spawn(server: Arc<McpServer>, dirs: Vec<PathBuf>) {
     tokio::spawn(async move {
-        let mut seen = scan(dirs.clone()).await;
+        while server.discovery_pending() {
+            tokio::time::sleep(POLL).await;
+        }
+        let (mut seen, _) = scan(dirs.clone()).await;
         let mut settling: HashMap<PathBuf, Stamp> = HashMap::new();
         let mut ticks = tokio::time::interval(POLL);
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             ticks.tick().await;
-            let now = scan(dirs.clone()).await;
+            let (mut now, unreadable) = scan(dirs.clone()).await;
+            // A directory that cannot be read for a moment keeps what it had.
+            for (path, stamp) in &seen {
+                if path.parent().is_some_and(|d| unreadable.iter().any(|u| u == d)) {
+                    now.entry(path.clone()).or_insert(*stamp);
+                }
+            }
             for path in seen.keys().filter(|p| !now.contains_key(*p)) {
                 if server.registry().file_component(path).is_some() {
                     tracing::info!(component = %path.display(), "component removed; its tools are gone");
@@ -60,13 +71,16 @@ pub fn spawn(server: Arc<McpServer>, dirs: Vec<PathBuf>) {
     });
 }
 
-/// Every component file in `dirs` (the rule of startup discovery) with its stamp; a directory
-/// that cannot be read counts as empty. Runs on the blocking pool.
-async fn scan(dirs: Vec<PathBuf>) -> HashMap<PathBuf, Stamp> {
+/// Every component file in `dirs` (the rule of startup discovery) with its stamp, and the
+/// directories that could not be read. Runs on the blocking pool.
+async fn scan(dirs: Vec<PathBuf>) -> (HashMap<PathBuf, Stamp>, Vec<PathBuf>) {
     let listing = tokio::task::spawn_blocking(move || {
-        let mut found = HashMap::new();
+        let (mut found, mut unreadable) = (HashMap::new(), Vec::new());
         for dir in &dirs {
-            let Ok(sources) = registry::sources(std::slice::from_ref(dir), false) else { continue };
+            let Ok(sources) = registry::sources(std::slice::from_ref(dir), false) else {
+                unreadable.push(dir.clone());
+                continue;
+            };
             for source in sources {
                 if let ComponentSource::File(path) = source
                     && let Ok(meta) = std::fs::metadata(&path)
@@ -75,7 +89,7 @@ async fn scan(dirs: Vec<PathBuf>) -> HashMap<PathBuf, Stamp> {
                 }
             }
         }
-        found
+        (found, unreadable)
     });
     listing.await.unwrap_or_default()
 }
@@ -83,11 +97,13 @@ async fn scan(dirs: Vec<PathBuf>) -> HashMap<PathBuf, Stamp> {
 /// Describes the component now at `path` and swaps it in, unless it is the version already
 /// served; keeps the previous version if the new one cannot be served.
 async fn load(server: &Arc<McpServer>, path: PathBuf) {
-    let bytes = match tokio::fs::read(&path).await {
-        Ok(bytes) => bytes,
-        Err(e) => return tracing::warn!(component = %path.display(), "cannot read changed component: {e}"),
+    let reading = path.clone();
+    let hashed = tokio::task::spawn_blocking(move || std::fs::read(&reading).map(|bytes| component_hash(&bytes)));
+    let sha256 = match hashed.await {
+        Ok(Ok(sha256)) => sha256,
+        Ok(Err(e)) => return tracing::warn!(component = %path.display(), "cannot read changed component: {e}"),
+        Err(e) => return tracing::warn!(component = %path.display(), "cannot hash changed component: {e}"),
     };
-    let sha256 = component_hash(&bytes);
     let current = server.registry().file_component(&path).map(|c| c.sha256.clone());
     if current.as_deref() == Some(sha256.as_str()) {
         return;
@@ -95,9 +111,14 @@ async fn load(server: &Arc<McpServer>, path: PathBuf) {
     let pending = Pending { order: 0, source: ComponentSource::File(path.clone()), sha256 };
     match server.runtime().describe_pending(pending).await {
         Some(described) => {
-            let tools = described.1.tools.len();
             server.replace_file(&path, Some(described));
-            tracing::info!(component = %path.display(), tools, "component (re)loaded");
+            let registry = server.registry();
+            let served = registry
+                .tools()
+                .iter()
+                .filter(|t| matches!(&t.component.source, ComponentSource::File(p) if *p == path))
+                .count();
+            tracing::info!(component = %path.display(), tools = served, "component (re)loaded");
         }
         None if current.is_some() => {
             tracing::warn!(component = %path.display(), "the new version cannot be served; the previous one keeps serving");

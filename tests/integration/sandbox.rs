@@ -51,8 +51,7 @@ fn a_trapping_guest_fails_its_own_call_only() {
     assert!(text(&trap).contains("its last lines on stderr:"), "{trap}");
     assert!(text(&trap).contains("hostile guest panicked on purpose"), "{trap}");
     assert_eq!(text(&server.call("echo", json!({"message": "next"}))), "next");
-    // A call that traps without writing to stderr says nothing more; the next trap's tail holds
-    // only its own lines.
+    // A call that traps without writing to stderr gets no stderr part.
     let recurse = server.call("hostile_recurse", json!({}));
     assert!(!text(&recurse).contains("on stderr"), "{recurse}");
 }

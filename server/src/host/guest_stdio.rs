@@ -1,10 +1,11 @@
 //! Guest stdout and stderr: written to the server's stderr, line by line, each line tagged with
 //! the tool and stream (`[echo stdout] ...`). The server's stdout carries only JSON-RPC, so a guest
 //! can never write to it. Control characters inside a line are escaped (a guest cannot move the
-//! cursor, colour the terminal or start a forged line). Each stream of a call may write at most [`GUEST_OUTPUT_LIMIT`] bytes;
-//! the rest is dropped with one notice, so a chatty guest cannot flood the log.
+//! cursor, colour the terminal or start a forged line). Each stream of a call may write at most
+//! [`GUEST_OUTPUT_LIMIT`] bytes, however many handles the guest opens on it; the rest is dropped
+//! with one notice, so a chatty guest cannot flood the log.
 //!
-//! The last lines of a call's stderr are also kept ([`StderrTail`], bounded), so that when the
+//! The last lines of a call's stderr are also kept ([`GuestStream`], bounded), so that when the
 //! guest traps the error the model sees carries what the guest said as it failed: a Rust panic
 //! message, a Python traceback, a thrown JavaScript error. Escaped like the log lines.
 
@@ -18,7 +19,8 @@ use bytes::Bytes;
 use wasmtime_wasi::cli::{IsTerminal, StdoutStream};
 use wasmtime_wasi::p2::{OutputStream, Pollable, StreamResult};
 
-/// Bytes of output kept per stream per call; the rest is dropped.
+/// Bytes of output kept per stream per call (across every handle the guest opens on it); the rest
+/// is dropped.
 pub const GUEST_OUTPUT_LIMIT: usize = 64 * 1024;
 
 /// Lines of a call's stderr kept for its trap message.
@@ -28,42 +30,80 @@ pub const TAIL_LINE_CHARS: usize = 400;
 /// Bytes kept of those lines in all.
 pub const TAIL_BYTES: usize = 2048;
 
-/// The last lines one call wrote to stderr: at most [`TAIL_LINES`] lines of at most
-/// [`TAIL_LINE_CHARS`] characters, [`TAIL_BYTES`] in all (older lines go first).
+/// One stream of one call, shared by every handle the guest gets on it (`get-stderr` may be
+/// called any number of times): the bytes written so far, against [`GUEST_OUTPUT_LIMIT`], and
+/// for stderr the last lines, for the trap message: at most [`TAIL_LINES`] lines of at most
+/// [`TAIL_LINE_CHARS`] characters, [`TAIL_BYTES`] in all, plus the line being written.
 #[derive(Clone, Default)]
-pub struct StderrTail(Arc<Mutex<TailLines>>);
+pub struct GuestStream(Arc<Mutex<StreamState>>);
 
 #[derive(Default)]
-struct TailLines {
+struct StreamState {
+    written: usize,
     lines: VecDeque<String>,
     bytes: usize,
+    /// The unfinished last line, escaped.
+    pending: String,
 }
 
-impl StderrTail {
+fn cut(line: &str) -> String {
+    match line.char_indices().nth(TAIL_LINE_CHARS) {
+        Some((at, _)) => format!("{}...", &line[..at]),
+        None => line.to_owned(),
+    }
+}
+
+impl GuestStream {
+    /// Takes up to `len` bytes of the stream's budget: how many may be written, and whether this
+    /// take ran the budget out (the one that should say so).
+    fn take(&self, len: usize) -> (usize, bool) {
+        let Ok(mut state) = self.0.lock() else { return (0, false) };
+        if state.written > GUEST_OUTPUT_LIMIT {
+            return (0, false);
+        }
+        let room = GUEST_OUTPUT_LIMIT - state.written;
+        if len <= room {
+            state.written += len;
+            return (len, false);
+        }
+        // One past the limit: spent, and said.
+        state.written = GUEST_OUTPUT_LIMIT + 1;
+        (room, true)
+    }
+
     fn push(&self, line: &str) {
-        let line = match line.char_indices().nth(TAIL_LINE_CHARS) {
-            Some((cut, _)) => format!("{}...", &line[..cut]),
-            None => line.to_owned(),
-        };
-        let Ok(mut tail) = self.0.lock() else { return };
-        tail.bytes += line.len();
-        tail.lines.push_back(line);
-        while tail.lines.len() > TAIL_LINES || tail.bytes > TAIL_BYTES {
-            let Some(old) = tail.lines.pop_front() else { break };
-            tail.bytes -= old.len();
+        let line = cut(line);
+        let Ok(mut state) = self.0.lock() else { return };
+        state.pending.clear();
+        state.bytes += line.len();
+        state.lines.push_back(line);
+        while state.lines.len() > TAIL_LINES || state.bytes > TAIL_BYTES {
+            let Some(old) = state.lines.pop_front() else { break };
+            state.bytes -= old.len();
         }
     }
 
-    /// The kept lines, oldest first, one per line; `None` if the call wrote nothing to stderr.
-    pub fn text(&self) -> Option<String> {
-        let tail = self.0.lock().ok()?;
-        (!tail.lines.is_empty()).then(|| tail.lines.iter().map(String::as_str).collect::<Vec<_>>().join("\n"))
+    fn set_pending(&self, line: &str) {
+        if let Ok(mut state) = self.0.lock() {
+            state.pending = cut(line);
+        }
     }
 
-    /// Forgets the kept lines (a kept instance starting its next call).
-    pub fn clear(&self) {
-        if let Ok(mut tail) = self.0.lock() {
-            *tail = TailLines::default();
+    /// The kept lines, oldest first, one per line, the unfinished one last; `None` if the call
+    /// wrote nothing to the stream.
+    pub fn text(&self) -> Option<String> {
+        let state = self.0.lock().ok()?;
+        let mut lines: Vec<&str> = state.lines.iter().map(String::as_str).collect();
+        if !state.pending.is_empty() {
+            lines.push(&state.pending);
+        }
+        (!lines.is_empty()).then(|| lines.join("\n"))
+    }
+
+    /// Starts the stream's next call (a kept instance): a fresh budget, no lines.
+    pub fn reset(&self) {
+        if let Ok(mut state) = self.0.lock() {
+            *state = StreamState::default();
         }
     }
 }
@@ -72,19 +112,16 @@ impl StderrTail {
 pub struct TaggedStderr {
     tool: Arc<str>,
     stream: &'static str,
-    tail: Option<StderrTail>,
+    state: GuestStream,
+    /// Keep the last lines (stderr).
+    keep_lines: bool,
 }
 
 impl TaggedStderr {
-    /// Output of `tool`'s `stream` ("stdout" or "stderr").
-    pub fn new(tool: Arc<str>, stream: &'static str) -> Self {
-        Self { tool, stream, tail: None }
-    }
-
-    /// Also keeps the stream's last lines in `tail`.
-    pub fn with_tail(mut self, tail: StderrTail) -> Self {
-        self.tail = Some(tail);
-        self
+    /// Output of `tool`'s `stream` ("stdout" or "stderr"), counted in `state`; with `keep_lines`
+    /// its last lines are kept there too.
+    pub fn new(tool: Arc<str>, stream: &'static str, state: GuestStream, keep_lines: bool) -> Self {
+        Self { tool, stream, state, keep_lines }
     }
 
     fn writer(&self) -> LineWriter {
@@ -92,8 +129,8 @@ impl TaggedStderr {
             tool: self.tool.clone(),
             stream: self.stream,
             line: Vec::new(),
-            written: 0,
-            tail: self.tail.clone(),
+            state: self.state.clone(),
+            keep_lines: self.keep_lines,
         }
     }
 }
@@ -118,31 +155,27 @@ struct LineWriter {
     tool: Arc<str>,
     stream: &'static str,
     line: Vec<u8>,
-    written: usize,
-    tail: Option<StderrTail>,
+    state: GuestStream,
+    keep_lines: bool,
 }
 
 impl LineWriter {
-    fn accept(&mut self, mut bytes: &[u8]) {
-        if self.written >= GUEST_OUTPUT_LIMIT {
-            return;
-        }
-        let room = GUEST_OUTPUT_LIMIT - self.written;
-        let truncated = bytes.len() > room;
-        if truncated {
-            bytes = &bytes[..room];
-        }
-        self.written += bytes.len();
+    fn accept(&mut self, bytes: &[u8]) {
+        let (granted, ran_out) = self.state.take(bytes.len());
+        let mut bytes = &bytes[..granted];
         while let Some(nl) = bytes.iter().position(|&b| b == b'\n') {
             self.line.extend_from_slice(&bytes[..nl]);
             self.emit();
             bytes = &bytes[nl + 1..];
         }
         self.line.extend_from_slice(bytes);
-        if truncated {
+        if ran_out {
             self.emit();
             self.line.extend_from_slice(format!("(output beyond {GUEST_OUTPUT_LIMIT} bytes dropped)").as_bytes());
             self.emit();
+        } else if self.keep_lines && !self.line.is_empty() {
+            let text = String::from_utf8_lossy(&self.line);
+            self.state.set_pending(&super::budget::escape_controls(text.trim_end_matches('\r')));
         }
     }
 
@@ -154,8 +187,8 @@ impl LineWriter {
         let text = super::budget::escape_controls(text.trim_end_matches('\r'));
         // One write per line so lines from concurrent calls do not interleave mid-line.
         let _ = writeln!(std::io::stderr().lock(), "[{} {}] {}", self.tool, self.stream, text);
-        if let Some(tail) = &self.tail {
-            tail.push(&text);
+        if self.keep_lines {
+            self.state.push(&text);
         }
         self.line.clear();
     }
@@ -202,40 +235,60 @@ impl tokio::io::AsyncWrite for LineWriter {
 mod tests {
     use super::*;
 
-    fn writer(tail: &StderrTail) -> LineWriter {
-        TaggedStderr::new("t".into(), "stderr").with_tail(tail.clone()).writer()
+    fn writer(state: &GuestStream) -> LineWriter {
+        TaggedStderr::new("t".into(), "stderr", state.clone(), true).writer()
     }
 
     #[test]
-    fn the_tail_keeps_the_last_lines_escaped_and_bounded() {
-        let tail = StderrTail::default();
-        assert_eq!(tail.text(), None);
-        let mut w = writer(&tail);
+    fn the_tail_keeps_the_last_lines_escaped_and_bounded_with_the_unfinished_one() {
+        let state = GuestStream::default();
+        assert_eq!(state.text(), None);
+        let mut w = writer(&state);
         for i in 0..40 {
             w.accept(format!("line {i}\n").as_bytes());
         }
         w.accept(b"panicked: \x1b[31mboom");
-        drop(w); // the partial last line is emitted on drop
-        let text = tail.text().unwrap();
+        // The unfinished last line is there before the handle is dropped (a trap drops it later).
+        let text = state.text().unwrap();
         let lines: Vec<&str> = text.lines().collect();
-        assert_eq!(lines.len(), TAIL_LINES);
-        assert_eq!(lines[0], "line 29");
-        assert!(lines[TAIL_LINES - 1].starts_with("panicked: ") && !text.contains('\x1b'), "{text}");
-        tail.clear();
-        assert_eq!(tail.text(), None);
+        assert_eq!(lines.len(), TAIL_LINES + 1);
+        assert_eq!(lines[0], "line 28");
+        assert!(lines[TAIL_LINES].starts_with("panicked: ") && !text.contains('\x1b'), "{text}");
+        drop(w);
+        assert_eq!(state.text().unwrap().lines().count(), TAIL_LINES);
+        state.reset();
+        assert_eq!(state.text(), None);
     }
 
     #[test]
     fn long_lines_are_cut_and_the_total_stays_bounded() {
-        let tail = StderrTail::default();
-        let mut w = writer(&tail);
+        let state = GuestStream::default();
+        let mut w = writer(&state);
         for _ in 0..20 {
-            w.accept(&[b'x'; 5000]);
+            w.accept(&[b'x'; 3000]);
             w.accept(b"\n");
         }
         drop(w);
-        let text = tail.text().unwrap();
+        let text = state.text().unwrap();
         assert!(text.len() <= TAIL_BYTES + TAIL_LINES, "{}", text.len());
         assert!(text.lines().all(|l| l.chars().count() <= TAIL_LINE_CHARS + 3));
+    }
+
+    #[test]
+    fn the_budget_is_per_stream_not_per_handle() {
+        let state = GuestStream::default();
+        let mut total = 0;
+        // A guest that asks for a new handle for every write still gets one budget.
+        for _ in 0..100 {
+            let mut w = writer(&state);
+            w.accept(&[b'y'; 4096]);
+            total += 4096;
+        }
+        assert!(total > GUEST_OUTPUT_LIMIT);
+        assert_eq!(state.take(1), (0, false), "the budget is spent, and was said to be once");
+        // The notice line is the tail's last line; nothing after it.
+        assert!(state.text().unwrap().ends_with(&format!("(output beyond {GUEST_OUTPUT_LIMIT} bytes dropped)")));
+        state.reset();
+        assert_eq!(state.take(10), (10, false));
     }
 }

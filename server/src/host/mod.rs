@@ -125,9 +125,9 @@ pub struct HostState {
     /// Built on the guest's first WASI call: most calls of our tools make none, and building
     /// one (streams, clocks, seeded RNGs) was ~4% of a fresh-instance health call.
     wasi: Option<WasiCtx>,
-    /// The last lines the guest wrote to stderr (kept once its WASI context exists), for the
-    /// message of a trap.
-    stderr_tail: Option<guest_stdio::StderrTail>,
+    /// The guest's stdout and stderr (once its WASI context exists): their output budgets, and
+    /// stderr's last lines for the message of a trap.
+    guest_output: Option<(guest_stdio::GuestStream, guest_stdio::GuestStream)>,
     table: ResourceTable,
     /// Enforces the call's memory limit and remembers whether it was hit.
     pub limiter: MemoryLimiter,
@@ -146,7 +146,7 @@ impl HostState {
     pub fn new(env: CallEnv, memory_limit: usize) -> Self {
         Self {
             wasi: None,
-            stderr_tail: None,
+            guest_output: None,
             table: ResourceTable::new(),
             limiter: MemoryLimiter::new(memory_limit),
             env,
@@ -164,14 +164,15 @@ impl HostState {
         self.notifications = budget::Notifications::default();
         self.http = http::HttpCtx::default();
         self.instantiated_at = None;
-        if let Some(tail) = &self.stderr_tail {
-            tail.clear();
+        if let Some((stdout, stderr)) = &self.guest_output {
+            stdout.reset();
+            stderr.reset();
         }
     }
 
     /// The last lines the guest wrote to stderr during this call, if any.
     pub fn stderr_tail(&self) -> Option<String> {
-        self.stderr_tail.as_ref()?.text()
+        self.guest_output.as_ref()?.1.text()
     }
 
     /// Time spent in host HTTP requests during this call.
@@ -232,21 +233,22 @@ impl HostState {
 impl WasiView for HostState {
     fn ctx(&mut self) -> WasiCtxView<'_> {
         if self.wasi.is_none() {
-            let tail = guest_stdio::StderrTail::default();
-            self.wasi = Some(wasi_ctx(&self.env.tool, tail.clone()));
-            self.stderr_tail = Some(tail);
+            let output = (guest_stdio::GuestStream::default(), guest_stdio::GuestStream::default());
+            self.wasi = Some(wasi_ctx(&self.env.tool, &output));
+            self.guest_output = Some(output);
         }
-        let ctx = self.wasi.get_or_insert_with(|| wasi_ctx(&self.env.tool, guest_stdio::StderrTail::default()));
+        let ctx = self.wasi.get_or_insert_with(|| wasi_ctx(&self.env.tool, &Default::default()));
         WasiCtxView { ctx, table: &mut self.table }
     }
 }
 
 /// WASI for one call of `tool`: no preopens, no environment, no arguments, no network; stdout and
-/// stderr go to our stderr, tagged with the tool's name; stderr's last lines are also kept in `tail`.
-fn wasi_ctx(tool: &Arc<str>, tail: guest_stdio::StderrTail) -> WasiCtx {
+/// stderr go to our stderr, tagged with the tool's name, each within its budget in `output`
+/// (stdout, stderr), which also keeps stderr's last lines.
+fn wasi_ctx(tool: &Arc<str>, output: &(guest_stdio::GuestStream, guest_stdio::GuestStream)) -> WasiCtx {
     WasiCtxBuilder::new()
-        .stdout(guest_stdio::TaggedStderr::new(tool.clone(), "stdout"))
-        .stderr(guest_stdio::TaggedStderr::new(tool.clone(), "stderr").with_tail(tail))
+        .stdout(guest_stdio::TaggedStderr::new(tool.clone(), "stdout", output.0.clone(), false))
+        .stderr(guest_stdio::TaggedStderr::new(tool.clone(), "stderr", output.1.clone(), true))
         .allow_tcp(false)
         .allow_udp(false)
         .allow_ip_name_lookup(false)

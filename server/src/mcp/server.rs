@@ -261,6 +261,10 @@ impl McpServer {
     /// with (they hold the previous registry snapshot).
     pub fn replace_file(&self, path: &std::path::Path, replacement: Option<(Component, Descriptors)>) {
         self.registry.replace_file(path, replacement);
+        // What the previous version served may differ now. (A read still running on it may
+        // store its answer again afterwards, for at most the cache's TTL.)
+        self.caches.resource.invalidate_all();
+        self.caches.prompt.invalidate_all();
         if self.listed.load(Ordering::Relaxed) {
             self.announce(kind::TOOLS, "notifications/tools/list_changed");
             self.announce(kind::RESOURCES, "notifications/resources/list_changed");
@@ -283,7 +287,7 @@ impl McpServer {
     }
 
     /// Whether components are still being described.
-    pub(super) fn discovery_pending(&self) -> bool {
+    pub fn discovery_pending(&self) -> bool {
         self.discovering.load(Ordering::SeqCst) > 0
     }
 }

@@ -67,10 +67,10 @@ pub async fn serve(server: Arc<McpServer>) -> anyhow::Result<()> {
     let max = dispatcher.server.settings().max_line_bytes;
     let stdin_mode = StreamMode::of(std::io::stdin().as_fd(), "stdin");
     match &stdin_mode {
-        StreamMode::Polled(fd) => {
-            let fd = fd.polled()?;
+        StreamMode::Polled(nb) => {
+            let (fd, drains) = (nb.polled()?, nb.short_read_drains);
             tokio::spawn(async move {
-                read_polled(&dispatcher, &fd, max).await;
+                read_polled(&dispatcher, &fd, max, drains).await;
                 let _ = eof_tx.send(());
             });
         }
@@ -154,7 +154,11 @@ impl StreamMode {
         if shared_with_stderr {
             return Self::Blocking;
         }
-        match NonBlocking::set(fd) {
+        // A short read empties a pipe or a stream socket; a datagram or seqpacket socket may hold
+        // more messages after it.
+        let short_read_drains = kind == FileType::Fifo
+            || rustix::net::sockopt::socket_type(fd).is_ok_and(|t| t == rustix::net::SocketType::STREAM);
+        match NonBlocking::set(fd, short_read_drains) {
             Ok(nb) => Self::Polled(nb),
             Err(e) => {
                 tracing::debug!("cannot make {name} non-blocking, using a thread: {e}");
@@ -168,15 +172,17 @@ impl StreamMode {
 struct NonBlocking {
     fd: OwnedFd,
     original: rustix::fs::OFlags,
+    /// A read shorter than the buffer means nothing more is waiting (a pipe, a stream socket).
+    short_read_drains: bool,
 }
 
 impl NonBlocking {
-    fn set(fd: BorrowedFd<'_>) -> std::io::Result<Self> {
+    fn set(fd: BorrowedFd<'_>, short_read_drains: bool) -> std::io::Result<Self> {
         use rustix::fs::{OFlags, fcntl_getfl, fcntl_setfl};
         let fd = fd.try_clone_to_owned()?;
         let original = fcntl_getfl(&fd)?;
         fcntl_setfl(&fd, original | OFlags::NONBLOCK)?;
-        Ok(Self { fd, original })
+        Ok(Self { fd, original, short_read_drains })
     }
 
     /// A handle on the same open file description, registered with the runtime's reactor.
@@ -287,8 +293,9 @@ fn write_loop(mut queue: OutboxReceiver) {
     }
 }
 
-/// Reads lines from a polled stdin and dispatches them until EOF.
-async fn read_polled(dispatcher: &Dispatcher, input: &AsyncFd<std::fs::File>, max: usize) {
+/// Reads lines from a polled stdin and dispatches them until EOF. `drains`: a short read empties
+/// the input (see [`NonBlocking`]).
+async fn read_polled(dispatcher: &Dispatcher, input: &AsyncFd<std::fs::File>, max: usize, drains: bool) {
     let mut lines = LineBuffer::new(max);
     loop {
         let read = loop {
@@ -305,7 +312,7 @@ async fn read_polled(dispatcher: &Dispatcher, input: &AsyncFd<std::fs::File>, ma
                     // of asking again for the `EAGAIN` that would say so (one system call per
                     // request at one in flight). Bytes that arrived after the read raise a new
                     // event, and tokio keeps a readiness set since the read.
-                    if n > 0 && n < room {
+                    if drains && n > 0 && n < room {
                         ready.clear_ready();
                     }
                     break Ok(n);

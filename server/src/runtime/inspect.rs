@@ -135,6 +135,21 @@ impl Runtime {
         inspection.link = Ok(());
         inspection.describe =
             self.describe_compiled(&inspection.sha256, &source, Some(&bytes)).await.map_err(|e| format!("{e:#}"));
+        if let Ok(descriptors) = &inspection.describe {
+            let reserved: Vec<&str> = descriptors
+                .tools
+                .iter()
+                .map(|t| t.name.as_str())
+                .filter(|n| n.starts_with(super::registry::RESERVED_PREFIX))
+                .collect();
+            if !reserved.is_empty() {
+                inspection.describe = Err(format!(
+                    "tool names starting with `{}` belong to the built-in tools and would be refused: {}",
+                    super::registry::RESERVED_PREFIX,
+                    reserved.join(", ")
+                ));
+            }
+        }
         if inspection.describe.is_ok() {
             let env = || CallEnv {
                 tool: label.as_str().into(),
@@ -193,7 +208,7 @@ pub fn host_lacks(name: &str) -> Option<String> {
                 ["types", "log", "progress", "host-facts", "http", "cache", "config", "workspace", "storage"];
             if !imported.contains(&interface) {
                 Some(format!("ide-agents:tool has no importable interface `{interface}` (this server serves {served})"))
-            } else if !same_minor_not_newer(version, ours) {
+            } else if !compatible(version, ours) {
                 Some(format!("this server serves {served}; the component was built against @{version}"))
             } else {
                 None
@@ -218,14 +233,15 @@ pub fn host_lacks(name: &str) -> Option<String> {
     }
 }
 
-/// Whether semver `imported` is served by `ours`: same major.minor (0.x: same minor), and not newer.
-fn same_minor_not_newer(imported: &str, ours: &str) -> bool {
+/// Whether semver `imported` is linked to `ours`: wasmtime's linker matches semver-compatible
+/// versions in either direction (same major, and for 0.x the same minor; any patch).
+fn compatible(imported: &str, ours: &str) -> bool {
     let parse = |v: &str| -> Option<(u64, u64, u64)> {
         let mut parts = v.split('.').map(|p| p.parse::<u64>().ok());
         Some((parts.next()??, parts.next()??, parts.next()??))
     };
     match (parse(imported), parse(ours)) {
-        (Some((a, b, c)), Some((x, y, z))) => a == x && b == y && c <= z,
+        (Some((a, b, _)), Some((x, y, _))) => a == x && (a > 0 || b == y),
         _ => false,
     }
 }
@@ -243,6 +259,7 @@ mod tests {
         assert!(host_lacks("wasi:io/streams@0.3.0").unwrap().contains("WASI 0.2"));
         assert!(host_lacks("wasi:keyvalue/store@0.2.0").unwrap().contains("not linked"));
         assert!(host_lacks("ide-agents:tool/log@0.2.0").unwrap().contains("built against @0.2.0"));
+        assert_eq!(host_lacks("ide-agents:tool/log@0.1.7"), None, "a newer patch links too");
         assert!(host_lacks("ide-agents:tool/tools@0.1.0").unwrap().contains("no importable interface"));
         assert!(host_lacks("acme:thing/x@1.0.0").is_some());
     }

@@ -15,7 +15,7 @@ use anyhow::Context;
 use wasmtime::Store;
 
 use super::cache::Cache;
-use super::registry::{Component, ComponentSource, Idle, RegisteredTool, component_hash};
+use super::registry::{Component, ComponentSource, Idle, IdleCount, RegisteredTool, component_hash};
 use super::{Runtime, acquire_timed};
 use crate::bindings::{CallResult, ToolError, ToolPre};
 use crate::host::{CallEnv, HostState};
@@ -166,8 +166,8 @@ impl Runtime {
         let reuse = env.policy.reuse_instance;
         let idle = if reuse { component.take_idle() } else { None };
         let (result, times, store) = match idle {
-            Some(Idle { mut store, tool: instance }) => {
-                self.idle_instances.fetch_sub(1, Ordering::Relaxed);
+            Some(Idle { mut store, tool: instance, counted }) => {
+                drop(counted);
                 store.data_mut().prepare_for(env, limits.memory);
                 self.run_guarded(name, store, limits, async |store| {
                     store.data_mut().instantiated_at = Some(Instant::now());
@@ -189,7 +189,7 @@ impl Runtime {
         let result = match result {
             Ok((answer, instance)) => {
                 if reuse {
-                    self.keep_idle(component, Idle { store, tool: instance });
+                    self.keep_idle(component, store, instance);
                 }
                 Ok(answer)
             }
@@ -231,12 +231,16 @@ impl Runtime {
 
     /// Keeps an instance that finished a call cleanly for the next call of its component, within
     /// [`MAX_IDLE_INSTANCES_PER_COMPONENT`] and the server-wide [`MAX_IDLE_INSTANCES`].
-    fn keep_idle(&self, component: &Component, idle: Idle) {
-        if self.idle_instances.fetch_add(1, Ordering::Relaxed) >= MAX_IDLE_INSTANCES
-            || !component.put_idle(idle, MAX_IDLE_INSTANCES_PER_COMPONENT)
-        {
+    /// The kept instance counts until it is dropped: taken for a call, refused, or dropped with
+    /// its component (replaced by `serve --watch`).
+    fn keep_idle(&self, component: &Component, store: Store<HostState>, tool: crate::bindings::Tool) {
+        if self.idle_instances.fetch_add(1, Ordering::Relaxed) >= MAX_IDLE_INSTANCES {
             self.idle_instances.fetch_sub(1, Ordering::Relaxed);
+            return;
         }
+        let idle = Idle { store, tool, counted: IdleCount(self.idle_instances.clone()) };
+        // Refused (the component keeps enough): dropped here, which uncounts it.
+        let _ = component.put_idle(idle, MAX_IDLE_INSTANCES_PER_COMPONENT);
     }
 
     /// Runs `run` in `store` under `limits`; reports where the time went and gives the store back
@@ -353,7 +357,8 @@ impl Runtime {
                 };
                 anyhow::ensure!(
                     component_hash(&bytes) == sha256,
-                    "{label} changed on disk since the server started; restart the server to load the new version"
+                    "{label} changed on disk since it was described and is not loaded yet: restart the server to serve the \
+                     new version (with `serve --watch` it is swapped in once it describes)"
                 );
                 let compiled = self.compile(source, bytes.into_owned(), artifact_path).await?;
                 let component = self.deserialize(&compiled).map_err(|e| permanent(format!("{label}: {e:#}")))?;

@@ -95,7 +95,7 @@ pub struct Runtime {
     ticker: epoch::EpochTicker,
     call_slots: Semaphore,
     /// Instances kept for reuse, across components (at most `invoke::MAX_IDLE_INSTANCES`).
-    idle_instances: std::sync::atomic::AtomicUsize,
+    idle_instances: std::sync::Arc<std::sync::atomic::AtomicUsize>,
     settings: RuntimeSettings,
     services: std::sync::Arc<HostServices>,
     compiler: compile::Compiler,
@@ -122,7 +122,7 @@ impl Runtime {
             engine_key: engine::artifact_key(&engine),
             ticker: epoch::EpochTicker::start(engine.clone())?,
             call_slots: Semaphore::new(settings.max_concurrent_calls.max(1)),
-            idle_instances: std::sync::atomic::AtomicUsize::new(0),
+            idle_instances: std::sync::Arc::default(),
             compiler: compile::Compiler { exe: settings.compiler_exe.clone(), budget: settings.compile },
             engine,
             linker,

@@ -129,6 +129,17 @@ pub struct Idle {
     pub store: wasmtime::Store<HostState>,
     /// Its exports.
     pub tool: crate::bindings::Tool,
+    /// Its place in the server-wide count of kept instances.
+    pub counted: IdleCount,
+}
+
+/// One kept instance in the server-wide count; uncounted when dropped.
+pub struct IdleCount(pub Arc<std::sync::atomic::AtomicUsize>);
+
+impl Drop for IdleCount {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+    }
 }
 
 /// One component of the registry.
