@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Scaffolds a standalone tool component on the guest SDK (guest-tools/sdk, crate `ide-agents-tool`):
 #
-#   scripts/new-tool.sh NAME [DIR]
+#   scripts/new-tool.sh NAME [DIR] [--lang rust|python]
 #
+# (--lang python: see scripts/new-tool-python.sh.)
 # NAME is the crate name (lower case, digits, '-' or '_'); the tool is called NAME with '-' as '_'.
 # DIR (default ./NAME, under the current directory) must not exist yet. The crate is its own cargo
 # workspace with its own target directory, depends on this repository's SDK by absolute path, and
@@ -12,7 +13,24 @@
 # `ide-agents-mcp serve --tools-dir DIR/target/wasm32-wasip2/release`.
 set -euo pipefail
 
-usage="usage: scripts/new-tool.sh NAME [DIR]   (NAME: lower case letters, digits, '-' or '_')"
+# --lang rust (the default) or python, anywhere among the arguments.
+lang=rust
+positional=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --lang) lang="${2:?--lang needs rust or python}"; shift 2 ;;
+    --lang=*) lang="${1#--lang=}"; shift ;;
+    *) positional+=("$1"); shift ;;
+  esac
+done
+set -- "${positional[@]}"
+case "$lang" in
+  rust) ;;
+  python) exec "$(dirname "${BASH_SOURCE[0]}")/new-tool-python.sh" "$@" ;;
+  *) echo "unknown --lang $lang: rust or python (JavaScript and C templates are not written yet)" >&2; exit 2 ;;
+esac
+
+usage="usage: scripts/new-tool.sh NAME [DIR] [--lang rust|python]   (NAME: lower case letters, digits, '-' or '_')"
 name="${1:?$usage}"
 [[ "$name" =~ ^[a-z][a-z0-9_-]*$ ]] || { echo "invalid crate name: $name" >&2; echo "$usage" >&2; exit 2; }
 dir="${2:-./$name}"
