@@ -56,7 +56,8 @@ bench-http: build-test-guests
     cd benches/peers/ts && npm ci --no-audit --no-fund --loglevel=error
     target/release/http --server target/release/ide-agents-mcp --guests tests/guests/target/wasm32-wasip2/release --ts benches/peers/ts/server.mjs --rmcp benches/peers/rmcp/target/release/rmcp-peer --out bench-results
 
-# Scaffold a standalone tool crate on the SDK in DIR (default ./NAME, from where `just` is run).
+# Scaffold a standalone tool on the SDK in DIR (default ./NAME, from where `just` is run); add
+# `--lang python` for a Python tool.
 [no-cd]
 new-tool NAME *DIR:
     {{justfile_directory()}}/scripts/new-tool.sh {{NAME}} {{DIR}}
