@@ -157,20 +157,22 @@ impl Runtime {
         source: &ComponentSource,
         bytes: Option<&[u8]>,
     ) -> anyhow::Result<Descriptors> {
-        let label = source.label();
         let (pre, _) = self.prepare(sha256, source, bytes).await?;
-        let env = CallEnv {
-            tool: label.as_str().into(),
-            component: label.as_str().into(),
-            progress_token: None,
-            hooks: Arc::new(Detached),
-            services: self.services.clone(),
-            policy: Arc::default(),
-        };
+        self.describe_prepared(&source.label(), &pre).await
+    }
+
+    /// Calls a linked component's `describe` (and `offerings.describe`) within the describe
+    /// budget; then checks what it declared.
+    pub(super) async fn describe_prepared(
+        &self,
+        label: &str,
+        pre: &crate::bindings::ToolPre<crate::host::HostState>,
+    ) -> anyhow::Result<Descriptors> {
+        let env = self.detached_env(label);
         // Components of the plain `tool` world do not export `offerings`.
         let offerings = OfferingsIndices::new(pre.instance_pre()).ok();
         let (described, _) = self
-            .guarded(&label, env, self.describe_limits(), async |store| {
+            .guarded(label, env, self.describe_limits(), async |store| {
                 let instance = pre.instance_pre().instantiate_async(&mut *store).await?;
                 let tools =
                     Tool::new(&mut *store, &instance)?.ide_agents_tool_tools().call_describe(&mut *store).await?;
@@ -203,6 +205,21 @@ impl Runtime {
             None => Offerings::default(),
         };
         Ok(Descriptors { tools: specs, offerings })
+    }
+}
+
+impl Runtime {
+    /// The environment of a call made for the server itself (`describe`, `check`'s timings):
+    /// no client to notify, no grants.
+    pub(super) fn detached_env(&self, label: &str) -> CallEnv {
+        CallEnv {
+            tool: label.into(),
+            component: label.into(),
+            progress_token: None,
+            hooks: Arc::new(Detached),
+            services: self.services.clone(),
+            policy: Arc::default(),
+        }
     }
 }
 

@@ -6,12 +6,10 @@
 //! budget and what it declares passes the registration checks, and what a fresh instance costs.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::Runtime;
 use super::registry::{ComponentSource, Descriptors, component_hash};
-use crate::host::{CallEnv, Detached};
 use crate::telemetry::LoadKind;
 
 /// How many fresh instances the cost figures are medians of.
@@ -133,8 +131,7 @@ impl Runtime {
             }
         };
         inspection.link = Ok(());
-        inspection.describe =
-            self.describe_compiled(&inspection.sha256, &source, Some(&bytes)).await.map_err(|e| format!("{e:#}"));
+        inspection.describe = self.describe_prepared(&label, &pre).await.map_err(|e| format!("{e:#}"));
         if let Ok(descriptors) = &inspection.describe {
             let reserved: Vec<&str> = descriptors
                 .tools
@@ -151,14 +148,7 @@ impl Runtime {
             }
         }
         if inspection.describe.is_ok() {
-            let env = || CallEnv {
-                tool: label.as_str().into(),
-                component: label.as_str().into(),
-                progress_token: None,
-                hooks: Arc::new(Detached),
-                services: self.services.clone(),
-                policy: Arc::default(),
-            };
+            let env = || self.detached_env(&label);
             let limits = self.describe_limits();
             let (mut instantiate, mut describe) = (Vec::new(), Vec::new());
             for _ in 0..COST_SAMPLES {
