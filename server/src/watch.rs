@@ -27,14 +27,17 @@ struct Stamp {
 }
 
 /// Watches `dirs` for as long as the server runs, from the end of startup discovery on (a
-/// component still being described at startup is not swapped meanwhile; a file changed between
-/// startup's listing and the end of discovery is taken at its next change).
+/// component still being described at startup is not swapped meanwhile). The baseline is what is
+/// served, not a first listing: every file is settled and hashed once when watching starts, and
+/// one whose content differs from its served version (changed while startup discovery read it,
+/// or before the first listing) is swapped like any later change. A file that could not be
+/// served at startup is tried once more then.
 pub fn spawn(server: Arc<McpServer>, dirs: Vec<PathBuf>) {
     tokio::spawn(async move {
         while server.discovery_pending() {
             tokio::time::sleep(POLL).await;
         }
-        let (mut seen, _) = scan(dirs.clone()).await;
+        let mut seen: HashMap<PathBuf, Stamp> = HashMap::new();
         let mut settling: HashMap<PathBuf, Stamp> = HashMap::new();
         let mut ticks = tokio::time::interval(POLL);
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);

@@ -83,3 +83,39 @@ fn a_watched_tools_directory_swaps_components_in_and_out() {
     assert!(Path::new(&echo).exists());
     let _: Value = server.result("ping", json!({}));
 }
+
+/// A component replaced while startup discovery compiles it: the watcher's baseline is what is
+/// served, not its first listing, so the new content is taken however the two interleave; and the
+/// version that changed under the compile is not remembered as failing (a restart with the old
+/// file back serves it).
+#[test]
+fn a_component_replaced_during_startup_discovery_is_taken() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let echo = dir.path().join("echo.wasm");
+    std::fs::copy(guest("echo"), &echo).unwrap();
+    let launch = || {
+        Launch::bare()
+            .args(["--tools-dir".as_ref(), dir.path().as_os_str(), "--cache-dir".as_ref(), cache.path().as_os_str()])
+            .args(["--watch"])
+            .spawn()
+    };
+    let mut server = launch();
+    let started = Instant::now();
+    while !server.stderr().contains("serving MCP") {
+        assert!(started.elapsed() < Duration::from_secs(60), "never served:\n{}", server.stderr());
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    // The cache is empty, so echo.wasm is still compiling: replace it now.
+    std::fs::copy(guest("conformance"), &echo).unwrap();
+    server.initialize();
+    let names = wait_until(&mut server, "the replacement", |n| !n.is_empty() && !n.iter().any(|t| t == "echo"));
+    assert!(!names.is_empty(), "{}", server.stderr());
+    drop(server);
+
+    std::fs::copy(guest("echo"), &echo).unwrap();
+    let mut server = launch();
+    server.initialize();
+    wait_until(&mut server, "the old version served again", |n| n.iter().any(|t| t == "echo"));
+    assert_eq!(text(&server.call("echo", json!({"message": "back"}))), "back", "{}", server.stderr());
+}

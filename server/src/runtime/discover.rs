@@ -17,6 +17,7 @@ use std::sync::Arc;
 use anyhow::Context;
 
 use super::Runtime;
+use super::invoke::Permanent;
 use super::offerings::Offerings;
 use super::registry::{Component, ComponentSource, Descriptors, Registry, component_hash};
 use super::spec::{self, ToolSpec, Validators};
@@ -105,11 +106,21 @@ impl Runtime {
     }
 
     /// Compiles and describes a pending component; stores the result, or the failure, in the
-    /// cache by its digest. `None` (reported on stderr) if it is unusable.
+    /// cache by its digest. `None` (reported on stderr) if it is unusable. A failure to load that
+    /// may go away (the file cannot be read, or no longer holds the content with this digest) is
+    /// not remembered: it says nothing about the content the digest names.
     pub async fn describe_pending(&self, pending: Pending) -> Option<(Component, Descriptors)> {
         let Pending { source, sha256, .. } = pending;
         let label = source.label();
-        match self.describe_compiled(&sha256, &source, None).await {
+        let described = match self.prepare(&sha256, &source, None).await {
+            Ok((pre, _)) => self.describe_prepared(&label, &pre).await,
+            Err(e) if e.downcast_ref::<Permanent>().is_none() => {
+                tracing::error!(component = %label, "skipping component for now: {e:#}");
+                return None;
+            }
+            Err(e) => Err(e),
+        };
+        match described {
             Ok(descriptors) => {
                 if let Some(cache) = &self.cache
                     && let Err(e) = cache.write_descriptors(&sha256, &descriptors)
