@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Scaffolds a standalone tool component on the guest SDK (guest-tools/sdk, crate `ide-agents-tool`):
 #
-#   scripts/new-tool.sh NAME [DIR] [--lang rust|python]
+#   scripts/new-tool.sh NAME [DIR] [--lang rust|python|js]
 #
-# (--lang python: see scripts/new-tool-python.sh.)
+# (--lang python: see scripts/new-tool-python.sh; --lang js: scripts/new-tool-js.sh.)
 # NAME is the crate name (lower case, digits, '-' or '_'); the tool is called NAME with '-' as '_'.
 # DIR (default ./NAME, under the current directory) must not exist yet. The crate is its own cargo
 # workspace with its own target directory, depends on this repository's SDK by absolute path, and
@@ -18,7 +18,7 @@ lang=rust
 positional=()
 while [ $# -gt 0 ]; do
   case "$1" in
-    --lang) lang="${2:?--lang needs rust or python}"; shift 2 ;;
+    --lang) lang="${2:?--lang needs rust, python or js}"; shift 2 ;;
     --lang=*) lang="${1#--lang=}"; shift ;;
     *) positional+=("$1"); shift ;;
   esac
@@ -27,10 +27,11 @@ set -- "${positional[@]}"
 case "$lang" in
   rust) ;;
   python) exec "$(dirname "${BASH_SOURCE[0]}")/new-tool-python.sh" "$@" ;;
-  *) echo "unknown --lang $lang: rust or python (JavaScript and C templates are not written yet)" >&2; exit 2 ;;
+  js | javascript) exec "$(dirname "${BASH_SOURCE[0]}")/new-tool-js.sh" "$@" ;;
+  *) echo "unknown --lang $lang: rust, python or js (the C template is not written yet)" >&2; exit 2 ;;
 esac
 
-usage="usage: scripts/new-tool.sh NAME [DIR] [--lang rust|python]   (NAME: lower case letters, digits, '-' or '_')"
+usage="usage: scripts/new-tool.sh NAME [DIR] [--lang rust|python|js]   (NAME: lower case letters, digits, '-' or '_')"
 name="${1:?$usage}"
 [[ "$name" =~ ^[a-z][a-z0-9_-]*$ ]] || { echo "invalid crate name: $name" >&2; echo "$usage" >&2; exit 2; }
 dir="${2:-./$name}"

@@ -2,9 +2,10 @@
 //! on the SDK, its unit tests pass natively with `cargo test`, `cargo build --release --target
 //! wasm32-wasip2` makes a component that is the only `.wasm` in its output directory, and the
 //! server serves exactly that tool from there with `--tools-dir`. The Python template
-//! (`--lang python`) likewise: its logic tests natively, `build.sh` makes the component with the
-//! pinned componentize-py, and the server serves and calls it, a raised exception becoming a tool
-//! error with its message.
+//! (`--lang python`) and the JavaScript one (`--lang js`) likewise: the logic tests natively,
+//! `build.sh` makes the component with the pinned componentize-py or ComponentizeJS, and the
+//! server serves and calls it, a raised exception or thrown error becoming a tool error with its
+//! message.
 
 use std::path::Path;
 use std::process::Command;
@@ -84,32 +85,37 @@ fn a_scaffolded_tool_tests_natively_builds_and_is_served_alone() {
     assert!(!finished.stderr.contains("already registered"), "{}", finished.stderr);
 }
 
-#[test]
-fn a_scaffolded_python_tool_tests_natively_builds_and_is_served() {
+/// What an interpreted language's template must do: scaffold `name` with `--lang lang` (the
+/// listed files present), pass its native unit tests (`unit`), build with `build.sh` using the
+/// build tool at `builder` (passed in the environment variable `builder_var`), and be served
+/// alone from `out/`: listed with its input schema, its structured output as the logic says, a
+/// thrown error a tool error with its message, and arguments checked before the guest runs.
+fn scripted_template(lang: &str, name: &str, files: &[&str], unit: &[&str], builder_var: &str, builder: &Path) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let componentize = root.join("tests/interop/.venv/bin/componentize-py");
-    assert!(componentize.is_file(), "{} is missing: run scripts/test.sh, which installs it", componentize.display());
+    assert!(builder.is_file(), "{} is missing: run scripts/test.sh, which installs it", builder.display());
     let work = tempfile::tempdir().unwrap();
-    let dir = work.path().join("py-words");
+    let dir = work.path().join(name);
     let status = Command::new("bash")
         .arg(root.join("scripts/new-tool.sh"))
-        .args(["py-words".as_ref(), dir.as_os_str(), "--lang".as_ref(), "python".as_ref()])
+        .args([name.as_ref(), dir.as_os_str(), "--lang".as_ref(), lang.as_ref()])
         .status()
         .unwrap();
-    assert!(status.success(), "new-tool.sh --lang python failed");
-    for file in ["app.py", "logic.py", "test_logic.py", "build.sh", "wit/world.wit", "README.md"] {
+    assert!(status.success(), "new-tool.sh --lang {lang} failed");
+    for file in files.iter().chain(&["build.sh", "wit/world.wit", "README.md"]) {
         assert!(dir.join(file).is_file(), "{file} is missing");
     }
-    let unit = Command::new("python3").args(["-m", "unittest", "-q"]).current_dir(&dir).output().unwrap();
-    assert!(unit.status.success(), "the logic's tests: {}", String::from_utf8_lossy(&unit.stderr));
-    let build = Command::new("bash").arg(dir.join("build.sh")).env("COMPONENTIZE_PY", &componentize).output().unwrap();
+    let tests = Command::new(unit[0]).args(&unit[1..]).current_dir(&dir).output().unwrap();
+    assert!(tests.status.success(), "the logic's tests: {}", String::from_utf8_lossy(&tests.stderr));
+    let build = Command::new("bash").arg(dir.join("build.sh")).env(builder_var, builder).output().unwrap();
     assert!(build.status.success(), "build.sh: {}", String::from_utf8_lossy(&build.stderr));
+    let tool = name.replace('-', "_");
     let out = dir.join("out");
     let files: Vec<String> =
         std::fs::read_dir(&out).unwrap().flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect();
-    assert_eq!(files, ["py_words.wasm"]);
+    assert_eq!(files, [format!("{tool}.wasm")]);
 
-    // Compiling the 18 MB component takes seconds on first load: let tools/list wait for it.
+    // Compiling a component with an interpreter in it takes seconds on first load: let
+    // tools/list wait for it.
     let config = work.path().join("config.toml");
     std::fs::write(&config, "[server]\ndiscovery_wait_ms = 180000\n").unwrap();
     let cache = work.path().join("cache");
@@ -119,16 +125,38 @@ fn a_scaffolded_python_tool_tests_natively_builds_and_is_served() {
         .spawn();
     server.initialize();
     let listed = server.result("tools/list", json!({}));
-    let tool = listed["tools"].as_array().unwrap().iter().find(|t| t["name"] == "py_words").cloned();
-    let tool = tool.unwrap_or_else(|| panic!("py_words is not listed: {listed}\n{}", server.stderr()));
-    assert_eq!(tool["inputSchema"]["required"], json!(["text"]), "{tool}");
-    let result = server.call("py_words", json!({"text": "the quick brown fox"}));
+    let listed_tool = listed["tools"].as_array().unwrap().iter().find(|t| t["name"] == tool.as_str()).cloned();
+    let listed_tool = listed_tool.unwrap_or_else(|| panic!("{tool} is not listed: {listed}\n{}", server.stderr()));
+    assert_eq!(listed_tool["inputSchema"]["required"], json!(["text"]), "{listed_tool}");
+    let result = server.call(&tool, json!({"text": "the quick brown fox"}));
     assert_eq!(result["isError"], false, "{result}");
     assert_eq!(result["structuredContent"], json!({"words": 4, "longest": "quick"}), "{result}");
-    let failed = server.call("py_words", json!({"text": "   "}));
+    let failed = server.call(&tool, json!({"text": "   "}));
     assert_eq!(failed["isError"], true, "{failed}");
-    assert!(crate::support::text(&failed).contains("ValueError: `text` is empty"), "{failed}");
-    // Arguments are checked against the schema before Python runs.
-    let bad = server.call("py_words", json!({"text": 3}));
+    assert!(crate::support::text(&failed).contains("Error: `text` is empty"), "{failed}");
+    // Arguments are checked against the schema before the guest runs.
+    let bad = server.call(&tool, json!({"text": 3}));
     assert_eq!(bad["isError"], true, "{bad}");
+    assert!(server.stderr().contains("counted 4 words"), "the log import: {}", server.stderr());
+}
+
+#[test]
+fn a_scaffolded_python_tool_tests_natively_builds_and_is_served() {
+    let componentize = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/interop/.venv/bin/componentize-py");
+    let files = ["app.py", "logic.py", "test_logic.py"];
+    scripted_template(
+        "python",
+        "py-words",
+        &files,
+        &["python3", "-m", "unittest", "-q"],
+        "COMPONENTIZE_PY",
+        &componentize,
+    );
+}
+
+#[test]
+fn a_scaffolded_javascript_tool_tests_natively_builds_and_is_served() {
+    let componentize = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/interop/node_modules/.bin/componentize-js");
+    let files = ["app.js", "logic.js", "logic.test.js", "package.json"];
+    scripted_template("js", "js-words", &files, &["node", "--test"], "COMPONENTIZE_JS", &componentize);
 }
