@@ -57,7 +57,7 @@ bench-http: build-test-guests
     target/release/http --server target/release/ide-agents-mcp --guests tests/guests/target/wasm32-wasip2/release --ts benches/peers/ts/server.mjs --rmcp benches/peers/rmcp/target/release/rmcp-peer --out bench-results
 
 # Scaffold a standalone tool on the SDK in DIR (default ./NAME, from where `just` is run); add
-# `--lang python` or `--lang js` for a Python or JavaScript tool.
+# `--lang python`, `--lang js` or `--lang c` for a tool in that language.
 [no-cd]
 new-tool NAME *DIR:
     {{justfile_directory()}}/scripts/new-tool.sh {{NAME}} {{DIR}}

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Scaffolds a standalone tool component on the guest SDK (guest-tools/sdk, crate `ide-agents-tool`):
 #
-#   scripts/new-tool.sh NAME [DIR] [--lang rust|python|js]
+#   scripts/new-tool.sh NAME [DIR] [--lang rust|python|js|c]
 #
-# (--lang python: see scripts/new-tool-python.sh; --lang js: scripts/new-tool-js.sh.)
+# (--lang python: see scripts/new-tool-python.sh; --lang js: scripts/new-tool-js.sh; --lang c:
+# scripts/new-tool-c.sh.)
 # NAME is the crate name (lower case, digits, '-' or '_'); the tool is called NAME with '-' as '_'.
 # DIR (default ./NAME, under the current directory) must not exist yet. The crate is its own cargo
 # workspace with its own target directory, depends on this repository's SDK by absolute path, and
@@ -13,12 +14,12 @@
 # `ide-agents-mcp serve --tools-dir DIR/target/wasm32-wasip2/release`.
 set -euo pipefail
 
-# --lang rust (the default) or python, anywhere among the arguments.
+# --lang rust (the default), python, js or c, anywhere among the arguments.
 lang=rust
 positional=()
 while [ $# -gt 0 ]; do
   case "$1" in
-    --lang) lang="${2:?--lang needs rust, python or js}"; shift 2 ;;
+    --lang) lang="${2:?--lang needs rust, python, js or c}"; shift 2 ;;
     --lang=*) lang="${1#--lang=}"; shift ;;
     *) positional+=("$1"); shift ;;
   esac
@@ -28,10 +29,11 @@ case "$lang" in
   rust) ;;
   python) exec "$(dirname "${BASH_SOURCE[0]}")/new-tool-python.sh" "$@" ;;
   js | javascript) exec "$(dirname "${BASH_SOURCE[0]}")/new-tool-js.sh" "$@" ;;
-  *) echo "unknown --lang $lang: rust, python or js (the C template is not written yet)" >&2; exit 2 ;;
+  c) exec "$(dirname "${BASH_SOURCE[0]}")/new-tool-c.sh" "$@" ;;
+  *) echo "unknown --lang $lang: rust, python, js or c" >&2; exit 2 ;;
 esac
 
-usage="usage: scripts/new-tool.sh NAME [DIR] [--lang rust|python|js]   (NAME: lower case letters, digits, '-' or '_')"
+usage="usage: scripts/new-tool.sh NAME [DIR] [--lang rust|python|js|c]   (NAME: lower case letters, digits, '-' or '_')"
 name="${1:?$usage}"
 [[ "$name" =~ ^[a-z][a-z0-9_-]*$ ]] || { echo "invalid crate name: $name" >&2; echo "$usage" >&2; exit 2; }
 dir="${2:-./$name}"

