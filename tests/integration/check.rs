@@ -70,3 +70,33 @@ fn a_core_module_and_a_non_wasm_file_are_refused_with_the_reason() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("not a WebAssembly binary"), "{out:?}");
     assert!(out.stdout.is_empty());
 }
+
+/// The pool's core-instance limit per component is a setting: a component over it does not
+/// load, and the reason names the key that raises it (interpreted languages need more than
+/// Rust's handful: a componentize-py build with `--stub-wasi` holds 38).
+#[test]
+fn the_core_instance_limit_is_configurable_and_named_when_hit() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.toml");
+    std::fs::write(&config, "[limits]\nmax_core_instances_per_component = 2\n").unwrap();
+    let out = Command::new(server_bin())
+        .arg("check")
+        .arg(guest("echo"))
+        .arg("--config")
+        .arg(&config)
+        .arg("--cache-dir")
+        .arg(dir.path().join("cache"))
+        .args(["--log", "warn"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let report = stdout(&out);
+    assert!(report.contains("exceeds the configured maximum of 2"), "{report}");
+    assert!(report.contains("limits.max_core_instances_per_component"), "{report}");
+    std::fs::write(&config, "[limits]\nmax_core_instances_per_component = 0\n").unwrap();
+    let refused = Command::new(server_bin()).arg("check").arg(guest("echo")).arg("--config").arg(&config).output();
+    let refused = refused.unwrap();
+    assert_eq!(refused.status.code(), Some(2), "{refused:?}");
+    let message = String::from_utf8_lossy(&refused.stderr);
+    assert!(message.contains("limits.max_core_instances_per_component"), "{message}");
+}

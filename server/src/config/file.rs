@@ -135,6 +135,8 @@ pub struct LimitsSection {
     pub compile_memory_mib: Option<u64>,
     /// Largest extension component accepted, MiB.
     pub max_component_mib: Option<u64>,
+    /// Core module instances one component may hold.
+    pub max_core_instances_per_component: Option<u32>,
 }
 
 /// `[server]`

@@ -101,6 +101,9 @@ pub fn resolve(args: &ServeArgs, file: FileConfig, path: Option<PathBuf>) -> Res
     if let Some(mib) = l.compile_memory_mib {
         runtime.compile.memory = (in_range(p, "limits.compile_memory_mib", mib, 64, 1 << 20)? as usize) << 20;
     }
+    if let Some(n) = l.max_core_instances_per_component {
+        runtime.max_core_instances_per_component = in_range(p, "limits.max_core_instances_per_component", n, 1, 1000)?;
+    }
     if let Some(mib) = l.max_component_mib {
         runtime.compile.max_component_bytes = (in_range(p, "limits.max_component_mib", mib, 1, 4096)? as usize) << 20;
     }

@@ -10,9 +10,6 @@ use super::limits::{KEEP_RESIDENT_BYTES, STACK_KEEP_RESIDENT_BYTES};
 /// Component instances reserved beyond the call limit (and the idle instances kept for reuse), for
 /// tool discovery at startup.
 const DISCOVERY_SLOTS: u32 = 4;
-/// Core instances a component may hold (a Rust guest uses ~4: module, WASI adapter, shims;
-/// interpreted languages bundle more).
-const MAX_CORE_INSTANCES_PER_COMPONENT: u32 = 32;
 
 /// Set (to anything) to have guest code named in `perf report`: wasmtime writes
 /// `/tmp/perf-<pid>.map` for every component it loads. For profiling only.
@@ -27,6 +24,8 @@ pub struct EngineSettings {
     pub max_memory: usize,
     /// Slots reserved for instances kept for reuse (0 when no tool opts in).
     pub idle_instances: usize,
+    /// Core module instances one component may hold (`limits.max_core_instances_per_component`).
+    pub max_core_instances_per_component: u32,
 }
 
 /// Builds the engine. Pooling keeps a small resident window per slot so fresh instances avoid
@@ -35,9 +34,13 @@ pub fn build(settings: EngineSettings) -> anyhow::Result<Engine> {
     let reserved = DISCOVERY_SLOTS + u32::try_from(settings.idle_instances).unwrap_or(0);
     let slots = u32::try_from(settings.max_concurrent_calls).unwrap_or(u32::MAX / 64).saturating_add(reserved);
     let mut pool = PoolingAllocationConfig::default();
+    // Core instances are only counted (their metadata is allocated per instance), so the pool
+    // admits every slot holding the largest component allowed: the slot count, memories and
+    // tables are what bound concurrency.
+    let per_component = settings.max_core_instances_per_component;
     pool.total_component_instances(slots)
-        .total_core_instances(slots.saturating_mul(8))
-        .max_core_instances_per_component(MAX_CORE_INSTANCES_PER_COMPONENT)
+        .total_core_instances(slots.saturating_mul(per_component))
+        .max_core_instances_per_component(per_component)
         .total_memories(slots.saturating_mul(2))
         .total_tables(slots.saturating_mul(4))
         .total_stacks(slots)

@@ -361,7 +361,7 @@ impl Runtime {
                      new version (with `serve --watch` it is swapped in once it describes)"
                 );
                 let compiled = self.compile(source, bytes.into_owned(), artifact_path).await?;
-                let component = self.deserialize(&compiled).map_err(|e| permanent(format!("{label}: {e:#}")))?;
+                let component = self.deserialize(&compiled).map_err(|e| permanent(load_failure(&label, &e)))?;
                 (component, LoadKind::Compile)
             }
         };
@@ -431,6 +431,17 @@ impl std::error::Error for Permanent {}
 
 fn permanent(message: String) -> anyhow::Error {
     anyhow::Error::new(Permanent(message))
+}
+
+/// Why a compiled component cannot be loaded, with the configuration key to change when it is a
+/// pool limit (wasmtime names the limit, not our setting).
+fn load_failure(label: &str, e: &anyhow::Error) -> String {
+    let reason = format!("{e:#}");
+    if reason.contains("core module instances") {
+        format!("{label}: {reason} (limits.max_core_instances_per_component in the configuration raises it)")
+    } else {
+        format!("{label}: {reason}")
+    }
 }
 
 /// Bytes of a result: text, media, links and structured output.

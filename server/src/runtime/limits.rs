@@ -23,6 +23,11 @@ pub const DEFAULT_MEMORY_LIMIT: usize = 256 << 20;
 /// for a slot; the pooling allocator is sized from this, so it never runs out of slots.
 pub const DEFAULT_MAX_CONCURRENT_CALLS: usize = 64;
 
+/// Default largest number of core module instances one component may hold. A Rust component
+/// holds about 4 (its module, the WASI adapter, shims); interpreted languages bundle more: a
+/// componentize-py component built with `--stub-wasi` holds 38 (a ComponentizeJS or C one, 4).
+pub const DEFAULT_MAX_CORE_INSTANCES_PER_COMPONENT: u32 = 64;
+
 /// Default number of calls of one tool running at once: half the server's slots, so one busy
 /// tool cannot starve the others.
 pub const DEFAULT_MAX_CONCURRENT_CALLS_PER_TOOL: usize = DEFAULT_MAX_CONCURRENT_CALLS / 2;

@@ -66,6 +66,8 @@ pub struct RuntimeSettings {
     pub describe_timeout: Duration,
     /// What a component's `describe` may cost: linear memory, bytes.
     pub describe_memory: usize,
+    /// Core module instances one component may hold (a larger one does not load).
+    pub max_core_instances_per_component: u32,
 }
 
 impl Default for RuntimeSettings {
@@ -82,6 +84,7 @@ impl Default for RuntimeSettings {
             compiler_exe: None,
             describe_timeout: limits::DEFAULT_DESCRIBE_TIMEOUT,
             describe_memory: limits::DEFAULT_DESCRIBE_MEMORY,
+            max_core_instances_per_component: limits::DEFAULT_MAX_CORE_INSTANCES_PER_COMPONENT,
         }
     }
 }
@@ -109,6 +112,7 @@ impl Runtime {
             max_concurrent_calls: settings.max_concurrent_calls,
             max_memory: settings.max_memory_limit.max(settings.memory_limit),
             idle_instances: if settings.reuse_instances { invoke::MAX_IDLE_INSTANCES } else { 0 },
+            max_core_instances_per_component: settings.max_core_instances_per_component,
         })?;
         let linker = crate::host::linker(&engine)?;
         let cache = settings.cache_dir.clone().and_then(|dir| match Cache::open(dir.clone()) {
