@@ -26,17 +26,68 @@ pub const HOST_ONLY_VARS: &[&str] = &[
     "CARGO_PROFILE_RELEASE_DEBUG",
 ];
 
+/// The cargo profile, defined in a guest workspace's manifest, for components that should
+/// compile fast more than run fast: optimised for size (a smaller component is compiled by
+/// Cranelift in less time on its first call).
+pub const SIZE_PROFILE: &str = "release-small";
+
+/// Where the components of a guest workspace build are.
+#[derive(Debug)]
+pub struct Built {
+    release: PathBuf,
+    small: PathBuf,
+    small_members: Vec<String>,
+}
+
+impl Built {
+    /// The `.wasm` file of the member `name`.
+    pub fn component(&self, name: &str) -> PathBuf {
+        let dir = if self.small_members.iter().any(|m| m == name) { &self.small } else { &self.release };
+        dir.join(format!("{name}.wasm"))
+    }
+}
+
 /// Builds every member of the workspace in `workspace` (release, `wasm32-wasip2`) into
 /// `target_dir` and returns the directory holding the `.wasm` files. Panics (failing the build)
 /// with the reason when cargo cannot run or the build fails, naming the command to install the
 /// target when it is missing.
 pub fn build_workspace(workspace: &Path, target_dir: &Path) -> PathBuf {
+    build_workspace_sized(workspace, target_dir, &[]).release
+}
+
+/// [`build_workspace`], with the members named in `small` built with [`SIZE_PROFILE`] instead of
+/// `release` (a second cargo run; the dependencies they share are built once per profile).
+pub fn build_workspace_sized(workspace: &Path, target_dir: &Path, small: &[&str]) -> Built {
     rerun_if_changed_manifests(workspace);
+    let mut release = vec!["--release", "--workspace"];
+    for member in small {
+        release.extend(["--exclude", member]);
+    }
+    cargo_build(workspace, target_dir, &release);
+    if !small.is_empty() {
+        let mut sized = vec!["--profile", SIZE_PROFILE];
+        for member in small {
+            sized.extend(["-p", member]);
+        }
+        cargo_build(workspace, target_dir, &sized);
+    }
+    let built = Built {
+        release: target_dir.join(GUEST_TARGET).join("release"),
+        small: target_dir.join(GUEST_TARGET).join(SIZE_PROFILE),
+        small_members: small.iter().map(|m| (*m).to_owned()).collect(),
+    };
+    rerun_if_changed_dep_info(&built.release);
+    if !small.is_empty() {
+        rerun_if_changed_dep_info(&built.small);
+    }
+    built
+}
+
+/// Runs `cargo build --target wasm32-wasip2 --target-dir target_dir` with `args` in `workspace`.
+fn cargo_build(workspace: &Path, target_dir: &Path, args: &[&str]) {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut cmd = Command::new(&cargo);
-    cmd.current_dir(workspace)
-        .args(["build", "--release", "--workspace", "--target", GUEST_TARGET, "--target-dir"])
-        .arg(target_dir);
+    cmd.current_dir(workspace).arg("build").args(args).args(["--target", GUEST_TARGET, "--target-dir"]).arg(target_dir);
     for var in HOST_ONLY_VARS {
         cmd.env_remove(var);
     }
@@ -47,9 +98,6 @@ pub fn build_workspace(workspace: &Path, target_dir: &Path) -> PathBuf {
          missing, run `rustup target add {GUEST_TARGET}`)",
         workspace.display()
     );
-    let built = target_dir.join(GUEST_TARGET).join("release");
-    rerun_if_changed_dep_info(&built);
-    built
 }
 
 /// Prints `cargo:rerun-if-changed` for every `Cargo.toml` and `Cargo.lock` under `dir` (build
