@@ -136,8 +136,8 @@ cat >"$dir/build.sh" <<EOF
 # Builds out/$tool.wasm with ComponentizeJS 0.23.0 (installed into node_modules from package.json
 # on first use; or set COMPONENTIZE_JS to a componentize-js of that version). Serve it with
 #   ide-agents-mcp serve --tools-dir out        (check it first: ide-agents-mcp check out/$tool.wasm)
-# \`-d http fetch-event\`: the server does not link wasi:http, so the component must not import it
-# (use the host's \`http\` interface for allow-listed requests instead of fetch). package.json
+# \`--disable fetch-event\`: a tool is called, it does not serve HTTP. \`fetch\` stays: its requests go
+# through the server's pooled client, to the origins the tool's \`http_allow\` grants. package.json
 # also pins @bytecodealliance/preview2-shim: ComponentizeJS 0.23.0 imports it without declaring it.
 set -euo pipefail
 cd "\$(dirname "\$0")"
@@ -150,7 +150,7 @@ if [ -z "\$cjs" ]; then
   cjs=node_modules/.bin/componentize-js
 fi
 mkdir -p out
-"\$cjs" app.js --wit wit --world-name tool --disable http fetch-event --out out/$tool.wasm
+"\$cjs" app.js --wit wit --world-name tool --disable fetch-event --out out/$tool.wasm
 echo "built out/$tool.wasm" >&2
 EOF
 chmod +x "$dir/build.sh"
@@ -166,8 +166,8 @@ An ide-agents-mcp tool component written in JavaScript.
 - Serve: \`ide-agents-mcp serve --tools-dir out\`
 
 What JavaScript cannot do here: no files, sockets, environment or subprocesses (the sandbox grants
-none; use the host interfaces in wit/, e.g. \`http\` for allow-listed requests); \`fetch\` is not
-available (the server does not link \`wasi:http\`; build.sh disables it); npm packages that need
+none; use the host interfaces in wit/); \`fetch\` works (make \`call\` async and await it) for the
+origins the server's configuration grants the tool (\`[tools.$tool] http_allow\`); npm packages that need
 Node's APIs (\`fs\`, \`net\`, \`process\`) do not work; the first load compiles the 12 MB component
 (several seconds, once: the result is kept in the AOT cache), and each call instantiates a fresh
 engine (about 1 ms of server CPU).

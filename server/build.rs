@@ -66,7 +66,8 @@ fn main() {
     rerun_if_changed_dir(&manifest_dir.join("../wit"), &[]);
     let descriptors = manifest_dir.join("builtins");
     rerun_if_changed_dir(&descriptors, &[]);
-    let built = build_workspace_sized(&manifest_dir.join("../guest-tools"), &out_dir.join("guest-target"), SIZE_OPTIMISED);
+    let built =
+        build_workspace_sized(&manifest_dir.join("../guest-tools"), &out_dir.join("guest-target"), SIZE_OPTIMISED);
     let mut builtins = String::from("/// Components compiled into the binary.\n");
     builtins.push_str("pub static BUILTIN_COMPONENTS: &[Builtin] = &[\n");
     for (name, group) in BUILTINS {

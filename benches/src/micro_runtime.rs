@@ -188,9 +188,13 @@ pub fn run(rt: &tokio::runtime::Runtime, guests: Option<&Path>, scale: usize) ->
 
     // Instantiate (and drop) with the pooling allocator vs on-demand allocation; then a call in a
     // fresh instance vs in one reused instance.
-    let pooling =
-        engine::build(engine::EngineSettings { max_concurrent_calls: 64, max_memory: 256 << 20, idle_instances: 0 })
-            .unwrap();
+    let pooling = engine::build(engine::EngineSettings {
+        max_concurrent_calls: 64,
+        max_memory: 256 << 20,
+        idle_instances: 0,
+        max_core_instances_per_component: ide_agents_mcp::runtime::limits::DEFAULT_MAX_CORE_INSTANCES_PER_COMPONENT,
+    })
+    .unwrap();
     let mut config = wasmtime::Config::new();
     config.epoch_interruption(true).concurrency_support(false);
     let on_demand = wasmtime::Engine::new(&config).unwrap();

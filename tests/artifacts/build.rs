@@ -14,6 +14,7 @@ const GUESTS: &[&str] = &[
     "hostile",
     "otherworld",
     "nettest",
+    "wasifetch",
     "describe_loop",
     "describe_huge",
     "badschema",

@@ -140,7 +140,7 @@ fn scripted_template(lang: &str, name: &str, files: &[&str], unit: &[&str], tool
     // Arguments are checked against the schema before the guest runs.
     let bad = server.call(&tool, json!({"text": 3}));
     assert_eq!(bad["isError"], true, "{bad}");
-    assert!(server.stderr().contains("counted 4 words"), "the log import: {}", server.stderr());
+    server.wait_stderr("counted 4 words"); // the log import
 }
 
 /// A file of the repository's tests directory (where scripts/test.sh installs the build tools).
@@ -174,4 +174,65 @@ fn a_scaffolded_c_tool_tests_natively_builds_and_is_served() {
         ("CLANG", PathBuf::from("/usr/bin/clang-19")),
     ];
     scripted_template("c", "c-words", &files, &["bash", "test.sh"], &tools);
+}
+
+/// JavaScript's `fetch` in a template-built tool (an async `call`): through `wasi:http` to the
+/// server's pooled client, to the origins the tool's `http_allow` grants, and no others.
+#[test]
+fn a_javascript_tool_fetches_only_what_it_is_granted() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let work = tempfile::tempdir().unwrap();
+    let dir = work.path().join("js-fetch");
+    let status = Command::new("bash")
+        .arg(root.join("scripts/new-tool.sh"))
+        .args(["js-fetch".as_ref(), dir.as_os_str(), "--lang".as_ref(), "js".as_ref()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let app = r#"
+export const tools = {
+  describe() {
+    const schema = { type: "object", properties: { url: { type: "string" } }, required: ["url"] };
+    return [{ name: "js_fetch", title: undefined, description: "Fetches `url`.", inputSchema: JSON.stringify(schema),
+              outputSchema: undefined, annotations: {} }];
+  },
+  async call(name, args) {
+    try {
+      const response = await fetch(JSON.parse(args).url);
+      return { content: [{ tag: "text", val: `${response.status} ${await response.text()}` }], structured: undefined,
+               isError: false };
+    } catch (e) {
+      throw { tag: "failed", val: `${e.name}: ${e.message}` };
+    }
+  },
+};
+"#;
+    std::fs::write(dir.join("app.js"), app).unwrap();
+    let build = Command::new("bash")
+        .arg(dir.join("build.sh"))
+        .env("COMPONENTIZE_JS", installed("interop/node_modules/.bin/componentize-js"))
+        .output()
+        .unwrap();
+    assert!(build.status.success(), "build.sh: {}", String::from_utf8_lossy(&build.stderr));
+
+    let web = crate::http_server::TestServer::plain();
+    let other = crate::http_server::TestServer::plain();
+    let config = work.path().join("config.toml");
+    let settings =
+        format!("[server]\ndiscovery_wait_ms = 180000\n[tools.js_fetch]\nhttp_allow = [\"http://{}\"]\n", web.addr);
+    std::fs::write(&config, settings).unwrap();
+    let cache = work.path().join("cache");
+    let mut server = Launch::bare()
+        .args(["--tools-dir".as_ref(), dir.join("out").as_os_str(), "--cache-dir".as_ref(), cache.as_os_str()])
+        .args(["--config".as_ref(), config.as_os_str()])
+        .spawn();
+    server.initialize();
+    let _ = server.result("tools/list", json!({}));
+    let fetched = server.call("js_fetch", json!({"url": web.url("/ok")}));
+    assert_eq!(crate::support::text(&fetched), "200 ok", "{fetched}\n{}", server.stderr());
+    let denied = server.call("js_fetch", json!({"url": other.url("/ok")}));
+    assert_eq!(denied["isError"], true, "{denied}");
+    assert!(crate::support::text(&denied).contains("NetworkError"), "{denied}");
+    assert_eq!(other.accepted(), 0, "nothing was dialled");
+    server.wait_stderr("is not in this tool's http_allow list");
 }

@@ -65,6 +65,41 @@ fn http_allow_list_redirects_and_private_addresses() {
     assert_eq!(bad["error"], "bad_url");
 }
 
+/// `wasi:http` (what a language's own HTTP library uses) goes through the same pooled client as
+/// the `http` interface: the tool's allow-list, redirects, private addresses, the body cap.
+#[test]
+fn wasi_http_requests_go_through_the_pool_and_the_allow_list() {
+    let web = TestServer::plain();
+    let other = TestServer::plain();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("config.toml");
+    let config =
+        format!("[tools.wasi_fetch]\nhttp_allow = [\"http://{}\"]\n[http]\nmax_response_bytes = 4096\n", web.addr);
+    std::fs::write(&file, config).unwrap();
+    let mut server = Launch::with_tools(&["wasifetch"]).args(["--config".as_ref(), file.as_os_str()]).spawn();
+    server.initialize();
+    let mut fetch = |args: Value| -> Value {
+        let result = server.call("wasi_fetch", args);
+        serde_json::from_str(text(&result)).unwrap_or_else(|e| panic!("{e}: {result}"))
+    };
+
+    assert_eq!(fetch(json!({"url": web.url("/ok")})), json!({"status": 200, "body": "ok"}));
+    let posted = fetch(json!({"url": web.url("/echo"), "method": "POST", "body": "hello"}));
+    assert_eq!(posted, json!({"status": 200, "body": "POST auth=false hello"}));
+    assert_eq!(fetch(json!({"url": web.url("/redirect?to=/ok")})), json!({"status": 200, "body": "ok"}));
+
+    // Another origin, a private address: denied, and nothing is dialled.
+    let denied = fetch(json!({"url": other.url("/ok")}));
+    assert_eq!(denied["error"], "ErrorCode::HttpRequestDenied", "{denied}");
+    assert_eq!(other.accepted(), 0);
+    let denied = fetch(json!({"url": "http://10.0.0.1/"}));
+    assert_eq!(denied["error"], "ErrorCode::HttpRequestDenied", "{denied}");
+    // The response cap of [http] applies.
+    let big = fetch(json!({"url": web.url("/big?n=10000")}));
+    assert!(big["error"].as_str().unwrap().starts_with("ErrorCode::HttpResponseBodySize"), "{big}");
+    server.wait_stderr("wasi:http request failed"); // the reason
+}
+
 #[test]
 fn http_connections_are_pooled_and_limits_fire() {
     let web = TestServer::plain();

@@ -175,6 +175,17 @@ impl Server {
         self.stderr.lock().unwrap().clone()
     }
 
+    /// Waits (at most 60 s) until the server has written `needle` to stderr, which it may do
+    /// after the response it concerns (stderr and stdout are read by different threads); panics
+    /// with the stderr so far if it never does.
+    pub fn wait_stderr(&self, needle: &str) {
+        let started = Instant::now();
+        while !self.stderr().contains(needle) {
+            assert!(started.elapsed() < Duration::from_secs(60), "{needle:?} never on stderr:\n{}", self.stderr());
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     /// Writes `bytes` and a newline.
     pub fn send_bytes(&mut self, bytes: &[u8]) {
         let stdin = self.stdin.as_mut().expect("stdin open");

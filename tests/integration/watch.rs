@@ -53,11 +53,7 @@ fn a_watched_tools_directory_swaps_components_in_and_out() {
     std::fs::write(&echo, b"\0asm\x0d\x00\x01\x00 a half-written build").unwrap();
     let reply = server.response(&json!(900));
     assert_eq!(text(&reply["result"]), "before the broken build", "{reply}");
-    let started = Instant::now();
-    while !server.stderr().contains("the previous one keeps serving") {
-        assert!(started.elapsed() < Duration::from_secs(60), "no report of the broken version:\n{}", server.stderr());
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    server.wait_stderr("the previous one keeps serving");
     assert_eq!(text(&server.call("echo", json!({"message": "still here"}))), "still here");
 
     // A changed component: echo.wasm now holds another component. A call that started on the
@@ -101,11 +97,7 @@ fn a_component_replaced_during_startup_discovery_is_taken() {
             .spawn()
     };
     let mut server = launch();
-    let started = Instant::now();
-    while !server.stderr().contains("serving MCP") {
-        assert!(started.elapsed() < Duration::from_secs(60), "never served:\n{}", server.stderr());
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    server.wait_stderr("serving MCP");
     // The cache is empty, so echo.wasm is still compiling: replace it now.
     std::fs::copy(guest("conformance"), &echo).unwrap();
     server.initialize();

@@ -297,6 +297,11 @@ impl HttpClient {
         (self.settings.max_in_flight - self.slots.available_permits()) as u32
     }
 
+    /// The largest body a request may send or a response bring (`http.max_response_bytes`).
+    pub fn max_body_bytes(&self) -> u64 {
+        self.settings.max_response_bytes
+    }
+
     /// Sends `req` for a tool with allow-list `allow`.
     pub async fn send(&self, allow: &AllowList, req: Request) -> Result<Response, Error> {
         let limit = req

@@ -29,6 +29,7 @@ pub mod log;
 pub mod policy;
 pub mod progress;
 pub mod storage;
+pub mod wasi_http;
 pub mod workspace;
 
 use std::sync::Arc;
@@ -137,6 +138,8 @@ pub struct HostState {
     notifications: budget::Notifications,
     /// `http`: the time the call spent in requests.
     http: http::HttpCtx,
+    /// `wasi:http`: built on the guest's first use, like the WASI context.
+    wasi_http: Option<wasi_http::WasiHttpState>,
     /// When the instance was ready (start of guest execution).
     pub instantiated_at: Option<Instant>,
 }
@@ -152,6 +155,7 @@ impl HostState {
             env,
             notifications: budget::Notifications::default(),
             http: http::HttpCtx::default(),
+            wasi_http: None,
             instantiated_at: None,
         }
     }
@@ -163,6 +167,7 @@ impl HostState {
         self.limiter = MemoryLimiter::new(memory_limit);
         self.notifications = budget::Notifications::default();
         self.http = http::HttpCtx::default();
+        self.wasi_http = None;
         self.instantiated_at = None;
         if let Some((stdout, stderr)) = &self.guest_output {
             stdout.reset();
@@ -230,6 +235,13 @@ impl HostState {
     }
 }
 
+impl wasmtime_wasi_http::WasiHttpView for HostState {
+    fn http(&mut self) -> wasmtime_wasi_http::WasiHttpCtxView<'_> {
+        let state = self.wasi_http.get_or_insert_with(|| wasi_http::WasiHttpState::new(&self.env));
+        wasmtime_wasi_http::WasiHttpCtxView { ctx: &mut state.ctx, table: &mut self.table, hooks: &mut state.hooks }
+    }
+}
+
 impl WasiView for HostState {
     fn ctx(&mut self) -> WasiCtxView<'_> {
         if self.wasi.is_none() {
@@ -265,11 +277,13 @@ impl HasData for Types {
     type Data<'a> = Types;
 }
 
-/// A linker with WASI p2 and every `ide-agents:tool` host interface, each reaching the store
-/// through its own projection of [`HostState`].
+/// A linker with WASI p2 (with `wasi:http`'s outgoing requests: [`wasi_http`]) and every
+/// `ide-agents:tool` host interface, each reaching the store through its own projection of
+/// [`HostState`].
 pub fn linker(engine: &wasmtime::Engine) -> anyhow::Result<Linker<HostState>> {
     let mut linker = Linker::new(engine);
     wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(anyhow::Error::from)?;
+    wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker).map_err(anyhow::Error::from)?;
     link_tool_imports(&mut linker).map_err(anyhow::Error::from)?;
     Ok(linker)
 }

@@ -182,7 +182,7 @@ fn median_us(mut samples: Vec<Duration>) -> Option<f64> {
 }
 
 /// The WASI 0.2 packages the host links (`wasmtime_wasi::p2::add_to_linker_async`): no
-/// preopened directories, no environment, no sockets granted.
+/// preopened directories, no environment, no sockets granted. (`wasi:http` is read apart.)
 const WASI_LINKED: &[&str] = &["cli", "clocks", "filesystem", "io", "random", "sockets"];
 
 /// Why the host does not provide import `name` (`None` when it does). A name-level reading, for
@@ -204,11 +204,15 @@ pub fn host_lacks(name: &str) -> Option<String> {
                 None
             }
         }
-        "wasi:http" => Some(
-            "wasi:http is not linked: make requests through ide-agents:tool/http (granted per tool by `http_allow`); \
-             for a JavaScript component, build without the fetch/http feature"
-                .into(),
-        ),
+        // Outgoing requests only (see `host::wasi_http`): a tool is called, it does not serve.
+        "wasi:http" => match (interface, version.starts_with("0.2.")) {
+            ("types" | "outgoing-handler", true) => None,
+            ("types" | "outgoing-handler", false) => Some(format!("the host links wasi:http 0.2.x, not @{version}")),
+            _ => Some(format!(
+                "wasi:http/{interface} is not linked: the host links outgoing requests (wasi:http/types and \
+                 outgoing-handler, through each tool's `http_allow`)"
+            )),
+        },
         _ if package.starts_with("wasi:") => {
             let linked = WASI_LINKED.contains(&&package["wasi:".len()..]);
             match (linked, version.starts_with("0.2.")) {
@@ -245,7 +249,9 @@ mod tests {
         assert_eq!(host_lacks("ide-agents:tool/log@0.1.0"), None);
         assert_eq!(host_lacks("wasi:io/streams@0.2.6"), None);
         assert_eq!(host_lacks("wasi:cli/environment@0.2.0"), None);
-        assert!(host_lacks("wasi:http/types@0.2.10").unwrap().contains("ide-agents:tool/http"));
+        assert_eq!(host_lacks("wasi:http/types@0.2.10"), None);
+        assert_eq!(host_lacks("wasi:http/outgoing-handler@0.2.3"), None);
+        assert!(host_lacks("wasi:http/incoming-handler@0.2.3").unwrap().contains("outgoing requests"));
         assert!(host_lacks("wasi:io/streams@0.3.0").unwrap().contains("WASI 0.2"));
         assert!(host_lacks("wasi:keyvalue/store@0.2.0").unwrap().contains("not linked"));
         assert!(host_lacks("ide-agents:tool/log@0.2.0").unwrap().contains("built against @0.2.0"));
