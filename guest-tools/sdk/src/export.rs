@@ -35,9 +35,35 @@ pub fn descriptor<T: Tool>() -> ToolDescriptor {
         name: T::NAME.into(),
         title: T::TITLE.map(Into::into),
         description: T::DESCRIPTION.into(),
-        input_schema: schema::input::<T::Args>().to_string(),
-        output_schema: Some(schema::output::<T::Output>().to_string()),
+        input_schema: T::SCHEMAS.map_or_else(|| schema::input::<T::Args>().to_string(), |s| s.input.to_owned()),
+        output_schema: Some(
+            T::SCHEMAS.map_or_else(|| schema::output::<T::Output>().to_string(), |s| s.output.to_owned()),
+        ),
         annotations: T::ANNOTATIONS,
+    }
+}
+
+/// For a native test of a tool that keeps its schemas ([`Tool::SCHEMAS`], read with
+/// `include_str!` from `<NAME>.input.json` and `<NAME>.output.json` in `dir`): panics unless the
+/// files hold what `T`'s types derive and `T::SCHEMAS` is them. With `UPDATE_GOLDEN` set in the
+/// environment it rewrites the files instead (then rebuild).
+pub fn schemas_are_current<T: Tool>(dir: &std::path::Path) {
+    let derived = [("input", schema::input::<T::Args>()), ("output", schema::output::<T::Output>())];
+    let kept = T::SCHEMAS.expect("the tool keeps no schemas (Tool::SCHEMAS is None)");
+    for ((role, derived), kept) in derived.into_iter().zip([kept.input, kept.output]) {
+        let file = dir.join(format!("{}.{role}.json", T::NAME));
+        if std::env::var_os("UPDATE_GOLDEN").is_some() {
+            std::fs::write(&file, serde_json::to_string_pretty(&derived).unwrap() + "\n").unwrap();
+            continue;
+        }
+        let on_disk: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+        let compiled_in: serde_json::Value = serde_json::from_str(kept).unwrap();
+        assert!(
+            on_disk == derived && compiled_in == derived,
+            "the {role} schema of {} in {} is not what its types derive: run the test with UPDATE_GOLDEN=1",
+            T::NAME,
+            file.display()
+        );
     }
 }
 

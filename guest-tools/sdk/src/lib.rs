@@ -97,5 +97,5 @@ pub mod tool;
 pub use bindings::exports::ide_agents::tool::offerings;
 pub use bindings::ide_agents::tool::types::ToolAnnotations as Annotations;
 pub use bindings::ide_agents::tool::{cache, config, host_facts, progress, storage, types, workspace};
-pub use export::{Offerings, call, descriptor};
-pub use tool::{Error, NoArgs, Reply, Tool};
+pub use export::{Offerings, call, descriptor, schemas_are_current};
+pub use tool::{Error, NoArgs, Reply, Schemas, Tool};

@@ -33,8 +33,24 @@ pub trait Tool {
     /// what serialisation produces, is the tool's output schema.
     type Output: Serialize + JsonSchema;
 
+    /// The input and output schemas as JSON text, when they are kept with the tool instead of
+    /// derived in `describe`. Derived (`None`, the default) is right for almost every tool; a
+    /// tool whose component must compile fast on its first call keeps them (the schema
+    /// generation is then left out of the component) and checks them in a native test with
+    /// [`crate::schemas_are_current`], which keeps them equal to what the types derive.
+    const SCHEMAS: Option<Schemas> = None;
+
     /// Runs the tool on arguments that already match the input schema.
     fn call(args: Self::Args) -> Result<Reply<Self::Output>, Error>;
+}
+
+/// A tool's input and output schemas as JSON text (see [`Tool::SCHEMAS`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Schemas {
+    /// The input schema.
+    pub input: &'static str,
+    /// The output schema.
+    pub output: &'static str,
 }
 
 /// The arguments of a tool that takes none: only `{}` matches its schema,
