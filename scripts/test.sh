@@ -3,8 +3,7 @@
 # installs the wasm32-wasip2 target, the Python test packages (tests/interop/requirements.txt: the
 # mcp==2.3.0 interop client and scikit-learn, into tests/interop/.venv)
 # the TypeScript interop client (@modelcontextprotocol/sdk@1.32.2) and ComponentizeJS 0.23.0 (the
-# JavaScript tool template's build) in tests/interop/node_modules, wit-bindgen 0.61.1 (the C
-# template's bindings; cargo install into tests/.tools, a few minutes the first time)
+# JavaScript tool template's build) in tests/interop/node_modules
 # the official MCP conformance suite with the Node 22 it needs (tests/conformance/node_modules)
 # and the Debian packages nginx, prometheus and clang-19 with wasi-libc (the C template) (apt-get,
 # as root or with sudo),
@@ -44,13 +43,6 @@ npm_has() { grep -qs "\"version\": \"$2\"" "$interop/node_modules/$1/package.jso
 if ! npm_has @modelcontextprotocol/sdk 1.32.2 || ! npm_has @bytecodealliance/componentize-js 0.23.0; then
   echo "installing the TypeScript interop client (@modelcontextprotocol/sdk@1.32.2) and ComponentizeJS 0.23.0" >&2
   (cd "$interop" && npm ci --no-audit --no-fund --loglevel=error) || die "npm could not install $interop/package.json"
-fi
-
-# wit-bindgen for the C template's test: only its C generator, pinned, into tests/.tools.
-if ! tests/.tools/bin/wit-bindgen --version 2>/dev/null | grep -q '^wit-bindgen-cli 0.61.1'; then
-  echo "installing wit-bindgen-cli 0.61.1 (C generator) into tests/.tools" >&2
-  cargo install --quiet --locked wit-bindgen-cli --version 0.61.1 --no-default-features --features c \
-    --root tests/.tools || die "cargo could not install wit-bindgen-cli 0.61.1"
 fi
 
 conformance=tests/conformance

@@ -162,17 +162,14 @@ fn a_scaffolded_javascript_tool_tests_natively_builds_and_is_served() {
     scripted_template("js", "js-words", &files, &["node", "--test"], &tools);
 }
 
-/// The C template: clang 19 and wasi-libc (Debian packages), the pinned wit-bindgen and
-/// wasm-tools that scripts/test.sh installs; build.sh fetches the WASI adapter from crates.io
-/// itself, as it does for an author.
+/// The C template: clang 19 and wasi-libc (Debian packages) and the pinned wasm-tools that
+/// scripts/test.sh installs, with the bindings the template carries; build.sh fetches the WASI
+/// adapter from crates.io itself, as it does for an author.
 #[test]
 fn a_scaffolded_c_tool_tests_natively_builds_and_is_served() {
     let files = ["app.c", "logic.c", "logic.h", "test_logic.c", "test.sh"];
-    let tools = [
-        ("WIT_BINDGEN", installed(".tools/bin/wit-bindgen")),
-        ("WASM_TOOLS", installed("interop/.venv/bin/wasm-tools")),
-        ("CLANG", PathBuf::from("/usr/bin/clang-19")),
-    ];
+    let tools =
+        [("WASM_TOOLS", installed("interop/.venv/bin/wasm-tools")), ("CLANG", PathBuf::from("/usr/bin/clang-19"))];
     scripted_template("c", "c-words", &files, &["bash", "test.sh"], &tools);
 }
 
@@ -235,4 +232,27 @@ export const tools = {
     assert!(crate::support::text(&denied).contains("NetworkError"), "{denied}");
     assert_eq!(other.accepted(), 0, "nothing was dialled");
     server.wait_stderr("is not in this tool's http_allow list");
+}
+
+/// The C template carries bindings generated from wit/ (scripts/regen-c-bindings.sh); they must be
+/// regenerated when wit/ changes, which this notices: gen/WIT.sha256 is the SHA-256 of wit/*.wit
+/// in name order as of the last generation.
+#[test]
+fn the_c_templates_bindings_are_generated_from_this_wit() {
+    use sha2::{Digest, Sha256};
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(root.join("wit"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "wit"))
+        .collect();
+    files.sort();
+    let mut hasher = Sha256::new();
+    for file in &files {
+        hasher.update(std::fs::read(file).unwrap());
+    }
+    let current: String = hasher.finalize().iter().map(|b| format!("{b:02x}")).collect();
+    let recorded = std::fs::read_to_string(root.join("scripts/templates/c/gen/WIT.sha256")).unwrap();
+    assert_eq!(recorded.trim(), current, "wit/ changed: run scripts/regen-c-bindings.sh");
 }
