@@ -50,7 +50,9 @@ pub fn spawn(server: Arc<McpServer>, dirs: Vec<PathBuf>) {
                     now.entry(path.clone()).or_insert(*stamp);
                 }
             }
-            for path in seen.keys().filter(|p| !now.contains_key(*p)) {
+            // A file still settling (the first pass settles every file) may be served too.
+            let known: std::collections::HashSet<&PathBuf> = seen.keys().chain(settling.keys()).collect();
+            for path in known.into_iter().filter(|p| !now.contains_key(*p)) {
                 if server.registry().file_component(path).is_some() {
                     tracing::info!(component = %path.display(), "component removed; its tools are gone");
                     server.replace_file(path, None);

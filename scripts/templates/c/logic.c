@@ -85,6 +85,7 @@ static size_t read_string(reader *r, char *out) {
     if (e == 'u') {
       uint32_t cp;
       if (!hex4(r, &cp)) return (size_t)-1;
+      if (cp >= 0xDC00 && cp <= 0xDFFF) return (size_t)-1; /* a lone low surrogate */
       if (cp >= 0xD800 && cp < 0xDC00) {
         uint32_t low;
         if (r->end - r->p < 6 || r->p[0] != '\\' || r->p[1] != 'u') return (size_t)-1;
@@ -96,7 +97,7 @@ static size_t read_string(reader *r, char *out) {
       size_t k = put_utf8(buf, cp);
       if (out) memcpy(out + n, buf, k);
       n += k;
-    } else if (strchr("\"\\/bfnrt", e)) {
+    } else if (e != '\0' && strchr("\"\\/bfnrt", e)) {
       if (out) out[n] = plain;
       n++;
     } else {
@@ -126,7 +127,8 @@ static int skip_value(reader *r) {
       if (depth == 0) return 0;
       r->p++;
     } else {
-      while (r->p < r->end && !strchr(",:]} \t\n\r", *r->p)) r->p++;
+      if (*r->p == '\0') return 0;
+      while (r->p < r->end && *r->p != '\0' && !strchr(",:]} \t\n\r", *r->p)) r->p++;
     }
   } while (depth > 0);
   return 1;

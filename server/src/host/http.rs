@@ -416,7 +416,7 @@ pub const FORBIDDEN_HEADERS: &[&str] = &[
 
 /// Whether a tool may not set the request header `name` (lower case): [`FORBIDDEN_HEADERS`] and
 /// any `proxy-*` header.
-fn forbidden_header(name: &str) -> bool {
+pub(super) fn forbidden_header(name: &str) -> bool {
     FORBIDDEN_HEADERS.contains(&name) || name.starts_with("proxy-")
 }
 

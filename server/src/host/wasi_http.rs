@@ -9,9 +9,11 @@
 //! does not listen.
 
 use std::future::Future;
+use std::sync::Arc;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use wasmtime_wasi_http::{Error as HttpError, RequestOptions, WasiBody, WasiHttpCtx, WasiHttpHooks};
 
 use super::CallEnv;
@@ -22,6 +24,12 @@ type Sending = Box<dyn Future<Output = Result<(http_types::Response<WasiBody>, F
 /// What reports the end of an exchange's I/O (ours is over when the response is buffered).
 type Finished = Box<dyn Future<Output = Result<(), HttpError>> + Send>;
 
+/// Requests of one call in flight at once. `outgoing-handler.handle` does not block the guest, so
+/// without a bound one call could start any number of requests and have the host buffer all their
+/// bodies; a request holds its slot until the guest drops its response body. Further requests
+/// wait (within the call's time limit).
+const REQUESTS_PER_CALL: usize = 4;
+
 /// The `wasi:http` part of a call's store: wasmtime-wasi-http's context and our send hook.
 pub struct WasiHttpState {
     pub(super) ctx: WasiHttpCtx,
@@ -31,13 +39,16 @@ pub struct WasiHttpState {
 impl WasiHttpState {
     /// State for the call `env`.
     pub fn new(env: &CallEnv) -> Self {
-        Self { ctx: WasiHttpCtx::new(), hooks: SendThroughPool { env: env.clone() } }
+        let slots = Arc::new(Semaphore::new(REQUESTS_PER_CALL));
+        Self { ctx: WasiHttpCtx::new(), hooks: SendThroughPool { env: env.clone(), slots } }
     }
 }
 
 /// The send hook: requests go through the shared client, as the calling tool.
 pub struct SendThroughPool {
     env: CallEnv,
+    /// The call's request slots ([`REQUESTS_PER_CALL`]).
+    slots: Arc<Semaphore>,
 }
 
 impl WasiHttpHooks for SendThroughPool {
@@ -46,18 +57,26 @@ impl WasiHttpHooks for SendThroughPool {
         false
     }
 
+    /// The `http` interface's forbidden headers, refused when the guest sets them (`fields.set`),
+    /// except `Content-Length`, which clients set from the body: it is dropped, and the pooled
+    /// client sets it again from the buffered body.
+    fn forbidden_header_filter(&mut self) -> wasmtime_wasi_http::ForbiddenHeaderFilter {
+        Arc::new(|name| name != http_types::CONTENT_LENGTH && super::http::forbidden_header(name.as_str()))
+    }
+
     fn send_request(
         &mut self,
         request: http_types::Request<WasiBody>,
         options: Option<RequestOptions>,
         _response_done: Finished,
     ) -> Sending {
-        let env = self.env.clone();
+        let (env, slots) = (self.env.clone(), self.slots.clone());
         Box::new(async move {
+            let slot = slots.acquire_owned().await.map_err(|_| HttpError::InternalError(Some("call ended".into())))?;
             let client = &env.services.http;
             let request = buffered(request, options, client.max_body_bytes()).await?;
             match client.send(&env.policy.http_allow, request).await {
-                Ok(response) => Ok((unbuffered(response)?, Box::new(async { Ok(()) }) as Finished)),
+                Ok(response) => Ok((unbuffered(response, slot)?, Box::new(async { Ok(()) }) as Finished)),
                 Err(e) => {
                     // The guest gets an error code without text: say why on our stderr.
                     tracing::info!(tool = %env.tool, "wasi:http request failed: {e:?}");
@@ -86,7 +105,7 @@ async fn buffered(
         }
     }
     let mut headers = Vec::with_capacity(parts.headers.len());
-    for (name, value) in &parts.headers {
+    for (name, value) in parts.headers.iter().filter(|(name, _)| *name != http_types::CONTENT_LENGTH) {
         let value = value
             .to_str()
             .map_err(|_| HttpError::HttpRequestHeaderSize { field_name: Some(name.to_string()), field_size: None })?;
@@ -104,13 +123,20 @@ async fn buffered(
     })
 }
 
-/// The `http` interface's response as wasmtime-wasi-http's, its body already whole.
-fn unbuffered(response: Response) -> Result<http_types::Response<WasiBody>, HttpError> {
+/// The `http` interface's response as wasmtime-wasi-http's, its body already whole; the body
+/// holds the request's `slot` until the guest drops it.
+fn unbuffered(response: Response, slot: OwnedSemaphorePermit) -> Result<http_types::Response<WasiBody>, HttpError> {
     let mut builder = http_types::Response::builder().status(response.status);
     for (name, value) in &response.headers {
         builder = builder.header(name, value);
     }
-    let body = Full::new(Bytes::from(response.body)).map_err(|never| match never {}).boxed_unsync();
+    let body = Full::new(Bytes::from(response.body))
+        .map_frame(move |frame| {
+            let _held = &slot;
+            frame
+        })
+        .map_err(|never| match never {})
+        .boxed_unsync();
     builder.body(body).map_err(|e| HttpError::InternalError(Some(format!("bad response: {e}"))))
 }
 
@@ -128,6 +154,7 @@ fn error_code(error: Error) -> HttpError {
 
 /// The `http` crate's types, named apart from our `http` interface module.
 mod http_types {
+    pub use ::http::header::CONTENT_LENGTH;
     pub use ::http::{Method, Request, Response};
 }
 
@@ -152,6 +179,7 @@ mod tests {
             .method("POST")
             .uri("http://example.com/x?y=1")
             .header("content-type", "text/plain")
+            .header("content-length", "5")
             .body(body(b"hello"))
             .unwrap();
         let options = RequestOptions { first_byte_timeout: Some(Duration::from_millis(250)), ..Default::default() };

@@ -144,17 +144,19 @@ impl Runtime {
         }
     }
 
-    /// What a remembered failure depends on besides the component: the engine and the budgets
-    /// (a failure under a smaller budget is tried again under a larger one).
+    /// What a remembered failure depends on besides the component: the engine, the budgets and
+    /// the pool's core-instance limit (a failure under a smaller one is tried again under a
+    /// larger one).
     fn failure_key(&self) -> String {
         let s = &self.settings;
         format!(
-            "{}-{}-{}-{}-{}-{}",
+            "{}-{}-{}-{}-{}-{}-{}",
             self.engine_key,
             s.describe_timeout.as_millis(),
             s.describe_memory,
             s.compile.timeout.as_millis(),
             s.compile.memory,
+            s.max_core_instances_per_component,
             spec::CAPS_VERSION,
         )
     }

@@ -48,7 +48,13 @@ impl Guest for WasiFetch {
 fn fetch(url: &str, method: &str, body: Option<&str>) -> Result<(u16, String), String> {
     let (scheme, rest) = url.split_once("://").ok_or("no scheme")?;
     let (authority, path) = rest.find('/').map_or((rest, "/"), |i| (&rest[..i], &rest[i..]));
-    let request = OutgoingRequest::new(Fields::new());
+    // A body's length is declared, as HTTP clients do (the host drops it and sets its own).
+    let headers = match body {
+        Some(text) => Fields::from_list(&[("content-length".to_owned(), text.len().to_string().into_bytes())])
+            .map_err(|e| format!("{e:?}"))?,
+        None => Fields::new(),
+    };
+    let request = OutgoingRequest::new(headers);
     let method = match method {
         "GET" => Method::Get,
         "POST" => Method::Post,
