@@ -14,18 +14,7 @@
 # file there, for `ide-agents-mcp serve --tools-dir DIR/out`.
 set -euo pipefail
 
-usage="usage: scripts/new-tool.sh NAME [DIR] --lang c   (NAME: lower case letters, digits, '-' or '_')"
-name="${1:?$usage}"
-[[ "$name" =~ ^[a-z][a-z0-9_-]*$ ]] || { echo "invalid tool name: $name" >&2; echo "$usage" >&2; exit 2; }
-dir="${2:-./$name}"
-[ -e "$dir" ] && { echo "$dir already exists; not overwriting it" >&2; exit 1; }
-here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-[ -f "$here/../wit/world.wit" ] || { echo "the WIT package is missing at $here/../wit" >&2; exit 1; }
-tool="${name//-/_}"
-
-mkdir -p "$dir/wit"
-dir="$(cd "$dir" && pwd)"
-cp "$here/../wit"/*.wit "$dir/wit/"
+source "$(dirname "${BASH_SOURCE[0]}")/new-tool-common.sh" c "$@"
 printf '/.tools/\n/out/\n/core.wasm\n/test_logic\n' >"$dir/.gitignore"
 cp "$here/templates/c/logic.h" "$here/templates/c/logic.c" "$here/templates/c/test_logic.c" "$dir/"
 mkdir -p "$dir/gen"

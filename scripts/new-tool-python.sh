@@ -11,18 +11,7 @@
 # DIR/out/<tool>.wasm, the only file there, for `ide-agents-mcp serve --tools-dir DIR/out`.
 set -euo pipefail
 
-usage="usage: scripts/new-tool.sh NAME [DIR] --lang python   (NAME: lower case letters, digits, '-' or '_')"
-name="${1:?$usage}"
-[[ "$name" =~ ^[a-z][a-z0-9_-]*$ ]] || { echo "invalid tool name: $name" >&2; echo "$usage" >&2; exit 2; }
-dir="${2:-./$name}"
-[ -e "$dir" ] && { echo "$dir already exists; not overwriting it" >&2; exit 1; }
-wit="$(cd "$(dirname "${BASH_SOURCE[0]}")/../wit" && pwd)"
-[ -f "$wit/world.wit" ] || { echo "the WIT package is missing at $wit" >&2; exit 1; }
-tool="${name//-/_}"
-
-mkdir -p "$dir/wit"
-dir="$(cd "$dir" && pwd)"
-cp "$wit"/*.wit "$dir/wit/"
+source "$(dirname "${BASH_SOURCE[0]}")/new-tool-common.sh" python "$@"
 printf '/.venv/\n/out/\n__pycache__/\n/wit_world/\n' >"$dir/.gitignore"
 
 cat >"$dir/logic.py" <<EOF
