@@ -9,7 +9,7 @@ fuzz_target!(|line: &[u8]| {
     let reply = match jsonrpc::parse(line) {
         Incoming::Request { id, .. } => Some((Some(id.get().to_owned()), jsonrpc::success(id, &serde_json::json!({})))),
         Incoming::Invalid { id, error } => Some((None, jsonrpc::failure(id.as_deref(), &error))),
-        Incoming::Notification { .. } | Incoming::Response => None,
+        Incoming::Notification { .. } | Incoming::Response { .. } => None,
     };
     if let Some((id, bytes)) = reply {
         assert_eq!(bytes.last(), Some(&b'\n'));

@@ -32,6 +32,7 @@ pub mod with_offerings {
             "ide-agents:tool/config": crate::bindings::ide_agents::tool::config,
             "ide-agents:tool/workspace": crate::bindings::ide_agents::tool::workspace,
             "ide-agents:tool/storage": crate::bindings::ide_agents::tool::storage,
+            "ide-agents:tool/input": crate::bindings::ide_agents::tool::input,
         },
     });
 }

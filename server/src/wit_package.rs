@@ -10,6 +10,7 @@ pub const FILES: &[(&str, &str)] = &[
     ("config.wit", include_str!("../../wit/config.wit")),
     ("host-facts.wit", include_str!("../../wit/host-facts.wit")),
     ("http.wit", include_str!("../../wit/http.wit")),
+    ("input.wit", include_str!("../../wit/input.wit")),
     ("log.wit", include_str!("../../wit/log.wit")),
     ("offerings.wit", include_str!("../../wit/offerings.wit")),
     ("progress.wit", include_str!("../../wit/progress.wit")),

@@ -153,6 +153,10 @@ pub struct ServerSection {
     pub validate_builtin_output: Option<bool>,
     /// How long `tools/list` waits for components described in the background, ms.
     pub discovery_wait_ms: Option<u64>,
+    /// The key that seals multi round-trip calls' `requestState` (at least 32 bytes): inline,
+    /// `{ env = "VAR" }` or `{ file = "/run/secrets/state-key" }`. Every instance behind one
+    /// load balancer needs the same one.
+    pub request_state_key: Option<SecretSource>,
 }
 
 /// `[http]`

@@ -139,6 +139,14 @@ pub fn resolve(args: &ServeArgs, file: FileConfig, path: Option<PathBuf>) -> Res
     if let Some(ms) = file.server.discovery_wait_ms {
         server.discovery_wait = Duration::from_millis(in_range(p, "server.discovery_wait_ms", ms, 0, 600_000)?);
     }
+    if let Some(source) = file.server.request_state_key {
+        let key = secret_value(p, "server.request_state_key", source)?;
+        let min = crate::mcp::request_state::MIN_KEY_BYTES;
+        if key.expose().len() < min {
+            return Err(invalid(p, "server.request_state_key", format!("the key must be at least {min} bytes")));
+        }
+        server.request_state_key = Some(key);
+    }
 
     let h = file.http;
     let mut http = HttpSettings::default();

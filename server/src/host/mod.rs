@@ -7,7 +7,8 @@
 //! preopens, no environment, no arguments and no network; guest stdout and stderr go to our stderr
 //! through [`guest_stdio`]. Files are reachable only through [`workspace`], under roots the
 //! configuration grants, read-only; what a tool keeps on disk goes through [`storage`], within
-//! the quota the configuration grants. What a call may write to the log and send to the client is
+//! the quota the configuration grants; what a tool asks of the client mid-call (multi round-trip
+//! calls) goes through [`input`]. What a call may write to the log and send to the client is
 //! bounded by its [`budget`]. Policies are bound to component identities ([`policy`]). See
 //! `runtime/` for how stores are created.
 //!
@@ -24,6 +25,7 @@ pub mod config;
 pub mod facts;
 pub mod guest_stdio;
 pub mod http;
+pub mod input;
 pub mod limiter;
 pub mod log;
 pub mod policy;
@@ -70,6 +72,10 @@ pub trait ServerHooks: Send + Sync {
     fn log_to_client(&self, tool: &str, level: Level, message: &str);
     /// Sends `notifications/progress` for `token`.
     fn progress(&self, token: &Value, progress: f64, total: Option<f64>, message: Option<String>);
+    /// The call's multi round-trip exchange (`input`), if it may ask the client for input.
+    fn input(&self) -> Option<&input::Exchange> {
+        None
+    }
 }
 
 /// [`ServerHooks`] for calls that have no client: facts are minimal, logs and progress go nowhere.
@@ -225,6 +231,11 @@ impl HostState {
         workspace::WorkspaceView { roots: &self.env.policy.roots }
     }
 
+    /// `input`'s projection.
+    fn input(&mut self) -> input::InputView<'_> {
+        input::InputView { hooks: &*self.env.hooks }
+    }
+
     /// `storage`'s projection.
     fn storage(&mut self) -> storage::StorageView<'_> {
         storage::StorageView {
@@ -299,5 +310,6 @@ fn link_tool_imports(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
     config::add_to_linker(linker, HostState::config)?;
     workspace::add_to_linker(linker, HostState::workspace)?;
     storage::add_to_linker(linker, HostState::storage)?;
+    input::add_to_linker(linker, HostState::input)?;
     Ok(())
 }

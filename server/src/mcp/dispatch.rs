@@ -88,8 +88,11 @@ impl McpServer {
                     Action::Nothing
                 }
             },
-            Incoming::Response => {
-                tracing::debug!("ignoring a response: this server sends no requests");
+            Incoming::Response { id, outcome } => {
+                let answer = outcome.map(|r| r.get().to_owned()).map_err(|e| e.get().to_owned());
+                if !peer.session.deliver(id.get(), answer) {
+                    tracing::debug!(id = id.get(), "ignoring a response to no request of ours");
+                }
                 Action::Nothing
             }
             Incoming::Invalid { id, error } => Action::Answer(jsonrpc::failure(id.as_deref(), &error)),
@@ -169,6 +172,7 @@ impl McpServer {
                     name: Cow::Owned(call.name.into_owned()),
                     arguments: call.arguments,
                     progress_token: call.progress_token,
+                    round: call.round,
                 };
                 let (server, peer, raw_id) = (self.clone(), peer.clone(), id.to_owned());
                 let work = Box::pin(async move {

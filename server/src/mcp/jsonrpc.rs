@@ -8,7 +8,6 @@
 
 use std::borrow::Cow;
 
-use serde::de::IgnoredAny;
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
 use serde_json::value::RawValue;
@@ -114,8 +113,13 @@ pub enum Incoming<'a> {
         /// The params, if any.
         params: Option<&'a RawValue>,
     },
-    /// A response to a request we sent (we send none yet): ignored.
-    Response,
+    /// A response to a request we sent (multi round-trip calls of initialize-era clients).
+    Response {
+        /// The id we gave the request, raw JSON.
+        id: &'a RawValue,
+        /// Its `result`, or its `error`.
+        outcome: Result<&'a RawValue, &'a RawValue>,
+    },
     /// Not a valid message: answer `error` with `id` (or `null` when it cannot be known).
     Invalid {
         /// The request's id, when it could be read.
@@ -135,10 +139,10 @@ struct Envelope<'a> {
     method: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
     params: Option<&'a RawValue>,
-    #[serde(default)]
-    result: Option<IgnoredAny>,
-    #[serde(default)]
-    error: Option<IgnoredAny>,
+    #[serde(borrow, default)]
+    result: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    error: Option<&'a RawValue>,
 }
 
 /// Keeps an explicit `null` as `Some("null")`, so "id": null is told apart from no id.
@@ -172,8 +176,12 @@ pub fn parse(line: &[u8]) -> Incoming<'_> {
         (Some(id), Some(method)) if valid_id(id) => Incoming::Request { id, method, params: env.params },
         (Some(_), Some(_)) => invalid(None, "\"id\" must be a string or an integer"),
         (None, Some(method)) => Incoming::Notification { method, params: env.params },
-        (Some(_), None) if env.result.is_some() || env.error.is_some() => Incoming::Response,
-        (id, None) => invalid(id.filter(|id| valid_id(id)), "\"method\" is required"),
+        (Some(id), None) => match (env.result, env.error) {
+            (Some(result), _) => Incoming::Response { id, outcome: Ok(result) },
+            (None, Some(error)) => Incoming::Response { id, outcome: Err(error) },
+            (None, None) => invalid(Some(id).filter(|id| valid_id(id)), "\"method\" is required"),
+        },
+        (None, None) => invalid(None, "\"method\" is required"),
     }
 }
 
@@ -225,6 +233,14 @@ struct Failure<'a> {
     jsonrpc: &'static str,
     id: Option<&'a RawValue>,
     error: &'a RpcError,
+}
+
+#[derive(Serialize)]
+struct Request<'a, T: Serialize> {
+    jsonrpc: &'static str,
+    id: &'a RawValue,
+    method: &'a str,
+    params: T,
 }
 
 #[derive(Serialize)]
@@ -280,6 +296,11 @@ pub fn failure(id: Option<&RawValue>, error: &RpcError) -> Vec<u8> {
     line(&Failure { jsonrpc: "2.0", id, error })
 }
 
+/// A request line (we send requests only to initialize-era clients, in multi round-trip calls).
+pub fn request(id: &RawValue, method: &str, params: &impl Serialize) -> Vec<u8> {
+    line(&Request { jsonrpc: "2.0", id, method, params })
+}
+
 /// A notification line.
 pub fn notification(method: &str, params: &impl Serialize) -> Vec<u8> {
     line(&Notification { jsonrpc: "2.0", method, params })
@@ -310,7 +331,10 @@ mod tests {
             parse(br#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#),
             Incoming::Notification { .. }
         ));
-        assert!(matches!(parse(br#"{"jsonrpc":"2.0","id":3,"result":{}}"#), Incoming::Response));
+        assert!(matches!(
+            parse(br#"{"jsonrpc":"2.0","id":3,"result":{}}"#),
+            Incoming::Response { id, outcome: Ok(r) } if id.get() == "3" && r.get() == "{}"
+        ));
     }
 
     #[test]

@@ -10,6 +10,8 @@
 //! - `meta.rs`: a request's reserved `_meta` fields; `modern.rs`: what the stateless 2026-07-28
 //!   revision adds (discovery, `_meta` checks, result fields, `subscriptions/listen`)
 //! - `tools.rs`: `tools/list` and the call path (`tools/call` to result and span)
+//! - `rounds.rs`: multi round-trip calls (a tool asks for input mid-call) in both eras;
+//!   `request_state.rs`: the sealed `requestState` that lets any instance resume one
 //! - `reads.rs`: resources and prompts served by the built-in tools; `resources.rs` and
 //!   `prompts.rs` define them
 //! - `facts.rs`: what `host-facts` tells tools; `rss.rs`: the memory probe behind it;
@@ -35,7 +37,9 @@ pub mod prompts;
 pub mod protocol;
 pub mod reads;
 pub mod request;
+pub mod request_state;
 pub mod resources;
+pub mod rounds;
 pub mod rss;
 pub mod server;
 pub mod session;

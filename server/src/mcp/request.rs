@@ -71,6 +71,19 @@ pub struct CallRequest<'a> {
     pub arguments: Result<String, String>,
     /// `_meta.progressToken`, if it is a string or an integer.
     pub progress_token: Option<Value>,
+    /// `inputResponses` and `requestState`: the client's answers to an earlier round of a
+    /// multi round-trip call (`rounds.rs`), if it sent any.
+    pub round: Option<RoundAnswers>,
+}
+
+/// What a client sends back after an `input_required` result: its responses, keyed as asked, and
+/// the `requestState` it was given (not yet verified).
+#[derive(Debug, Default, Clone)]
+pub struct RoundAnswers {
+    /// Key and result object, as JSON text.
+    pub responses: Vec<(String, String)>,
+    /// The sealed state, as sent.
+    pub request_state: Option<String>,
 }
 
 /// `completion/complete` params.
@@ -198,6 +211,10 @@ struct CallParams<'a> {
     arguments: Option<&'a RawValue>,
     #[serde(rename = "_meta", default)]
     meta: Option<RequestMeta>,
+    #[serde(rename = "inputResponses", borrow, default)]
+    input_responses: Option<&'a RawValue>,
+    #[serde(rename = "requestState", default)]
+    request_state: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -216,7 +233,22 @@ pub fn parse_call_params(raw_params: Option<&RawValue>) -> Result<CallRequest<'_
         Some(_) => Err(format!("invalid arguments for `{}`: `arguments` must be a JSON object", p.name)),
     };
     let progress_token = p.meta.and_then(|m| m.progress_token).filter(|t| t.is_string() || t.is_i64() || t.is_u64());
-    Ok(CallRequest { name: p.name, arguments, progress_token })
+    let responses = match p.input_responses {
+        Some(raw) if raw.get() != "null" => parse_input_responses(raw)?,
+        _ => Vec::new(),
+    };
+    let round = (!responses.is_empty() || p.request_state.is_some())
+        .then(|| RoundAnswers { responses, request_state: p.request_state });
+    Ok(CallRequest { name: p.name, arguments, progress_token, round })
+}
+
+/// `inputResponses`: an object whose values are result objects. Anything else is -32602.
+fn parse_input_responses(raw: &RawValue) -> Result<Vec<(String, String)>, RpcError> {
+    let malformed = || RpcError::invalid_params("inputResponses must be an object whose values are result objects");
+    let map: std::collections::BTreeMap<String, &RawValue> = serde_json::from_str(raw.get()).map_err(|_| malformed())?;
+    map.into_iter()
+        .map(|(key, value)| if value.get().starts_with('{') { Ok((key, value.get().to_owned())) } else { Err(malformed()) })
+        .collect()
 }
 
 /// Deserialises params (absent params read as `{}`); failures are -32602.
@@ -240,9 +272,26 @@ mod tests {
         let Request::CallTool(call) = Request::parse("tools/call".into(), Some(&p)).unwrap() else { panic!() };
         assert_eq!((call.name.as_ref(), call.arguments.as_deref()), ("t", Ok(r#"{"a":1}"#)));
         assert_eq!(call.progress_token, Some(Value::from(7)));
+        assert!(call.round.is_none());
         assert!(matches!(Request::parse("ping".into(), None), Ok(Request::Ping)));
         assert!(matches!(Request::parse("tools/list".into(), None), Ok(Request::ListTools { cursor: None })));
         assert!(matches!(Request::parse("nope/nope".into(), None), Ok(Request::Unknown(m)) if m == "nope/nope"));
+    }
+
+    #[test]
+    fn input_responses_and_request_state_are_read() {
+        let p = raw(r#"{"name":"t","inputResponses":{"b":{"action":"accept"},"a":{"roots":[]}},"requestState":"s"}"#);
+        let Request::CallTool(call) = Request::parse("tools/call".into(), Some(&p)).unwrap() else { panic!() };
+        let round = call.round.unwrap();
+        assert_eq!(round.request_state.as_deref(), Some("s"));
+        assert_eq!(round.responses[0], ("a".into(), r#"{"roots":[]}"#.into()));
+        let p = raw(r#"{"name":"t","inputResponses":null}"#);
+        let Request::CallTool(call) = Request::parse("tools/call".into(), Some(&p)).unwrap() else { panic!() };
+        assert!(call.round.is_none());
+        for bad in [r#"{"name":"t","inputResponses":{"a":12345}}"#, r#"{"name":"t","inputResponses":[1]}"#] {
+            let error = Request::parse("tools/call".into(), Some(&raw(bad))).unwrap_err();
+            assert_eq!(error.code, ErrorCode::InvalidParams);
+        }
     }
 
     #[test]

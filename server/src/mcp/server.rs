@@ -81,6 +81,9 @@ pub struct ServerSettings {
     /// Whether the built-in components' structured output is checked against their output
     /// schemas (see [`VALIDATE_BUILTIN_OUTPUT`]). Other components' output always is.
     pub validate_builtin_output: bool,
+    /// The key that seals multi round-trip calls' `requestState` (`[server] request_state_key`;
+    /// instances behind one load balancer share it). `None`: a random key per process.
+    pub request_state_key: Option<crate::host::Secret>,
 }
 
 /// Built-in components are compiled from this repository and embedded with their SHA-256, like the
@@ -101,6 +104,7 @@ impl Default for ServerSettings {
             builtin_reserve: DEFAULT_BUILTIN_RESERVE,
             discovery_wait: DEFAULT_DISCOVERY_WAIT,
             validate_builtin_output: VALIDATE_BUILTIN_OUTPUT,
+            request_state_key: None,
         }
     }
 }
@@ -142,6 +146,8 @@ pub struct McpServer {
     pub(super) started: Instant,
     pub(super) rss: CachedRss,
     pub(super) calls_served: AtomicU64,
+    /// Seals and opens multi round-trip calls' `requestState`.
+    pub(super) state_key: super::request_state::StateKey,
     /// Set when the server starts shutting down (streams that never end on their own, such as
     /// `subscriptions/listen`, close then).
     closing: tokio::sync::watch::Sender<bool>,
@@ -156,6 +162,10 @@ impl McpServer {
             max_calls_per_tool: parts.settings.max_calls_per_tool,
         };
         let extension_slots = runtime.max_concurrent_calls().saturating_sub(parts.settings.builtin_reserve).max(1);
+        let state_key = match &parts.settings.request_state_key {
+            Some(secret) => super::request_state::StateKey::new(secret.expose().as_bytes()),
+            None => super::request_state::StateKey::random(),
+        };
         Self {
             extension_slots: tokio::sync::Semaphore::new(extension_slots),
             discovering: AtomicUsize::new(0),
@@ -171,6 +181,7 @@ impl McpServer {
             started: Instant::now(),
             rss: CachedRss::default(),
             calls_served: AtomicU64::new(0),
+            state_key,
             closing: tokio::sync::watch::Sender::new(false),
         }
     }

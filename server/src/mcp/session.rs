@@ -1,10 +1,15 @@
 //! Who a request comes from: its [`Peer`] (the session and the outbox of the stream it came
 //! on). A legacy session negotiates its protocol version with `initialize` and its log level with
 //! `logging/setLevel`; a 2026-07-28 request carries both in its `_meta`, so it gets a session of
-//! its own ([`Session::per_request`]). Fields are atomics, read on the call path without a lock.
+//! its own ([`Session::per_request`]). Fields are atomics, read on the call path without a lock;
+//! requests we send a legacy client (multi round-trip calls, `rounds.rs`) wait for their answers
+//! in the session's table of outstanding requests.
 
-use std::sync::Arc;
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::{Arc, Mutex};
+
+use tokio::sync::oneshot;
 
 use super::jsonrpc::RpcError;
 use super::outbox::Outbox;
@@ -59,7 +64,23 @@ pub struct Session {
     client_log_level: AtomicU8,
     /// The [`capability`] bits the client declared.
     client_capabilities: AtomicU8,
+    /// Requests we sent the client (an initialize-era multi round-trip call), waiting for answers.
+    outstanding: Outstanding,
 }
+
+/// A client's answer to a request we sent: its `result` or its `error`, as JSON text.
+pub type ClientAnswer = Result<String, String>;
+
+/// Requests sent to the client and not answered yet, by id. Ids are strings of our own
+/// (`ia-1`, `ia-2`, ...), so they never collide with the client's.
+#[derive(Debug, Default)]
+struct Outstanding {
+    next: std::sync::atomic::AtomicU64,
+    waiting: Mutex<HashMap<String, oneshot::Sender<ClientAnswer>>>,
+}
+
+/// Requests one session may have outstanding at once.
+pub const MAX_OUTSTANDING: usize = 64;
 
 impl Default for Session {
     fn default() -> Self {
@@ -67,6 +88,7 @@ impl Default for Session {
             protocol_version: AtomicU8::new(NOT_NEGOTIATED),
             client_log_level: AtomicU8::new(LOG_OFF),
             client_capabilities: AtomicU8::new(0),
+            outstanding: Outstanding::default(),
         }
     }
 }
@@ -118,6 +140,34 @@ impl Session {
         Ok(())
     }
 
+    /// Whether this is a 2026-07-28 request's own session (stateless: no server-to-client
+    /// requests).
+    pub fn is_modern(&self) -> bool {
+        self.protocol_version().is_some_and(|v| protocol::MODERN_VERSIONS.contains(&v))
+    }
+
+    /// Registers a request to the client: its id (JSON text) and where its answer will arrive.
+    /// `None` when [`MAX_OUTSTANDING`] are already waiting.
+    pub fn expect_answer(&self) -> Option<(String, oneshot::Receiver<ClientAnswer>)> {
+        let mut waiting = self.outstanding.waiting.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        waiting.retain(|_, tx| !tx.is_closed());
+        if waiting.len() >= MAX_OUTSTANDING {
+            return None;
+        }
+        let n = self.outstanding.next.fetch_add(1, Ordering::Relaxed) + 1;
+        let id = format!("\"ia-{n}\"");
+        let (tx, rx) = oneshot::channel();
+        waiting.insert(id.clone(), tx);
+        Some((id, rx))
+    }
+
+    /// Hands the client's answer to request `id` (JSON text) to whoever waits for it; false if
+    /// nobody does (an unknown or late id).
+    pub fn deliver(&self, id: &str, answer: ClientAnswer) -> bool {
+        let waiting = self.outstanding.waiting.lock().unwrap_or_else(std::sync::PoisonError::into_inner).remove(id);
+        waiting.is_some_and(|tx| tx.send(answer).is_ok())
+    }
+
     /// The MCP name of `level` if the client asked for records that severe, else `None`.
     pub fn forwarded_level(&self, level: Level) -> Option<&'static str> {
         let index = level as u8;
@@ -147,5 +197,20 @@ mod tests {
         assert_eq!(session.protocol_version(), Some("2025-03-26"));
         assert!(session.declared(capability::ELICITATION) && !session.declared(capability::SAMPLING));
         assert_eq!(session.negotiate(Some("1999-01-01"), 0), protocol::LATEST_VERSION);
+    }
+
+    #[test]
+    fn answers_reach_the_request_that_waits_for_them_once() {
+        let session = Session::default();
+        let (id, mut rx) = session.expect_answer().unwrap();
+        assert!(id.starts_with("\"ia-"));
+        assert!(!session.deliver("\"other\"", Ok("{}".into())));
+        assert!(session.deliver(&id, Ok("{}".into())));
+        assert_eq!(rx.try_recv().unwrap(), Ok("{}".to_owned()));
+        assert!(!session.deliver(&id, Ok("{}".into())), "answered once");
+        let held: Vec<_> = (0..MAX_OUTSTANDING).map(|_| session.expect_answer().unwrap()).collect();
+        assert!(session.expect_answer().is_none(), "bounded");
+        drop(held);
+        assert!(session.expect_answer().is_some(), "abandoned requests are forgotten");
     }
 }

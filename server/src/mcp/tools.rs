@@ -10,18 +10,19 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use serde_json::value::RawValue;
 use serde_json::{Value, json};
 
 use super::jsonrpc::{self, RpcError};
 use super::links;
 use super::protocol::{self, CallToolResult, OutputCheck};
 use super::request::CallRequest;
+use super::rounds::Given;
 use super::server::McpServer;
 use super::session::Peer;
 use crate::bindings::ToolError;
 use crate::bindings::ide_agents::tool::host_facts::{Facts, ServerCatalog};
 use crate::bindings::ide_agents::tool::log::Level;
+use crate::host::input::{Ask, Exchange};
 use crate::host::{CallEnv, ServerHooks};
 use crate::runtime::Registry;
 use crate::runtime::registry::RegisteredTool;
@@ -40,6 +41,29 @@ pub struct PreparedCall {
     pub(super) progress_token: Option<Value>,
     /// The MCP method it answers (for its span).
     pub(super) method: &'static str,
+    /// What the client sent back from an earlier round (verified): `Some` for `tools/call`, the
+    /// only request whose tool may ask for input; `None` for the calls behind reads.
+    pub(super) given: Option<Given>,
+}
+
+/// What running a prepared call came to.
+pub(super) enum Executed {
+    /// A result, with its span's error code.
+    Done(CallToolResult, Option<ErrorCode>),
+    /// The tool asked for input (`rounds.rs` takes it from here).
+    Asked(Box<AskedRound>),
+}
+
+/// A round that ended in a request for input, with what it takes to run the call again.
+pub(super) struct AskedRound {
+    /// What the tool asked.
+    pub ask: Ask,
+    /// The call's registry snapshot and the tool's position in it.
+    pub registry: Arc<Registry>,
+    /// The tool's index in `registry`.
+    pub index: usize,
+    /// The checked arguments.
+    pub arguments: String,
 }
 
 impl McpServer {
@@ -75,12 +99,14 @@ impl McpServer {
         let tool = tools
             .binary_search_by(|t| t.spec.name.as_str().cmp(&request.name))
             .map_err(|_| RpcError::invalid_params(format!("unknown tool: {}", request.name)))?;
+        let given = self.given(&tools[tool].name, &request.arguments, request.round)?;
         Ok(PreparedCall {
             registry: registry.clone(),
             index: tool,
             arguments: request.arguments,
             progress_token: request.progress_token,
             method: "tools/call",
+            given: Some(given),
         })
     }
 
@@ -96,7 +122,14 @@ impl McpServer {
         let index = registry
             .tool_index(tool)
             .ok_or_else(|| RpcError::internal(format!("the tool {tool} is not registered")))?;
-        Ok(PreparedCall { registry, index, arguments: Ok(arguments.to_string()), progress_token: None, method })
+        Ok(PreparedCall {
+            registry,
+            index,
+            arguments: Ok(arguments.to_string()),
+            progress_token: None,
+            method,
+            given: None,
+        })
     }
 
     /// Runs a prepared call and returns its `CallToolResult`; records its span (also when the
@@ -105,20 +138,21 @@ impl McpServer {
         self.execute(call, peer).await.0
     }
 
-    /// [`Self::run_call`] as one response line for request `id`.
-    pub(super) async fn answer_call(self: Arc<Self>, call: PreparedCall, peer: Peer, id: Box<RawValue>) -> Vec<u8> {
-        let result = self.run_call(call, peer).await;
-        // A guess of the answer's size (growing the buffer is cheaper than counting escapes).
-        let guess = result.unescaped_len();
-        jsonrpc::success_sized(&id, &result, guess + guess / 8 + 64)
+    /// Runs a prepared call that cannot ask for input (reads, tests): its result and its span's
+    /// error code.
+    pub(super) async fn execute(self: &Arc<Self>, call: PreparedCall, peer: Peer) -> (CallToolResult, Option<ErrorCode>) {
+        match self.execute_round(call, peer).await {
+            Executed::Done(result, code) => (result, code),
+            Executed::Asked(_) => (
+                protocol::error_result("the tool asked for input, which only a tools/call can give"),
+                Some(ErrorCode::ToolError),
+            ),
+        }
     }
 
-    /// Runs a prepared call: its result and its span's error code.
-    pub(super) async fn execute(
-        self: &Arc<Self>,
-        call: PreparedCall,
-        peer: Peer,
-    ) -> (CallToolResult, Option<ErrorCode>) {
+    /// Runs one round of a prepared call: its result and its span's error code, or what the tool
+    /// asked for.
+    pub(super) async fn execute_round(self: &Arc<Self>, call: PreparedCall, peer: Peer) -> Executed {
         let (started, timestamp_ms) = (Instant::now(), unix_ms());
         self.calls_served.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let registry = call.registry.clone();
@@ -135,6 +169,7 @@ impl McpServer {
         let check_output = self.settings.validate_builtin_output || !component.source.is_builtin();
         let setup =
             if tool.validators_ready() { None } else { Some(self.first_call_setup(tool.clone(), check_output).await) };
+        let mut asked = None;
         let (result, error_code, report) = match call.arguments {
             Err(message) => (protocol::error_result(message), Some(ErrorCode::InvalidArguments), CallReport::default()),
             Ok(arguments) => match check_arguments(tool, arguments, self.call_timeout(tool)).await {
@@ -144,14 +179,17 @@ impl McpServer {
                     CallReport::default(),
                 ),
                 Ok(arguments) => {
-                    let call = GuestCall {
+                    let guest = GuestCall {
                         tool,
                         arguments: &arguments,
                         progress_token: call.progress_token,
                         setup,
                         check_output,
+                        given: call.given,
                     };
-                    self.run_guest(call, peer).await
+                    let (result, code, report, ask) = self.run_guest(guest, peer).await;
+                    asked = ask.map(|ask| AskedRound { ask, registry: registry.clone(), index: call.index, arguments });
+                    (result, code, report)
                 }
             },
         };
@@ -172,7 +210,10 @@ impl McpServer {
                 http_ms: ms(report.http),
             },
         });
-        (result, error_code)
+        match asked {
+            Some(asked) => Executed::Asked(Box::new(asked)),
+            None => Executed::Done(result, error_code),
+        }
     }
 
     /// The guest part of a call with valid arguments: limits from the tool's policy, its
@@ -182,7 +223,7 @@ impl McpServer {
         self: &Arc<Self>,
         call: GuestCall<'_>,
         peer: Peer,
-    ) -> (CallToolResult, Option<ErrorCode>, CallReport) {
+    ) -> (CallToolResult, Option<ErrorCode>, CallReport, Option<Ask>) {
         let tool = call.tool;
         let component = &*tool.component;
         let policy = tool.policy.clone();
@@ -206,11 +247,13 @@ impl McpServer {
             let (slot, waited) = crate::runtime::acquire_timed(&self.extension_slots).await;
             (Some(slot), waited)
         };
+        let exchange = call.given.map(|given| given.exchange(&peer.session));
+        let hooks = Arc::new(CallHooks { server: self.clone(), peer, exchange });
         let env = CallEnv {
             tool: tool.name.clone(),
             component: component.label.clone(),
             progress_token: call.progress_token,
-            hooks: Arc::new(CallHooks { server: self.clone(), peer }),
+            hooks: hooks.clone(),
             services: self.runtime.services().clone(),
             policy: policy.clone(),
         };
@@ -225,6 +268,12 @@ impl McpServer {
         }
         if let Err(failure) = &outcome {
             tracing::warn!(tool = %tool.name, "{failure}");
+        }
+        // A tool that asked for input and then answered without error: its answer is set aside.
+        if matches!(&outcome, Ok(Ok(result)) if !result.is_error)
+            && let Some(ask) = hooks.exchange.as_ref().and_then(Exchange::take_asked)
+        {
+            return (protocol::error_result(String::new()), None, report, Some(ask));
         }
         let code = error_code(&outcome);
         let shaped = if structured_len(&outcome) > OFFLOAD_BYTES {
@@ -245,10 +294,10 @@ impl McpServer {
         };
         let result = match shaped {
             Ok(result) => result,
-            Err((message, code)) => return (protocol::error_result(message), Some(code), report),
+            Err((message, code)) => return (protocol::error_result(message), Some(code), report, None),
         };
         let code = code.or_else(|| result.is_error().then_some(ErrorCode::InvalidOutput));
-        (result, code, report)
+        (result, code, report, None)
     }
 
     /// The time limit of `tool`'s calls.
@@ -362,6 +411,8 @@ struct GuestCall<'a> {
     /// How long the first-call setup took, if this call did it.
     setup: Option<Duration>,
     check_output: bool,
+    /// The earlier round's answers, for a call that may ask for input.
+    given: Option<Given>,
 }
 
 /// The span error code of an outcome (`None` when the guest answered without error).
@@ -410,6 +461,8 @@ impl Drop for CancelledSpan<'_> {
 struct CallHooks {
     server: Arc<McpServer>,
     peer: Peer,
+    /// The call's multi round-trip exchange, if it may ask for input.
+    exchange: Option<Exchange>,
 }
 
 impl CallHooks {
@@ -448,6 +501,10 @@ impl ServerHooks for CallHooks {
             params["message"] = json!(message);
         }
         self.send(jsonrpc::notification("notifications/progress", &params));
+    }
+
+    fn input(&self) -> Option<&Exchange> {
+        self.exchange.as_ref()
     }
 }
 

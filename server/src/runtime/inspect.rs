@@ -195,7 +195,7 @@ pub fn host_lacks(name: &str) -> Option<String> {
             let served = crate::wit_package::package_id();
             let ours = served.split_once('@').map_or("", |(_, v)| v);
             let imported =
-                ["types", "log", "progress", "host-facts", "http", "cache", "config", "workspace", "storage"];
+                ["types", "log", "progress", "host-facts", "http", "cache", "config", "workspace", "storage", "input"];
             if !imported.contains(&interface) {
                 Some(format!("ide-agents:tool has no importable interface `{interface}` (this server serves {served})"))
             } else if !compatible(version, ours) {

@@ -25,7 +25,7 @@ use crate::mcp::modern::{self, kind};
 use crate::mcp::outbox::{self, MAX_QUEUED_NOTIFICATION_BYTES};
 use crate::mcp::protocol;
 use crate::mcp::server::{Listener, McpServer};
-use crate::mcp::session::{Peer, Session};
+use crate::mcp::session::{Peer, Session, capability};
 
 /// Lines a request's stream queues before its call waits for the client to read.
 const STREAM_LINES: usize = 256;
@@ -296,7 +296,7 @@ impl Endpoint {
             Incoming::Invalid { id, error } => {
                 return json_response(StatusCode::BAD_REQUEST, jsonrpc::failure(id.as_deref(), error));
             }
-            Incoming::Notification { .. } | Incoming::Response => {
+            Incoming::Notification { .. } | Incoming::Response { .. } => {
                 let peer = match &session {
                     Some((_, s)) => Peer { session: s.session.clone(), out: outbox::outbox(1, 0).0 },
                     None => Peer::new(outbox::outbox(1, 0).0),
@@ -362,6 +362,8 @@ impl Endpoint {
         let logs_wanted =
             peer.session.forwarded_level(crate::bindings::ide_agents::tool::log::Level::Emergency).is_some();
         let modern = matches!(era, Era::Modern(_));
+        let may_ask = !modern
+            && peer.session.declared(capability::ELICITATION | capability::SAMPLING | capability::ROOTS);
         let action = self.server.dispatch(message, &peer, era);
         let in_flight = session.as_ref().map(|(_, s)| s.clone());
         drop(peer);
@@ -379,11 +381,13 @@ impl Endpoint {
             Action::Run { id, work } => {
                 // A stream only when something may come before the answer: progress (a token),
                 // logs (a level set), list changes (listen); else one JSON answer is cheaper.
+                // An initialize-era tool call may also send the client requests (`rounds.rs`).
                 let may_notify = method == "subscriptions/listen"
                     || params.is_some_and(|p| memchr::memmem::find(p.get().as_bytes(), b"\"progressToken\"").is_some())
-                    || logs_wanted;
+                    || logs_wanted
+                    || (method == "tools/call" && may_ask);
                 let streamed = takes_sse && (may_notify || !takes_json);
-                self.run(id, work, (stream, rx), streamed, in_flight, slot).await
+                self.run(id, work, (stream, rx), streamed, in_flight, slot, modern).await
             }
             Action::Cancel(_) | Action::Nothing => status_only(StatusCode::ACCEPTED),
         };
@@ -483,6 +487,7 @@ impl Endpoint {
         takes_sse: bool,
         session: Option<Arc<HttpSession>>,
         slot: Option<PrincipalSlot>,
+        modern: bool,
     ) -> Reply {
         let cancelled = match &session {
             Some(s) => match s.in_flight.start(id_key(id.get())) {
@@ -499,6 +504,9 @@ impl Endpoint {
             None => None,
         };
         let (server, grace) = (self.server.clone(), self.settings.grace);
+        // A 2026-07-28 error answered as JSON keeps its status (-32021 is 400).
+        let status_id = modern.then(|| id.clone());
+        let status_of = |reply: &[u8]| status_id.as_ref().map_or(StatusCode::OK, |id| modern_status(reply, id));
         let guarded = guarded(server, grace, id, work, cancelled, session);
         if takes_sse {
             tokio::spawn(async move {
@@ -520,7 +528,7 @@ impl Endpoint {
             let reply = guarded.await;
             drop(slot);
             match reply {
-                Some(reply) => json_response(StatusCode::OK, reply),
+                Some(reply) => json_response(status_of(&reply), reply),
                 None => status_only(StatusCode::NO_CONTENT),
             }
         }

@@ -1,0 +1,203 @@
+//! Multi round-trip calls: what a `tools/call` comes to when its tool asks for input
+//! (`host::input`), in each protocol era.
+//!
+//! - A 2026-07-28 client gets an `input_required` result: the requests under their keys and a
+//!   `requestState` sealed by `request_state.rs`. It calls again with `inputResponses` and the
+//!   state, possibly on another instance holding the same key; [`McpServer::given`] opens the
+//!   state (a tampered, expired or misapplied one is -32602) and the tool runs again with the
+//!   responses. Nothing is kept between rounds.
+//! - An initialize-era client that declared the capabilities gets real requests
+//!   (`elicitation/create`, `sampling/createMessage`, `roots/list`) on the call's stream; the call
+//!   waits for the answers (within [`INPUT_WAIT`]) and runs the tool again with them, at most
+//!   [`MAX_ROUNDS`] rounds.
+//! - A request the client cannot answer (it did not declare the capability): -32021 with
+//!   `requiredCapabilities` for a 2026-07-28 client, as the revision says; an `isError` result
+//!   naming the capability for an initialize-era one.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::value::RawValue;
+use serde_json::{Map, Value, json};
+
+use super::jsonrpc::{self, ErrorCode, RpcError};
+use super::protocol::{self, CallToolResult};
+use super::request::RoundAnswers;
+use super::server::McpServer;
+use super::session::{Peer, Session, capability};
+use super::tools::{AskedRound, Executed, PreparedCall};
+use crate::host::input::{Ask, Asked, Exchange, Support};
+use crate::telemetry::unix_ms;
+
+/// Rounds one call of an initialize-era client may take.
+pub const MAX_ROUNDS: usize = 8;
+/// How long an initialize-era call waits for the client's answers (a person may be typing).
+pub const INPUT_WAIT: Duration = Duration::from_secs(600);
+
+/// What the client sent back from an earlier round, its state verified.
+#[derive(Debug, Default)]
+pub struct Given {
+    responses: Vec<(String, String)>,
+    state: Option<String>,
+}
+
+impl Given {
+    /// The call's exchange, for a client of `session`.
+    pub(super) fn exchange(self, session: &Session) -> Exchange {
+        let support = Support {
+            elicit: session.declared(capability::ELICITATION),
+            sample: session.declared(capability::SAMPLING),
+            list_roots: session.declared(capability::ROOTS),
+        };
+        Exchange::new(self.responses, self.state, support)
+    }
+}
+
+impl McpServer {
+    /// Opens what a `tools/call` of `tool` sent back from an earlier round. A `requestState`
+    /// that fails its check is -32602; responses without a state are passed on (the tool
+    /// checks them, like arguments).
+    pub(super) fn given(
+        &self,
+        tool: &str,
+        arguments: &Result<String, String>,
+        round: Option<RoundAnswers>,
+    ) -> Result<Given, RpcError> {
+        let Some(RoundAnswers { responses, request_state }) = round else { return Ok(Given::default()) };
+        let state = match (request_state, arguments) {
+            (Some(sealed), Ok(arguments)) => self
+                .state_key
+                .open(&sealed, tool, arguments, unix_ms())
+                .map_err(|refused| RpcError::invalid_params(refused.to_string()))?,
+            _ => None,
+        };
+        Ok(Given { responses, state })
+    }
+
+    /// Answers a `tools/call`: runs it, and when its tool asks for input, answers as the client's
+    /// era allows (see the module docs).
+    pub(super) async fn answer_call(self: Arc<Self>, call: PreparedCall, peer: Peer, id: Box<RawValue>) -> Vec<u8> {
+        let mut call = call;
+        for _round in 0..MAX_ROUNDS {
+            let asked = match self.execute_round(call, peer.clone()).await {
+                Executed::Done(result, _) => return result_line(&id, &result),
+                Executed::Asked(asked) => asked,
+            };
+            let tool = asked.registry.tools()[asked.index].name.clone();
+            let missing = missing_capabilities(&asked.ask, &peer.session);
+            if peer.session.is_modern() {
+                return match missing {
+                    Some(missing) => jsonrpc::failure(Some(&id), &missing_capability(&tool, missing)),
+                    None => jsonrpc::success(&id, &self.input_required(&tool, &asked)),
+                };
+            }
+            if let Some(missing) = missing {
+                let names: Vec<&str> = missing.keys().map(String::as_str).collect();
+                let message = format!(
+                    "`{tool}` needs input from the client ({}), but the client did not declare the capability \
+                     `{}` when it initialized",
+                    asked.ask.requests.iter().map(|(_, a)| a.method()).collect::<Vec<_>>().join(", "),
+                    names.join("`, `")
+                );
+                return result_line(&id, &protocol::error_result(message));
+            }
+            let AskedRound { ask, registry, index, arguments } = *asked;
+            let responses = match ask_client(&peer, &ask).await {
+                Ok(responses) => responses,
+                Err(message) => return result_line(&id, &protocol::error_result(format!("`{tool}`: {message}"))),
+            };
+            call = PreparedCall {
+                registry,
+                index,
+                arguments: Ok(arguments),
+                progress_token: None,
+                method: "tools/call",
+                given: Some(Given { responses, state: ask.state }),
+            };
+        }
+        result_line(&id, &protocol::error_result(format!("the tool asked for input more than {MAX_ROUNDS} times in one call")))
+    }
+
+    /// The `input_required` result of a 2026-07-28 call of `tool`.
+    fn input_required(&self, tool: &str, asked: &AskedRound) -> Value {
+        let requests: Map<String, Value> = asked
+            .ask
+            .requests
+            .iter()
+            .map(|(key, request)| (key.clone(), json!({"method": request.method(), "params": request.params()})))
+            .collect();
+        let state = self.state_key.seal(tool, &asked.arguments, asked.ask.state.clone(), unix_ms());
+        json!({"resultType": "input_required", "inputRequests": requests, "requestState": state})
+    }
+}
+
+/// A `CallToolResult` as the answer line to `id`.
+fn result_line(id: &RawValue, result: &CallToolResult) -> Vec<u8> {
+    // A guess of the answer's size (growing the buffer is cheaper than counting escapes).
+    let guess = result.unescaped_len();
+    jsonrpc::success_sized(id, result, guess + guess / 8 + 64)
+}
+
+/// The capabilities `ask` needs that the client of `session` did not declare, as a
+/// ClientCapabilities object (`{"elicitation": {}}`), or `None`.
+fn missing_capabilities(ask: &Ask, session: &Session) -> Option<Map<String, Value>> {
+    let missing: Map<String, Value> = ask
+        .requests
+        .iter()
+        .filter(|(_, asked)| {
+            let bit = match asked {
+                Asked::Elicit { .. } => capability::ELICITATION,
+                Asked::Sample(_) => capability::SAMPLING,
+                Asked::ListRoots => capability::ROOTS,
+            };
+            !session.declared(bit)
+        })
+        .map(|(_, asked)| (asked.capability().to_owned(), json!({})))
+        .collect();
+    (!missing.is_empty()).then_some(missing)
+}
+
+/// -32021 for a 2026-07-28 call of `tool` that needs `missing`.
+fn missing_capability(tool: &str, missing: Map<String, Value>) -> RpcError {
+    let names: Vec<&str> = missing.keys().map(String::as_str).collect();
+    let mut error = RpcError::new(
+        ErrorCode::MissingCapability,
+        format!("`{tool}` needs the client capability `{}`, which the request did not declare", names.join("`, `")),
+    );
+    error.data = Some(json!({"requiredCapabilities": missing}));
+    error
+}
+
+/// Sends an initialize-era client the requests of `ask` on the call's stream and waits for every
+/// answer: the responses, keyed as asked, or why there are none.
+async fn ask_client(peer: &Peer, ask: &Ask) -> Result<Vec<(String, String)>, String> {
+    let version = peer.session.protocol_version();
+    let mut waiting = Vec::with_capacity(ask.requests.len());
+    for (key, asked) in &ask.requests {
+        let (id, answer) = peer.session.expect_answer().ok_or("too many requests to the client are unanswered")?;
+        let id = RawValue::from_string(id).map_err(|e| e.to_string())?;
+        let mut params = asked.params();
+        // `mode` is new in 2025-11-25; older clients get the request as they know it.
+        if version != Some("2025-11-25")
+            && let Some(params) = params.as_object_mut()
+        {
+            params.remove("mode");
+        }
+        peer.out
+            .send(jsonrpc::request(&id, asked.method(), &params))
+            .await
+            .map_err(|()| "the client's stream closed before it was asked for input".to_owned())?;
+        waiting.push((key.clone(), asked.method(), answer));
+    }
+    let deadline = tokio::time::Instant::now() + INPUT_WAIT;
+    let mut responses = Vec::with_capacity(waiting.len());
+    for (key, method, answer) in waiting {
+        match tokio::time::timeout_at(deadline, answer).await {
+            Ok(Ok(Ok(result))) => responses.push((key, result)),
+            Ok(Ok(Err(error))) => return Err(format!("the client answered {method} ({key}) with an error: {error}")),
+            Ok(Err(_)) => return Err("the client's session ended before it answered".into()),
+            Err(_) => return Err(format!("the client did not answer {method} within {} s", INPUT_WAIT.as_secs())),
+        }
+    }
+    Ok(responses)
+}
