@@ -20,6 +20,7 @@ mod lazy;
 mod metrics;
 mod new_tool;
 mod protocol;
+mod rounds;
 mod sandbox;
 mod scale_out;
 mod services;

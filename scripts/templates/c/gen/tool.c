@@ -70,6 +70,20 @@ extern void __wasm_import_ide_agents_tool_storage_delete(uint8_t *, size_t, uint
 __attribute__((__import_module__("ide-agents:tool/storage@0.1.0"), __import_name__("usage")))
 extern void __wasm_import_ide_agents_tool_storage_usage(uint8_t *);
 
+// Imported Functions from `ide-agents:tool/input@0.1.0`
+
+__attribute__((__import_module__("ide-agents:tool/input@0.1.0"), __import_name__("responses")))
+extern void __wasm_import_ide_agents_tool_input_responses(uint8_t *);
+
+__attribute__((__import_module__("ide-agents:tool/input@0.1.0"), __import_name__("state")))
+extern void __wasm_import_ide_agents_tool_input_state(uint8_t *);
+
+__attribute__((__import_module__("ide-agents:tool/input@0.1.0"), __import_name__("supported")))
+extern void __wasm_import_ide_agents_tool_input_supported(uint8_t *);
+
+__attribute__((__import_module__("ide-agents:tool/input@0.1.0"), __import_name__("request")))
+extern void __wasm_import_ide_agents_tool_input_request(uint8_t *, size_t, int32_t, uint8_t *, size_t, uint8_t *);
+
 // Exported Functions from `ide-agents:tool/tools@0.1.0`
 
 __attribute__((__weak__, __export_name__("cabi_post_ide-agents:tool/tools@0.1.0#describe")))
@@ -554,6 +568,63 @@ void ide_agents_tool_storage_result_void_storage_error_free(ide_agents_tool_stor
   if (!ptr->is_err) {
   } else {
     ide_agents_tool_storage_storage_error_free(&ptr->val.err);
+  }
+}
+
+void ide_agents_tool_input_question_free(ide_agents_tool_input_question_t *ptr) {
+  tool_string_free(&ptr->message);
+  tool_string_free(&ptr->requested_schema);
+}
+
+void ide_agents_tool_input_input_request_free(ide_agents_tool_input_input_request_t *ptr) {
+  switch ((int32_t) ptr->tag) {
+    case 0: {
+      ide_agents_tool_input_question_free(&ptr->val.elicit);
+      break;
+    }
+    case 1: {
+      tool_string_free(&ptr->val.sample);
+      break;
+    }
+  }
+}
+
+void ide_agents_tool_input_keyed_request_free(ide_agents_tool_input_keyed_request_t *ptr) {
+  tool_string_free(&ptr->key);
+  ide_agents_tool_input_input_request_free(&ptr->request);
+}
+
+void ide_agents_tool_input_response_free(ide_agents_tool_input_response_t *ptr) {
+  tool_string_free(&ptr->key);
+  tool_string_free(&ptr->answer);
+}
+
+void ide_agents_tool_input_list_response_free(ide_agents_tool_input_list_response_t *ptr) {
+  size_t list_len = ptr->len;
+  if (list_len > 0) {
+    ide_agents_tool_input_response_t *list_ptr = ptr->ptr;
+    for (size_t i = 0; i < list_len; i++) {
+      ide_agents_tool_input_response_free(&list_ptr[i]);
+    }
+    free(list_ptr);
+  }
+}
+
+void ide_agents_tool_input_list_keyed_request_free(ide_agents_tool_input_list_keyed_request_t *ptr) {
+  size_t list_len = ptr->len;
+  if (list_len > 0) {
+    ide_agents_tool_input_keyed_request_t *list_ptr = ptr->ptr;
+    for (size_t i = 0; i < list_len; i++) {
+      ide_agents_tool_input_keyed_request_free(&list_ptr[i]);
+    }
+    free(list_ptr);
+  }
+}
+
+void ide_agents_tool_input_result_void_string_free(ide_agents_tool_input_result_void_string_t *ptr) {
+  if (!ptr->is_err) {
+  } else {
+    tool_string_free(&ptr->val.err);
   }
 }
 
@@ -1257,6 +1328,89 @@ void ide_agents_tool_storage_usage(ide_agents_tool_storage_quota_use_t *ret) {
     (uint64_t) (uint64_t) (*((int64_t*) (ptr + 8))),
     (uint32_t) (uint32_t) (*((int32_t*) (ptr + 16))),
   };
+}
+
+void ide_agents_tool_input_responses(ide_agents_tool_input_list_response_t *ret) {
+  __attribute__((__aligned__(sizeof(void*))))
+  uint8_t ret_area[(2*sizeof(void*))];
+  uint8_t *ptr = (uint8_t *) &ret_area;
+  __wasm_import_ide_agents_tool_input_responses(ptr);
+  *ret = (ide_agents_tool_input_list_response_t) { (ide_agents_tool_input_response_t*)(*((uint8_t **) (ptr + 0))), (*((size_t*) (ptr + sizeof(void*)))) };
+}
+
+bool ide_agents_tool_input_state(tool_string_t *ret) {
+  __attribute__((__aligned__(sizeof(void*))))
+  uint8_t ret_area[(3*sizeof(void*))];
+  uint8_t *ptr = (uint8_t *) &ret_area;
+  __wasm_import_ide_agents_tool_input_state(ptr);
+  tool_option_string_t option;
+  switch ((int32_t) *((uint8_t*) (ptr + 0))) {
+    case 0: {
+      option.is_some = false;
+      break;
+    }
+    case 1: {
+      option.is_some = true;
+      option.val = (tool_string_t) { (uint8_t*)(*((uint8_t **) (ptr + sizeof(void*)))), (*((size_t*) (ptr + (2*sizeof(void*))))) };
+      break;
+    }
+  }
+  *ret = option.val;
+  return option.is_some;
+}
+
+void ide_agents_tool_input_supported(ide_agents_tool_input_client_support_t *ret) {
+  __attribute__((__aligned__(1)))
+  uint8_t ret_area[3];
+  uint8_t *ptr = (uint8_t *) &ret_area;
+  __wasm_import_ide_agents_tool_input_supported(ptr);
+  *ret = (ide_agents_tool_input_client_support_t) {
+    (bool) (int32_t) *((uint8_t*) (ptr + 0)),
+    (bool) (int32_t) *((uint8_t*) (ptr + 1)),
+    (bool) (int32_t) *((uint8_t*) (ptr + 2)),
+  };
+}
+
+bool ide_agents_tool_input_request(ide_agents_tool_input_list_keyed_request_t *requests, tool_string_t *maybe_state, tool_string_t *err) {
+  __attribute__((__aligned__(sizeof(void*))))
+  uint8_t ret_area[(3*sizeof(void*))];
+  tool_option_string_t state;
+  state.is_some = maybe_state != NULL;if (maybe_state) {
+    state.val = *maybe_state;
+  }
+  int32_t option;
+  uint8_t * option4;
+  size_t option5;
+  if ((state).is_some) {
+    const tool_string_t *payload3 = &(state).val;
+    option = 1;
+    option4 = (uint8_t *) (*payload3).ptr;
+    option5 = (*payload3).len;
+  } else {
+    option = 0;
+    option4 = 0;
+    option5 = 0;
+  }
+  uint8_t *ptr = (uint8_t *) &ret_area;
+  __wasm_import_ide_agents_tool_input_request((uint8_t *) (*requests).ptr, (*requests).len, option, option4, option5, ptr);
+  ide_agents_tool_input_result_void_string_t result;
+  switch ((int32_t) *((uint8_t*) (ptr + 0))) {
+    case 0: {
+      result.is_err = false;
+      break;
+    }
+    case 1: {
+      result.is_err = true;
+      result.val.err = (tool_string_t) { (uint8_t*)(*((uint8_t **) (ptr + sizeof(void*)))), (*((size_t*) (ptr + (2*sizeof(void*))))) };
+      break;
+    }
+  }
+  if (!result.is_err) {
+    return 1;
+  } else {
+    *err = result.val.err;
+    return 0;
+  }
 }
 
 __attribute__((__export_name__("ide-agents:tool/tools@0.1.0#describe")))

@@ -401,6 +401,78 @@ typedef struct {
   } val;
 } ide_agents_tool_storage_result_void_storage_error_t;
 
+// A question for the user (MCP elicitation, form mode).
+typedef struct ide_agents_tool_input_question_t {
+  // What to ask, shown to the user.
+  tool_string_t   message;
+  // JSON Schema (as JSON text) of the answer: `{"type": "object", "properties": {...}}`
+  // whose properties are strings, numbers, integers, booleans or enums (MCP's
+  // `requestedSchema`).
+  tool_string_t   requested_schema;
+} ide_agents_tool_input_question_t;
+
+// Something a tool needs from the client.
+typedef struct ide_agents_tool_input_input_request_t {
+  uint8_t tag;
+  union {
+    ide_agents_tool_input_question_t     elicit;
+    tool_string_t     sample;
+  } val;
+} ide_agents_tool_input_input_request_t;
+
+// Ask the user (MCP `elicitation/create`).
+#define IDE_AGENTS_TOOL_INPUT_INPUT_REQUEST_ELICIT 0
+// Ask the client's model for a completion (MCP `sampling/createMessage`): the request's
+// params (`messages`, `maxTokens`, ...) as JSON text.
+#define IDE_AGENTS_TOOL_INPUT_INPUT_REQUEST_SAMPLE 1
+// Ask for the client's roots (MCP `roots/list`).
+#define IDE_AGENTS_TOOL_INPUT_INPUT_REQUEST_LIST_ROOTS 2
+
+// A request and the key its response will come back under.
+typedef struct ide_agents_tool_input_keyed_request_t {
+  // Unique within one round: `[A-Za-z0-9_.-]{1,64}`.
+  tool_string_t   key;
+  // What is asked.
+  ide_agents_tool_input_input_request_t   request;
+} ide_agents_tool_input_keyed_request_t;
+
+// The client's response to one request of an earlier round.
+typedef struct ide_agents_tool_input_response_t {
+  // The key it was asked under.
+  tool_string_t   key;
+  // The client's answer (its result object) as JSON text: for `elicit` an ElicitResult
+  // (`{"action": "accept" | "decline" | "cancel", "content": {...}}`), for `sample` a
+  // CreateMessageResult, for `list-roots` a ListRootsResult.
+  tool_string_t   answer;
+} ide_agents_tool_input_response_t;
+
+// Which kinds of request the client said it can answer.
+typedef struct ide_agents_tool_input_client_support_t {
+  // `elicit`.
+  bool   elicit;
+  // `sample`.
+  bool   sample;
+  // `list-roots`.
+  bool   list_roots;
+} ide_agents_tool_input_client_support_t;
+
+typedef struct {
+  ide_agents_tool_input_response_t *ptr;
+  size_t len;
+} ide_agents_tool_input_list_response_t;
+
+typedef struct {
+  ide_agents_tool_input_keyed_request_t *ptr;
+  size_t len;
+} ide_agents_tool_input_list_keyed_request_t;
+
+typedef struct {
+  bool is_err;
+  union {
+    tool_string_t err;
+  } val;
+} ide_agents_tool_input_result_void_string_t;
+
 typedef struct {
   bool is_some;
   bool val;
@@ -583,6 +655,21 @@ extern bool ide_agents_tool_storage_delete(tool_string_t *key, ide_agents_tool_s
 // The tool's use of its quota.
 extern void ide_agents_tool_storage_usage(ide_agents_tool_storage_quota_use_t *ret);
 
+// Imported Functions from `ide-agents:tool/input@0.1.0`
+// The responses the client sent with this call (empty on a first round).
+extern void ide_agents_tool_input_responses(ide_agents_tool_input_list_response_t *ret);
+// What the tool kept in the previous round (`request`'s `state`), if any.
+extern bool ide_agents_tool_input_state(tool_string_t *ret);
+// What the client can answer. Asking for a kind it cannot answer ends the call with an
+// error that names the missing client capability.
+extern void ide_agents_tool_input_supported(ide_agents_tool_input_client_support_t *ret);
+// Asks for input. Once `call` returns (successfully: a tool error ends the call as usual),
+// its result is set aside and the client is asked for `requests`; the tool is then called
+// again with their responses and `state`. At most 16 requests, `state` at most 16 KiB. A
+// second call replaces the first. Fails, and asks nothing, when a request is malformed or
+// over a limit; the message says which.
+extern bool ide_agents_tool_input_request(ide_agents_tool_input_list_keyed_request_t *requests, tool_string_t *maybe_state, tool_string_t *err);
+
 // Exported Functions from `ide-agents:tool/tools@0.1.0`
 void exports_ide_agents_tool_tools_describe(exports_ide_agents_tool_tools_list_tool_descriptor_t *ret);
 bool exports_ide_agents_tool_tools_call(tool_string_t *name, tool_string_t *arguments, exports_ide_agents_tool_tools_call_result_t *ret, exports_ide_agents_tool_tools_tool_error_t *err);
@@ -654,6 +741,20 @@ void ide_agents_tool_storage_storage_error_free(ide_agents_tool_storage_storage_
 void ide_agents_tool_storage_result_option_list_u8_storage_error_free(ide_agents_tool_storage_result_option_list_u8_storage_error_t *ptr);
 
 void ide_agents_tool_storage_result_void_storage_error_free(ide_agents_tool_storage_result_void_storage_error_t *ptr);
+
+void ide_agents_tool_input_question_free(ide_agents_tool_input_question_t *ptr);
+
+void ide_agents_tool_input_input_request_free(ide_agents_tool_input_input_request_t *ptr);
+
+void ide_agents_tool_input_keyed_request_free(ide_agents_tool_input_keyed_request_t *ptr);
+
+void ide_agents_tool_input_response_free(ide_agents_tool_input_response_t *ptr);
+
+void ide_agents_tool_input_list_response_free(ide_agents_tool_input_list_response_t *ptr);
+
+void ide_agents_tool_input_list_keyed_request_free(ide_agents_tool_input_list_keyed_request_t *ptr);
+
+void ide_agents_tool_input_result_void_string_free(ide_agents_tool_input_result_void_string_t *ptr);
 
 void tool_option_bool_free(tool_option_bool_t *ptr);
 
