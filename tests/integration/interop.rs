@@ -34,7 +34,8 @@ fn run_client(what: &str, program: PathBuf, installed: bool, script: &str, clien
         eprintln!("SKIPPED: {what} interop: client not installed (run scripts/test.sh to install it)");
         return;
     }
-    let tools = tools_dir(&["echo"]);
+    // The Python client also makes a multi round-trip call, served by the conformance fixtures.
+    let tools = tools_dir(if script == "python_client.py" { &["echo", "conformance"] } else { &["echo"] });
     let workspace = tempfile::tempdir().unwrap();
     std::fs::write(workspace.path().join("lib.py"), "def add(a, b):\n    return a + b\n").unwrap();
     let mut server_args: Vec<std::ffi::OsString> = vec!["serve".into(), "--tools-dir".into(), tools.path().into()];

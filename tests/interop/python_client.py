@@ -7,7 +7,10 @@ MODE is `legacy` (the initialize handshake) or `auto` (the SDK probes `server/di
 server answers it, speaks the stateless 2026-07-28 revision; the test then checks that it did).
 Exercises the handshake or discovery, tools/list, ping (legacy only: 2026-07-28 removed it),
 tools/call (health, echo with arguments and progress), the tool-error path, an unknown tool, and
-resources, resource templates, prompts and completion (the server is started with --workspace).
+resources, resource templates, prompts and completion (the server is started with --workspace), and
+a multi round-trip call (the `conformance` test component asks two questions; the SDK answers them
+through its elicitation callback: as elicitation/create requests in the legacy era, as
+input_required rounds with requestState in 2026-07-28).
 Exits non-zero with a message on the first mismatch; prints "python interop: ok" on success.
 """
 
@@ -18,7 +21,7 @@ import json
 
 from mcp import Client, StdioServerParameters
 from mcp.shared.exceptions import MCPError
-from mcp.types import PromptReference
+from mcp.types import ElicitResult, PromptReference
 
 
 def check(cond, what):
@@ -29,7 +32,15 @@ def check(cond, what):
 async def main() -> None:
     mode, rest = sys.argv[1], sys.argv[2:]
     target = rest[1] if rest[0] == "--url" else StdioServerParameters(command=rest[0], args=rest[1:])
-    async with Client(target, read_timeout_seconds=60, mode=mode) as client:
+    asked = []
+
+    async def on_elicit(context, params):
+        asked.append(params.message)
+        if "colour" in params.message:
+            return ElicitResult(action="accept", content={"color": "teal"})
+        return ElicitResult(action="accept", content={"name": "Ada"})
+
+    async with Client(target, read_timeout_seconds=60, mode=mode, elicitation_callback=on_elicit) as client:
         version = client.session.protocol_version
         expected = "2026-07-28" if mode == "auto" else "2025-11-25"
         check(version == expected, f"{mode} mode negotiated {version}, expected {expected}")
@@ -86,13 +97,17 @@ async def main() -> None:
         graph = json.loads(read.contents[0].text)
         check(read.contents[0].mime_type == "application/json" and graph["files"] == 1, f"graph: {graph}")
 
-        prompts = (await client.list_prompts()).prompts
+        prompts = [p for p in (await client.list_prompts()).prompts if not p.name.startswith("test_")]
         check([p.name for p in prompts] == ["diff_review", "explain_error", "write_tests"], f"prompts: {prompts}")
         prompt = await client.get_prompt("write_tests", {"path": "lib.py", "framework": "pytest"})
         text = prompt.messages[0].content.text
         check(prompt.messages[0].role == "user" and "def add" in text and "pytest" in text, f"prompt: {prompt}")
         completion = await client.complete(PromptReference(type="ref/prompt", name="write_tests"), {"name": "framework", "value": "j"})
         check(completion.completion.values == ["jest", "junit"], f"completion: {completion}")
+
+        rounds = await client.call_tool("test_input_required_result_multi_round", {})
+        check(not rounds.is_error and rounds.content[0].text == "Ada likes teal", f"multi round-trip call: {rounds}")
+        check(asked == ["What is your name?", "Your favourite colour?"], f"questions asked: {asked}")
     print(f"python interop: ok ({mode}, {version})")
 
 
