@@ -109,3 +109,72 @@ fn a_wrong_token_a_missing_backend_and_an_unreachable_one_are_explained() {
     assert_eq!(result["isError"], true);
     assert!(result["content"][0]["text"].as_str().unwrap().contains("could not be reached"), "{result}");
 }
+
+/// A server whose `confirm` setting names `echo`, not yet initialized.
+fn confirming_server(url: &str, dir: &Path) -> Server {
+    let config = format!("[backend]\nbase_url = \"{url}\"\n\n[tools.ide_agents_command]\nconfig = {{ confirm = \"echo\" }}\n");
+    let file = dir.join("config.toml");
+    std::fs::write(&file, config).unwrap();
+    Launch::bare()
+        .args(["--config".as_ref(), file.as_os_str(), "--cache-dir".as_ref(), shared_cache().as_os_str()])
+        .telemetry(dir.join("spans.jsonl"))
+        .spawn()
+}
+
+/// Calls `echo hi` (id `id`) and answers the server's confirmation request with `answer`: the result.
+fn confirm_echo(server: &mut Server, id: i64, answer: Value) -> Value {
+    server.send(&json!({"jsonrpc": "2.0", "id": id, "method": "tools/call",
+                        "params": {"name": "ide_agents_command", "arguments": {"method": "run", "command": "echo", "args": ["hi"]}}}));
+    let asked = loop {
+        let message = server.recv();
+        if message.get("method").is_some() && message.get("id").is_some() {
+            break message;
+        }
+        assert!(message.get("id").is_none(), "answered before asking: {message}");
+    };
+    assert_eq!(asked["method"], "elicitation/create", "{asked}");
+    assert_eq!(asked["params"]["message"], "Run `echo hi` on the agents backend?");
+    assert_eq!(asked["params"]["requestedSchema"]["properties"]["run"]["type"], "boolean");
+    server.send(&json!({"jsonrpc": "2.0", "id": asked["id"], "result": answer}));
+    server.response(&json!(id))["result"].clone()
+}
+
+#[test]
+fn a_command_named_in_confirm_runs_only_after_the_user_confirms_it() {
+    let backend = Backend::start(None);
+    let dir = tempfile::tempdir().unwrap();
+
+    // An initialize-era client that can ask its user: asked on stdout, runs on yes only.
+    let mut server = confirming_server(&backend.url(), dir.path());
+    let init = json!({"protocolVersion": "2025-06-18", "capabilities": {"elicitation": {}},
+                      "clientInfo": {"name": "tests", "version": "0"}});
+    server.result("initialize", init);
+    let yes = confirm_echo(&mut server, 70, json!({"action": "accept", "content": {"run": true}}));
+    assert_eq!(yes["structuredContent"]["run"]["stdout"], "hi\n", "{yes}");
+    let no = confirm_echo(&mut server, 71, json!({"action": "accept", "content": {"run": false}}));
+    assert_eq!(no["isError"], true);
+    assert!(no["content"][0]["text"].as_str().unwrap().contains("not run: the user declined"), "{no}");
+    let cancelled = confirm_echo(&mut server, 72, json!({"action": "cancel"}));
+    assert!(cancelled["content"][0]["text"].as_str().unwrap().contains("the user cancelled"), "{cancelled}");
+    // Other commands are not asked about.
+    assert_eq!(run(&mut server, json!({"method": "run", "command": "cat", "stdin": "x"}))["stdout"], "x");
+
+    // A client that cannot ask: refused, saying why.
+    let mut plain = confirming_server(&backend.url(), dir.path());
+    plain.initialize();
+    let refused = plain.call("ide_agents_command", json!({"method": "run", "command": "echo", "args": ["hi"]}));
+    assert_eq!(refused["isError"], true);
+    assert!(refused["content"][0]["text"].as_str().unwrap().contains("needs the user's confirmation"), "{refused}");
+
+    // 2026-07-28: an answer sent without the server's sealed state is not a confirmation: asked again.
+    let meta = json!({"io.modelcontextprotocol/protocolVersion": "2026-07-28",
+                      "io.modelcontextprotocol/clientCapabilities": {"elicitation": {}}});
+    let arguments = json!({"method": "run", "command": "echo", "args": ["hi"]});
+    let yes = json!({"confirm": {"action": "accept", "content": {"run": true}}});
+    let forged = plain.result("tools/call", json!({"name": "ide_agents_command", "arguments": arguments,
+                                                   "_meta": meta, "inputResponses": yes}));
+    assert_eq!(forged["resultType"], "input_required", "{forged}");
+    let done = plain.result("tools/call", json!({"name": "ide_agents_command", "arguments": arguments, "_meta": meta,
+                                                 "inputResponses": yes, "requestState": forged["requestState"]}));
+    assert_eq!(done["structuredContent"]["run"]["stdout"], "hi\n", "{done}");
+}

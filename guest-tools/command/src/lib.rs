@@ -1,9 +1,13 @@
 //! `ide_agents_command`: the agents backend's commands (`run`, `status`, `cancel`, `list`),
 //! forwarded over the host's pooled `http` interface to `backend_base_url` (see
 //! `docs/backend-api.md` for the backend's HTTP API). The token, if configured, is a secret sent
-//! as a bearer token and never echoed.
+//! as a bearer token and never echoed. Commands named in the tool's `confirm` setting
+//! (`[tools.ide_agents_command] config = { confirm = "deploy, sh" }`, `*` for all) run only after
+//! the user confirms them (a multi round-trip call: WIT `input`); a client that cannot ask its
+//! user gets a refusal that says so.
 
 use ide_agents_tool::http::{self, Request};
+use ide_agents_tool::input::{self, Ask};
 use ide_agents_tool::{Annotations, Error, Reply, Tool, config};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -33,6 +37,9 @@ impl Tool for Command {
             return Err(Error::message("no agents backend is configured: set `[backend] base_url` or `--backend-url`"));
         };
         let base = base.trim_end_matches('/');
+        if let Some(command) = args.command.as_deref().filter(|c| args.method == Method::Run && needs_confirmation(c)) {
+            confirmed(command, &args.args)?;
+        }
         let request =
             request(base, &args)?.header("accept", "application/json").bearer(config::secret("token").as_deref());
         let response = request
@@ -68,6 +75,47 @@ impl Tool for Command {
 }
 
 ide_agents_tool::export_tools!(Command);
+
+/// State kept while the user is asked (the host seals it with the call's arguments, so an answer
+/// counts only as the reply to this server's own question about this very command).
+const ASKED: &str = "asked-to-confirm";
+
+/// The user's answer to "Run this command?".
+#[derive(Debug, Deserialize, JsonSchema)]
+struct Confirm {
+    /// Run it.
+    run: bool,
+}
+
+/// Whether the `confirm` setting names `command` (comma-separated names, or `*`).
+fn needs_confirmation(command: &str) -> bool {
+    config::get("confirm").is_some_and(|names| names.split(',').map(str::trim).any(|n| n == command || n == "*"))
+}
+
+/// `Ok` once the user has confirmed running `command`; otherwise asks, or says why it will not run.
+fn confirmed(command: &str, args: &[String]) -> Result<(), Error> {
+    if input::state().as_deref() == Some(ASKED) {
+        let declined = |how: &str| Err(Error::message(format!("`{command}` was not run: the user {how}")));
+        return match input::answer("confirm") {
+            Some(_) if input::accepted::<Confirm>("confirm").is_some_and(|c| c.run) => Ok(()),
+            Some(answer) if answer["action"] == "cancel" => declined("cancelled"),
+            Some(_) => declined("declined"),
+            None => Err(ask(command, args)),
+        };
+    }
+    if !input::supported().elicit {
+        return Err(Error::message(format!(
+            "`{command}` needs the user's confirmation (`confirm` setting), but this client cannot ask its user \
+             (it did not declare the elicitation capability)"
+        )));
+    }
+    Err(ask(command, args))
+}
+
+fn ask(command: &str, args: &[String]) -> Error {
+    let line = std::iter::once(command).chain(args.iter().map(String::as_str)).collect::<Vec<_>>().join(" ");
+    Ask::new().elicit::<Confirm>("confirm", &format!("Run `{line}` on the agents backend?")).state(ASKED).send()
+}
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]

@@ -79,6 +79,8 @@ pub fn call<T: Tool>(arguments: &str) -> Result<CallResult, ToolError> {
         Err(Error::Message(message)) => {
             Ok(CallResult { content: vec![Content::Text(message)], structured: None, is_error: true })
         }
+        // The host sets this answer aside and asks the client (WIT `input.request`).
+        Err(Error::InputRequired) => Ok(CallResult { content: Vec::new(), structured: None, is_error: false }),
     }
 }
 

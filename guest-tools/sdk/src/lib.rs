@@ -62,7 +62,8 @@
 //!   in a native unit test;
 //! - [`schema`](mod@schema): how schemas are generated and cleaned;
 //! - [`http`]: requests through the host's pooled client, with bearer tokens, JSON bodies and
-//!   percent-encoding; [`log`](mod@log): [`info!`] and friends; the plain host interfaces
+//!   percent-encoding; [`input`](mod@input): asking the client for input mid-call ([`input::Ask`]);
+//!   [`log`](mod@log): [`info!`] and friends; the plain host interfaces
 //!   [`config`], [`cache`], [`workspace`], [`host_facts`] and [`progress`]; and the WIT [`types`];
 //! - [`bindings`]: everything wit-bindgen generated, for what the rest does not wrap.
 //!
@@ -90,6 +91,7 @@
 pub mod bindings;
 pub mod export;
 pub mod http;
+pub mod input;
 pub mod log;
 pub mod schema;
 pub mod tool;

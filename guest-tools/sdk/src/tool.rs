@@ -108,6 +108,9 @@ pub enum Error {
     /// A failure the model should read exactly as written, such as a service's refusal or a
     /// missing setting: the result's text is this message.
     Message(String),
+    /// The tool asked the client for input ([`crate::input::Ask::send`]): not a failure; the
+    /// host asks and calls the tool again with the answers.
+    InputRequired,
 }
 
 impl Error {
