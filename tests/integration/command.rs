@@ -112,7 +112,8 @@ fn a_wrong_token_a_missing_backend_and_an_unreachable_one_are_explained() {
 
 /// A server whose `confirm` setting names `echo`, not yet initialized.
 fn confirming_server(url: &str, dir: &Path) -> Server {
-    let config = format!("[backend]\nbase_url = \"{url}\"\n\n[tools.ide_agents_command]\nconfig = {{ confirm = \"echo\" }}\n");
+    let config =
+        format!("[backend]\nbase_url = \"{url}\"\n\n[tools.ide_agents_command]\nconfig = {{ confirm = \"echo\" }}\n");
     let file = dir.join("config.toml");
     std::fs::write(&file, config).unwrap();
     Launch::bare()
@@ -171,10 +172,16 @@ fn a_command_named_in_confirm_runs_only_after_the_user_confirms_it() {
                       "io.modelcontextprotocol/clientCapabilities": {"elicitation": {}}});
     let arguments = json!({"method": "run", "command": "echo", "args": ["hi"]});
     let yes = json!({"confirm": {"action": "accept", "content": {"run": true}}});
-    let forged = plain.result("tools/call", json!({"name": "ide_agents_command", "arguments": arguments,
-                                                   "_meta": meta, "inputResponses": yes}));
+    let forged = plain.result(
+        "tools/call",
+        json!({"name": "ide_agents_command", "arguments": arguments,
+                                                   "_meta": meta, "inputResponses": yes}),
+    );
     assert_eq!(forged["resultType"], "input_required", "{forged}");
-    let done = plain.result("tools/call", json!({"name": "ide_agents_command", "arguments": arguments, "_meta": meta,
-                                                 "inputResponses": yes, "requestState": forged["requestState"]}));
+    let done = plain.result(
+        "tools/call",
+        json!({"name": "ide_agents_command", "arguments": arguments, "_meta": meta,
+                                                 "inputResponses": yes, "requestState": forged["requestState"]}),
+    );
     assert_eq!(done["structuredContent"]["run"]["stdout"], "hi\n", "{done}");
 }

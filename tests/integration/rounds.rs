@@ -124,7 +124,8 @@ fn a_request_the_client_cannot_answer_is_refused_in_each_era() {
     assert_eq!(refused["error"]["code"], -32021, "{refused}");
     assert!(refused["error"]["data"]["requiredCapabilities"]["sampling"].is_object(), "{refused}");
     // A tool that adapts to what the client declared asks for that only.
-    let adapted = modern_call(&mut server, "test_input_required_result_capabilities", json!({"sampling": {}}), json!({}));
+    let adapted =
+        modern_call(&mut server, "test_input_required_result_capabilities", json!({"sampling": {}}), json!({}));
     let requests = adapted["result"]["inputRequests"].as_object().unwrap().clone();
     assert!(requests.values().all(|r| r["method"] == "sampling/createMessage"), "{adapted}");
 
@@ -177,7 +178,9 @@ fn an_initialize_era_client_is_asked_with_a_real_request_and_the_call_finishes()
     server.send(&json!({"jsonrpc": "2.0", "id": 51, "method": "tools/call",
                         "params": {"name": "test_elicitation", "arguments": {}}}));
     let asked = next_server_request(&mut server);
-    server.send(&json!({"jsonrpc": "2.0", "id": asked["id"], "error": {"code": -1, "message": "user closed the dialog"}}));
+    server.send(
+        &json!({"jsonrpc": "2.0", "id": asked["id"], "error": {"code": -1, "message": "user closed the dialog"}}),
+    );
     let done = server.response(&json!(51));
     assert_eq!(done["result"]["isError"], true, "{done}");
     assert!(text(&done["result"]).contains("user closed the dialog"), "{done}");

@@ -54,7 +54,8 @@ fn post_call(port: u16, tool: &str, capabilities: Value, params: Value) -> (u16,
 
 /// A 2026-07-28 echo call through `port`: the HTTP status (0 if the connection failed).
 fn call(port: u16, delay_ms: u64) -> u16 {
-    let (status, reply) = post_call(port, "echo", json!({}), json!({"arguments": {"message": "m", "delay_ms": delay_ms}}));
+    let (status, reply) =
+        post_call(port, "echo", json!({}), json!({"arguments": {"message": "m", "delay_ms": delay_ms}}));
     if status == 200 {
         assert_eq!(reply["result"]["content"][0]["text"], "m", "{reply}");
     }
@@ -62,7 +63,11 @@ fn call(port: u16, delay_ms: u64) -> u16 {
 }
 
 /// nginx round-robin in front of `servers`, from `dir`: its port and process.
-fn start_nginx(nginx: &std::path::Path, dir: &std::path::Path, servers: &[crate::support::Server]) -> (u16, std::process::Child) {
+fn start_nginx(
+    nginx: &std::path::Path,
+    dir: &std::path::Path,
+    servers: &[crate::support::Server],
+) -> (u16, std::process::Child) {
     let upstreams: String = servers
         .iter()
         .map(|s| {
@@ -108,7 +113,10 @@ fn start_nginx(nginx: &std::path::Path, dir: &std::path::Path, servers: &[crate:
 fn nginx_or_skip() -> Option<PathBuf> {
     let nginx = nginx();
     if nginx.is_none() {
-        assert!(!std::env::var("CI").is_ok_and(|v| v == "true" || v == "1"), "nginx is not installed; run scripts/test.sh");
+        assert!(
+            !std::env::var("CI").is_ok_and(|v| v == "true" || v == "1"),
+            "nginx is not installed; run scripts/test.sh"
+        );
         eprintln!("SKIPPED: nginx is not installed (scripts/test.sh installs it)");
     }
     nginx

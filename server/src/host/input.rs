@@ -234,7 +234,9 @@ fn check_requested_schema(text: &str) -> Result<Value, String> {
         }
     }
     if let Some(required) = schema.get("required")
-        && !required.as_array().is_some_and(|r| r.iter().all(|n| n.as_str().is_some_and(|n| properties.contains_key(n))))
+        && !required
+            .as_array()
+            .is_some_and(|r| r.iter().all(|n| n.as_str().is_some_and(|n| properties.contains_key(n))))
     {
         return Err("\"required\" must list property names".into());
     }
@@ -269,11 +271,13 @@ mod tests {
 
     #[test]
     fn good_requests_pass_and_keep_their_order() {
-        let sample = KeyedRequest {
-            key: "s".into(),
-            request: InputRequest::Sample(r#"{"messages":[],"maxTokens":10}"#.into()),
-        };
-        let ask = check(vec![elicit("a", NAME), sample, KeyedRequest { key: "r".into(), request: InputRequest::ListRoots }], Some("st".into())).unwrap();
+        let sample =
+            KeyedRequest { key: "s".into(), request: InputRequest::Sample(r#"{"messages":[],"maxTokens":10}"#.into()) };
+        let ask = check(
+            vec![elicit("a", NAME), sample, KeyedRequest { key: "r".into(), request: InputRequest::ListRoots }],
+            Some("st".into()),
+        )
+        .unwrap();
         let methods: Vec<_> = ask.requests.iter().map(|(k, a)| (k.as_str(), a.method())).collect();
         assert_eq!(methods, [("a", "elicitation/create"), ("s", "sampling/createMessage"), ("r", "roots/list")]);
         assert_eq!(ask.state.as_deref(), Some("st"));

@@ -237,17 +237,22 @@ pub fn parse_call_params(raw_params: Option<&RawValue>) -> Result<CallRequest<'_
         Some(raw) if raw.get() != "null" => parse_input_responses(raw)?,
         _ => Vec::new(),
     };
-    let round = (!responses.is_empty() || p.request_state.is_some())
-        .then(|| RoundAnswers { responses, request_state: p.request_state });
+    let answered = !responses.is_empty() || p.request_state.is_some();
+    let round = answered.then_some(RoundAnswers { responses, request_state: p.request_state });
     Ok(CallRequest { name: p.name, arguments, progress_token, round })
 }
 
 /// `inputResponses`: an object whose values are result objects. Anything else is -32602.
 fn parse_input_responses(raw: &RawValue) -> Result<Vec<(String, String)>, RpcError> {
     let malformed = || RpcError::invalid_params("inputResponses must be an object whose values are result objects");
-    let map: std::collections::BTreeMap<String, &RawValue> = serde_json::from_str(raw.get()).map_err(|_| malformed())?;
+    let map: std::collections::BTreeMap<String, &RawValue> =
+        serde_json::from_str(raw.get()).map_err(|_| malformed())?;
     map.into_iter()
-        .map(|(key, value)| if value.get().starts_with('{') { Ok((key, value.get().to_owned())) } else { Err(malformed()) })
+        .map(
+            |(key, value)| {
+                if value.get().starts_with('{') { Ok((key, value.get().to_owned())) } else { Err(malformed()) }
+            },
+        )
         .collect()
 }
 

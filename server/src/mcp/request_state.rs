@@ -136,7 +136,9 @@ fn canonical_json(value: &serde_json::Value) -> String {
                 .collect();
             format!("{{{}}}", inner.join(","))
         }
-        serde_json::Value::Array(items) => format!("[{}]", items.iter().map(canonical_json).collect::<Vec<_>>().join(",")),
+        serde_json::Value::Array(items) => {
+            format!("[{}]", items.iter().map(canonical_json).collect::<Vec<_>>().join(","))
+        }
         other => other.to_string(),
     }
 }

@@ -115,7 +115,10 @@ impl McpServer {
                 given: Some(Given { responses, state: ask.state }),
             };
         }
-        result_line(&id, &protocol::error_result(format!("the tool asked for input more than {MAX_ROUNDS} times in one call")))
+        result_line(
+            &id,
+            &protocol::error_result(format!("the tool asked for input more than {MAX_ROUNDS} times in one call")),
+        )
     }
 
     /// The `input_required` result of a 2026-07-28 call of `tool`.

@@ -140,7 +140,11 @@ impl McpServer {
 
     /// Runs a prepared call that cannot ask for input (reads, tests): its result and its span's
     /// error code.
-    pub(super) async fn execute(self: &Arc<Self>, call: PreparedCall, peer: Peer) -> (CallToolResult, Option<ErrorCode>) {
+    pub(super) async fn execute(
+        self: &Arc<Self>,
+        call: PreparedCall,
+        peer: Peer,
+    ) -> (CallToolResult, Option<ErrorCode>) {
         match self.execute_round(call, peer).await {
             Executed::Done(result, code) => (result, code),
             Executed::Asked(_) => (
@@ -514,6 +518,7 @@ mod tests {
     use crate::mcp::jsonrpc::ErrorCode as RpcCode;
     use crate::mcp::request::parse_call_params;
     use crate::mcp::testing::server_with_builtins;
+    use serde_json::value::RawValue;
 
     fn request(text: &str) -> Box<RawValue> {
         RawValue::from_string(text.to_owned()).unwrap()

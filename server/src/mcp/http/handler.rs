@@ -362,8 +362,8 @@ impl Endpoint {
         let logs_wanted =
             peer.session.forwarded_level(crate::bindings::ide_agents::tool::log::Level::Emergency).is_some();
         let modern = matches!(era, Era::Modern(_));
-        let may_ask = !modern
-            && peer.session.declared(capability::ELICITATION | capability::SAMPLING | capability::ROOTS);
+        let may_ask =
+            !modern && peer.session.declared(capability::ELICITATION | capability::SAMPLING | capability::ROOTS);
         let action = self.server.dispatch(message, &peer, era);
         let in_flight = session.as_ref().map(|(_, s)| s.clone());
         drop(peer);
@@ -387,7 +387,7 @@ impl Endpoint {
                     || logs_wanted
                     || (method == "tools/call" && may_ask);
                 let streamed = takes_sse && (may_notify || !takes_json);
-                self.run(id, work, (stream, rx), streamed, in_flight, slot, modern).await
+                self.run(id, work, (stream, rx), Answering { streamed, modern }, in_flight, slot).await
             }
             Action::Cancel(_) | Action::Nothing => status_only(StatusCode::ACCEPTED),
         };
@@ -484,10 +484,9 @@ impl Endpoint {
         id: Box<RawValue>,
         work: Work,
         (out, rx): (outbox::Outbox, outbox::OutboxReceiver),
-        takes_sse: bool,
+        Answering { streamed: takes_sse, modern }: Answering,
         session: Option<Arc<HttpSession>>,
         slot: Option<PrincipalSlot>,
-        modern: bool,
     ) -> Reply {
         let cancelled = match &session {
             Some(s) => match s.in_flight.start(id_key(id.get())) {
@@ -533,6 +532,15 @@ impl Endpoint {
             }
         }
     }
+}
+
+/// How a request's answer goes out.
+#[derive(Debug, Clone, Copy)]
+struct Answering {
+    /// On an SSE stream (else as one JSON body).
+    streamed: bool,
+    /// A 2026-07-28 request (a JSON error keeps the revision's HTTP status).
+    modern: bool,
 }
 
 /// `work` bounded by cancellation and shutdown: its answer; `None` when the client cancelled it.

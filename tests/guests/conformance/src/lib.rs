@@ -135,8 +135,11 @@ impl Guest for Conformance {
                 text("Tool with logging executed successfully")
             }
             RENDER => render(&arguments)?,
-            other if other.starts_with("test_input_required") || other.starts_with("test_elicitation")
-                || other == "test_sampling" || other == "test_missing_capability" =>
+            other
+                if other.starts_with("test_input_required")
+                    || other.starts_with("test_elicitation")
+                    || other == "test_sampling"
+                    || other == "test_missing_capability" =>
             {
                 rounds(other, &arguments)?
             }
@@ -239,8 +242,12 @@ fn rounds(name: &str, arguments: &str) -> Result<CallResult, ToolError> {
         "test_input_required_result_multi_round" => match state.as_deref() {
             Some("round-1") => match accepted("user_name", "name") {
                 Some(Value::String(name)) => {
-                    let schema = json!({"type": "object", "properties": {"color": {"type": "string"}}, "required": ["color"]});
-                    ask(vec![elicit("favorite_color", "Your favourite colour?", schema)], Some(&format!("round-2:{name}")))
+                    let schema =
+                        json!({"type": "object", "properties": {"color": {"type": "string"}}, "required": ["color"]});
+                    ask(
+                        vec![elicit("favorite_color", "Your favourite colour?", schema)],
+                        Some(&format!("round-2:{name}")),
+                    )
                 }
                 _ => ask(vec![elicit("user_name", "What is your name?", name_schema())], Some("round-1")),
             },
@@ -270,7 +277,9 @@ fn rounds(name: &str, arguments: &str) -> Result<CallResult, ToolError> {
             None => ask(vec![sample("needed", "Anything.")], None),
         },
         "test_elicitation" => match answer("user_info") {
-            Some(answer) => Ok(text(format!("User response: action={}, content={}", answer["action"], answer["content"]))),
+            Some(answer) => {
+                Ok(text(format!("User response: action={}, content={}", answer["action"], answer["content"])))
+            }
             None => {
                 let message = args["message"].as_str().unwrap_or("Please provide your information");
                 let schema = json!({"type": "object", "properties": {
@@ -281,7 +290,9 @@ fn rounds(name: &str, arguments: &str) -> Result<CallResult, ToolError> {
             }
         },
         "test_elicitation_sep1034_defaults" => match answer("defaults") {
-            Some(answer) => Ok(text(format!("Elicitation completed: action={}, content={}", answer["action"], answer["content"]))),
+            Some(answer) => {
+                Ok(text(format!("Elicitation completed: action={}, content={}", answer["action"], answer["content"])))
+            }
             None => {
                 let schema = json!({"type": "object", "properties": {
                     "name": {"type": "string", "description": "User name", "default": "John Doe"},
@@ -293,7 +304,9 @@ fn rounds(name: &str, arguments: &str) -> Result<CallResult, ToolError> {
             }
         },
         "test_elicitation_sep1330_enums" => match answer("enums") {
-            Some(answer) => Ok(text(format!("Elicitation completed: action={}, content={}", answer["action"], answer["content"]))),
+            Some(answer) => {
+                Ok(text(format!("Elicitation completed: action={}, content={}", answer["action"], answer["content"])))
+            }
             None => {
                 let titled = |values: &[(&str, &str)]| -> Vec<Value> {
                     values.iter().map(|(v, t)| json!({"const": v, "title": t})).collect()
