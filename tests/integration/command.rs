@@ -134,7 +134,7 @@ fn confirm_echo(server: &mut Server, id: i64, answer: Value) -> Value {
         assert!(message.get("id").is_none(), "answered before asking: {message}");
     };
     assert_eq!(asked["method"], "elicitation/create", "{asked}");
-    assert_eq!(asked["params"]["message"], "Run `echo hi` on the agents backend?");
+    assert_eq!(asked["params"]["message"], r#"Run `echo` with arguments ["hi"] on the agents backend?"#);
     assert_eq!(asked["params"]["requestedSchema"]["properties"]["run"]["type"], "boolean");
     server.send(&json!({"jsonrpc": "2.0", "id": asked["id"], "result": answer}));
     server.response(&json!(id))["result"].clone()

@@ -189,3 +189,33 @@ fn an_initialize_era_client_is_asked_with_a_real_request_and_the_call_finishes()
     server.send(&json!({"jsonrpc": "2.0", "id": "ia-999", "result": {}}));
     assert_eq!(server.request("ping", json!({}))["result"], json!({}));
 }
+
+#[test]
+fn an_input_required_line_names_its_result_type_once() {
+    let (mut server, _) = server(None);
+    let params =
+        json!({"name": "test_input_required_result_elicitation", "arguments": {}, "_meta": meta(elicitation())});
+    server.send(&json!({"jsonrpc": "2.0", "id": 9, "method": "tools/call", "params": params}));
+    let line = server.recv_raw();
+    assert_eq!(line.matches("\"resultType\"").count(), 1, "{line}");
+    assert!(line.contains(r#""resultType":"input_required""#), "{line}");
+}
+
+#[test]
+fn a_call_waiting_for_the_user_ends_when_the_client_goes_away() {
+    let (mut server, _) = server(None);
+    initialize_with_elicitation(&mut server);
+    server.send(&json!({"jsonrpc": "2.0", "id": 60, "method": "tools/call",
+                        "params": {"name": "test_elicitation", "arguments": {}}}));
+    let asked = next_server_request(&mut server);
+    assert_eq!(asked["method"], "elicitation/create");
+    // stdin closes while the call waits for the answer: the server answers and exits at once,
+    // not after the 10-minute wait.
+    let finished = server.finish();
+    assert!(finished.status.success(), "{}", finished.stderr);
+    assert!(finished.exit_time < std::time::Duration::from_secs(20), "took {:?}", finished.exit_time);
+    let answer: Value =
+        serde_json::from_str(finished.stdout.iter().find(|l| l.contains("\"id\":60")).unwrap()).unwrap();
+    assert_eq!(answer["result"]["isError"], true, "{answer}");
+    assert!(text(&answer["result"]).contains("went away"), "{answer}");
+}

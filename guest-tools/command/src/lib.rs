@@ -38,7 +38,7 @@ impl Tool for Command {
         };
         let base = base.trim_end_matches('/');
         if let Some(command) = args.command.as_deref().filter(|c| args.method == Method::Run && needs_confirmation(c)) {
-            confirmed(command, &args.args)?;
+            confirmed(command, &args.args, args.stdin.as_deref())?;
         }
         let request =
             request(base, &args)?.header("accept", "application/json").bearer(config::secret("token").as_deref());
@@ -93,14 +93,14 @@ fn needs_confirmation(command: &str) -> bool {
 }
 
 /// `Ok` once the user has confirmed running `command`; otherwise asks, or says why it will not run.
-fn confirmed(command: &str, args: &[String]) -> Result<(), Error> {
+fn confirmed(command: &str, args: &[String], stdin: Option<&str>) -> Result<(), Error> {
     if input::state().as_deref() == Some(ASKED) {
         let declined = |how: &str| Err(Error::message(format!("`{command}` was not run: the user {how}")));
         return match input::answer("confirm") {
             Some(_) if input::accepted::<Confirm>("confirm").is_some_and(|c| c.run) => Ok(()),
             Some(answer) if answer["action"] == "cancel" => declined("cancelled"),
             Some(_) => declined("declined"),
-            None => Err(ask(command, args)),
+            None => Err(ask(command, args, stdin)),
         };
     }
     if !input::supported().elicit {
@@ -109,12 +109,22 @@ fn confirmed(command: &str, args: &[String]) -> Result<(), Error> {
              (it did not declare the elicitation capability)"
         )));
     }
-    Err(ask(command, args))
+    Err(ask(command, args, stdin))
 }
 
-fn ask(command: &str, args: &[String]) -> Error {
-    let line = std::iter::once(command).chain(args.iter().map(String::as_str)).collect::<Vec<_>>().join(" ");
-    Ask::new().elicit::<Confirm>("confirm", &format!("Run `{line}` on the agents backend?")).state(ASKED).send()
+/// Most characters of stdin shown in the question.
+const STDIN_PREVIEW_CHARS: usize = 200;
+
+/// Asks the user, showing exactly what would run: the command, its arguments as a JSON list (so
+/// `["a b"]` and `["a", "b"]` differ) and the start of its stdin.
+fn ask(command: &str, args: &[String], stdin: Option<&str>) -> Error {
+    let mut question = format!("Run `{command}` with arguments {} on the agents backend?", Value::from(args.to_vec()));
+    if let Some(stdin) = stdin {
+        let preview: String = stdin.chars().take(STDIN_PREVIEW_CHARS).collect();
+        let more = if preview.len() < stdin.len() { " (truncated)" } else { "" };
+        question.push_str(&format!(" Its stdin{more}: {}", Value::from(preview)));
+    }
+    Ask::new().elicit::<Confirm>("confirm", &question).state(ASKED).send()
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]

@@ -242,11 +242,21 @@ pub fn parse_call_params(raw_params: Option<&RawValue>) -> Result<CallRequest<'_
     Ok(CallRequest { name: p.name, arguments, progress_token, round })
 }
 
+/// Most `inputResponses` one request may carry (a round asks at most 16 things; extra keys are
+/// allowed and ignored by the tool, within reason).
+pub const MAX_INPUT_RESPONSES: usize = 64;
+
 /// `inputResponses`: an object whose values are result objects. Anything else is -32602.
 fn parse_input_responses(raw: &RawValue) -> Result<Vec<(String, String)>, RpcError> {
     let malformed = || RpcError::invalid_params("inputResponses must be an object whose values are result objects");
     let map: std::collections::BTreeMap<String, &RawValue> =
         serde_json::from_str(raw.get()).map_err(|_| malformed())?;
+    if map.len() > MAX_INPUT_RESPONSES {
+        return Err(RpcError::invalid_params(format!(
+            "inputResponses has {} keys: at most {MAX_INPUT_RESPONSES}",
+            map.len()
+        )));
+    }
     map.into_iter()
         .map(
             |(key, value)| {

@@ -23,8 +23,9 @@ use sha2::{Digest, Sha256};
 pub const STATE_TTL: Duration = Duration::from_secs(15 * 60);
 /// Shortest configured key, bytes.
 pub const MIN_KEY_BYTES: usize = 32;
-/// Longest sealed state accepted, bytes (the tool's state is at most 16 KiB, base64 grows it).
-const MAX_SEALED_BYTES: usize = 32 << 10;
+/// Longest sealed state accepted, bytes: the tool's state is at most 16 KiB, JSON escaping can
+/// grow it sixfold and base64 by a third.
+const MAX_SEALED_BYTES: usize = 192 << 10;
 
 /// The server's key for sealing states.
 pub struct StateKey(hmac::Key);
@@ -55,7 +56,10 @@ struct Claims {
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum Refused {
     /// Not ours, or altered.
-    #[error("requestState integrity check failed")]
+    #[error(
+        "requestState integrity check failed: it was altered, or sealed by another server (instances behind one load \
+         balancer need the same [server] request_state_key)"
+    )]
     Integrity,
     /// Too old.
     #[error("requestState has expired: call the tool again without it")]

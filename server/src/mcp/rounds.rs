@@ -88,7 +88,7 @@ impl McpServer {
             if peer.session.is_modern() {
                 return match missing {
                     Some(missing) => jsonrpc::failure(Some(&id), &missing_capability(&tool, missing)),
-                    None => jsonrpc::success(&id, &self.input_required(&tool, &asked)),
+                    None => jsonrpc::success_rendered(&id, &self.input_required(&tool, &asked)),
                 };
             }
             if let Some(missing) = missing {
@@ -101,7 +101,7 @@ impl McpServer {
                 );
                 return result_line(&id, &protocol::error_result(message));
             }
-            let AskedRound { ask, registry, index, arguments } = *asked;
+            let AskedRound { ask, registry, index, arguments, progress_token } = *asked;
             let responses = match ask_client(&peer, &ask).await {
                 Ok(responses) => responses,
                 Err(message) => return result_line(&id, &protocol::error_result(format!("`{tool}`: {message}"))),
@@ -110,7 +110,7 @@ impl McpServer {
                 registry,
                 index,
                 arguments: Ok(arguments),
-                progress_token: None,
+                progress_token,
                 method: "tools/call",
                 given: Some(Given { responses, state: ask.state }),
             };
@@ -121,8 +121,9 @@ impl McpServer {
         )
     }
 
-    /// The `input_required` result of a 2026-07-28 call of `tool`.
-    fn input_required(&self, tool: &str, asked: &AskedRound) -> Value {
+    /// The `input_required` result of a 2026-07-28 call of `tool`, as JSON text. `resultType`
+    /// comes first: `modern::shape` adds `"complete"` to results that do not start with one.
+    fn input_required(&self, tool: &str, asked: &AskedRound) -> String {
         let requests: Map<String, Value> = asked
             .ask
             .requests
@@ -130,7 +131,11 @@ impl McpServer {
             .map(|(key, request)| (key.clone(), json!({"method": request.method(), "params": request.params()})))
             .collect();
         let state = self.state_key.seal(tool, &asked.arguments, asked.ask.state.clone(), unix_ms());
-        json!({"resultType": "input_required", "inputRequests": requests, "requestState": state})
+        format!(
+            r#"{{"resultType":"input_required","inputRequests":{},"requestState":{}}}"#,
+            Value::Object(requests),
+            Value::String(state)
+        )
     }
 }
 
@@ -172,13 +177,25 @@ fn missing_capability(tool: &str, missing: Map<String, Value>) -> RpcError {
 }
 
 /// Sends an initialize-era client the requests of `ask` on the call's stream and waits for every
-/// answer: the responses, keyed as asked, or why there are none.
+/// answer (all within [`INPUT_WAIT`]): the responses, keyed as asked, or why there are none.
+/// Requests left unanswered when this returns (an error answer, the wait ran out, the call was
+/// cancelled) are withdrawn: forgotten, and `notifications/cancelled` sent for each.
 async fn ask_client(peer: &Peer, ask: &Ask) -> Result<Vec<(String, String)>, String> {
+    let deadline = tokio::time::Instant::now() + INPUT_WAIT;
     let version = peer.session.protocol_version();
-    let mut waiting = Vec::with_capacity(ask.requests.len());
-    for (key, asked) in &ask.requests {
-        let (id, answer) = peer.session.expect_answer().ok_or("too many requests to the client are unanswered")?;
-        let id = RawValue::from_string(id).map_err(|e| e.to_string())?;
+    let mut pending = Pending { peer, ids: Vec::with_capacity(ask.requests.len()) };
+    let mut answers = Vec::with_capacity(ask.requests.len());
+    // Every id first: a round is sent whole or not at all.
+    for _ in &ask.requests {
+        let (id, answer) = peer
+            .session
+            .expect_answer()
+            .ok_or("the client cannot be asked: its session ended, or too many of its requests are unanswered")?;
+        pending.ids.push(id);
+        answers.push(answer);
+    }
+    for ((_, asked), id) in ask.requests.iter().zip(&pending.ids) {
+        let id = RawValue::from_string(id.clone()).map_err(|e| e.to_string())?;
         let mut params = asked.params();
         // `mode` is new in 2025-11-25; older clients get the request as they know it.
         if version != Some("2025-11-25")
@@ -186,21 +203,46 @@ async fn ask_client(peer: &Peer, ask: &Ask) -> Result<Vec<(String, String)>, Str
         {
             params.remove("mode");
         }
-        peer.out
-            .send(jsonrpc::request(&id, asked.method(), &params))
-            .await
-            .map_err(|()| "the client's stream closed before it was asked for input".to_owned())?;
-        waiting.push((key.clone(), asked.method(), answer));
-    }
-    let deadline = tokio::time::Instant::now() + INPUT_WAIT;
-    let mut responses = Vec::with_capacity(waiting.len());
-    for (key, method, answer) in waiting {
-        match tokio::time::timeout_at(deadline, answer).await {
-            Ok(Ok(Ok(result))) => responses.push((key, result)),
-            Ok(Ok(Err(error))) => return Err(format!("the client answered {method} ({key}) with an error: {error}")),
-            Ok(Err(_)) => return Err("the client's session ended before it answered".into()),
-            Err(_) => return Err(format!("the client did not answer {method} within {} s", INPUT_WAIT.as_secs())),
+        match tokio::time::timeout_at(deadline, peer.out.send(jsonrpc::request(&id, asked.method(), &params))).await {
+            Ok(Ok(())) => {}
+            Ok(Err(())) => {
+                return Err("the client cannot be asked: it reads no stream for this call (an HTTP client must \
+                            accept text/event-stream)"
+                    .into());
+            }
+            Err(_) => return Err(format!("the client read nothing for {} s", INPUT_WAIT.as_secs())),
         }
     }
+    let mut responses = Vec::with_capacity(answers.len());
+    for (((key, asked), answer), id) in ask.requests.iter().zip(answers).zip(pending.ids.clone()) {
+        let method = asked.method();
+        let result = match tokio::time::timeout_at(deadline, answer).await {
+            Ok(Ok(Ok(result))) => result,
+            Ok(Ok(Err(error))) => return Err(format!("the client answered {method} ({key}) with an error: {error}")),
+            Ok(Err(_)) => return Err("the client went away before it answered".into()),
+            Err(_) => return Err(format!("the client did not answer {method} within {} s", INPUT_WAIT.as_secs())),
+        };
+        pending.ids.retain(|pending| *pending != id);
+        responses.push((key.clone(), result));
+    }
     Ok(responses)
+}
+
+/// The ids of requests sent to a client and not answered yet; dropping it withdraws them.
+struct Pending<'a> {
+    peer: &'a Peer,
+    ids: Vec<String>,
+}
+
+impl Drop for Pending<'_> {
+    fn drop(&mut self) {
+        for id in self.ids.drain(..) {
+            if self.peer.session.forget(&id)
+                && let Ok(raw) = RawValue::from_string(id)
+            {
+                let params = json!({"requestId": raw, "reason": "the call no longer waits for this answer"});
+                self.peer.out.notify(jsonrpc::notification("notifications/cancelled", &params));
+            }
+        }
+    }
 }

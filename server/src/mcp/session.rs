@@ -77,6 +77,8 @@ pub type ClientAnswer = Result<String, String>;
 struct Outstanding {
     next: std::sync::atomic::AtomicU64,
     waiting: Mutex<HashMap<String, oneshot::Sender<ClientAnswer>>>,
+    /// Set when the client is gone: nothing more is sent or awaited.
+    closed: std::sync::atomic::AtomicBool,
 }
 
 /// Requests one session may have outstanding at once.
@@ -151,7 +153,7 @@ impl Session {
     pub fn expect_answer(&self) -> Option<(String, oneshot::Receiver<ClientAnswer>)> {
         let mut waiting = self.outstanding.waiting.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         waiting.retain(|_, tx| !tx.is_closed());
-        if waiting.len() >= MAX_OUTSTANDING {
+        if waiting.len() >= MAX_OUTSTANDING || self.outstanding.closed.load(Ordering::Relaxed) {
             return None;
         }
         let n = self.outstanding.next.fetch_add(1, Ordering::Relaxed) + 1;
@@ -159,6 +161,18 @@ impl Session {
         let (tx, rx) = oneshot::channel();
         waiting.insert(id.clone(), tx);
         Some((id, rx))
+    }
+
+    /// Forgets request `id` (its caller stopped waiting); whether it was still outstanding.
+    pub fn forget(&self, id: &str) -> bool {
+        self.outstanding.waiting.lock().unwrap_or_else(std::sync::PoisonError::into_inner).remove(id).is_some()
+    }
+
+    /// The client is gone (stdin closed, the HTTP session ended): every call waiting for an answer
+    /// stops waiting, and no request is sent any more.
+    pub fn close_outstanding(&self) {
+        self.outstanding.closed.store(true, Ordering::Relaxed);
+        self.outstanding.waiting.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clear();
     }
 
     /// Hands the client's answer to request `id` (JSON text) to whoever waits for it; false if
@@ -211,6 +225,9 @@ mod tests {
         let held: Vec<_> = (0..MAX_OUTSTANDING).map(|_| session.expect_answer().unwrap()).collect();
         assert!(session.expect_answer().is_none(), "bounded");
         drop(held);
-        assert!(session.expect_answer().is_some(), "abandoned requests are forgotten");
+        let (id, mut rx) = session.expect_answer().expect("abandoned requests are forgotten");
+        session.close_outstanding();
+        assert!(rx.try_recv().is_err() && !session.deliver(&id, Ok("{}".into())), "a closed session answers nothing");
+        assert!(session.expect_answer().is_none(), "and asks nothing more");
     }
 }

@@ -46,6 +46,7 @@ const IO_BUFFER_BYTES: usize = 64 << 10;
 pub async fn serve(server: Arc<McpServer>) -> anyhow::Result<()> {
     let (out, queue) = outbox::outbox(OUTBOX_LINES, MAX_QUEUED_NOTIFICATION_BYTES);
     let peer = Peer::new(out.clone());
+    let session = peer.session.clone();
     let mut listener = Listener::new(out.clone(), kind::ALL);
     listener.session = Some(peer.session.clone());
     let _listening = server.attach_listener(listener);
@@ -87,8 +88,10 @@ pub async fn serve(server: Arc<McpServer>) -> anyhow::Result<()> {
         _ = eof_rx => false,
         signal = termination_signal() => { tracing::info!("received {signal}; shutting down"); true }
     };
-    // Long-lived streams (`subscriptions/listen`) end now; calls get their grace period.
+    // Long-lived streams (`subscriptions/listen`) end now; calls get their grace period; calls
+    // waiting for the client's answers (multi round-trip calls) stop waiting.
     shared.begin_shutdown();
+    session.close_outstanding();
     let all = MAX_IN_FLIGHT as u32;
     if signalled && tokio::time::timeout(SIGNAL_GRACE, slots.acquire_many(all)).await.is_err() {
         tracing::info!("cancelling calls still in flight");

@@ -64,6 +64,8 @@ pub(super) struct AskedRound {
     pub index: usize,
     /// The checked arguments.
     pub arguments: String,
+    /// The request's progress token (the next round reports progress too).
+    pub progress_token: Option<Value>,
 }
 
 impl McpServer {
@@ -183,6 +185,8 @@ impl McpServer {
                     CallReport::default(),
                 ),
                 Ok(arguments) => {
+                    // Kept for a next round only where one may follow (a tools/call).
+                    let progress_token = call.given.as_ref().and_then(|_| call.progress_token.clone());
                     let guest = GuestCall {
                         tool,
                         arguments: &arguments,
@@ -192,7 +196,13 @@ impl McpServer {
                         given: call.given,
                     };
                     let (result, code, report, ask) = self.run_guest(guest, peer).await;
-                    asked = ask.map(|ask| AskedRound { ask, registry: registry.clone(), index: call.index, arguments });
+                    asked = ask.map(|ask| AskedRound {
+                        ask,
+                        registry: registry.clone(),
+                        index: call.index,
+                        arguments,
+                        progress_token,
+                    });
                     (result, code, report)
                 }
             },

@@ -362,8 +362,9 @@ impl Endpoint {
         let logs_wanted =
             peer.session.forwarded_level(crate::bindings::ide_agents::tool::log::Level::Emergency).is_some();
         let modern = matches!(era, Era::Modern(_));
-        let may_ask =
-            !modern && peer.session.declared(capability::ELICITATION | capability::SAMPLING | capability::ROOTS);
+        // Not for `roots` alone: most clients declare it, and a stream costs more than one JSON
+        // body on every call (a roots request to a JSON-only call gets an isError that says so).
+        let may_ask = !modern && peer.session.declared(capability::ELICITATION | capability::SAMPLING);
         let action = self.server.dispatch(message, &peer, era);
         let in_flight = session.as_ref().map(|(_, s)| s.clone());
         drop(peer);
@@ -503,7 +504,8 @@ impl Endpoint {
             None => None,
         };
         let (server, grace) = (self.server.clone(), self.settings.grace);
-        // A 2026-07-28 error answered as JSON keeps its status (-32021 is 400).
+        // A 2026-07-28 error answered as JSON keeps its status (-32021 is 400); on a stream the
+        // status is already 200 when the error comes.
         let status_id = modern.then(|| id.clone());
         let status_of = |reply: &[u8]| status_id.as_ref().map_or(StatusCode::OK, |id| modern_status(reply, id));
         let guarded = guarded(server, grace, id, work, cancelled, session);

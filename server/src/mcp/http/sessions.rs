@@ -47,7 +47,13 @@ impl Sessions {
         let id: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
         let now = Instant::now();
         let mut sessions = self.lock();
-        sessions.retain(|_, s| now.duration_since(*s.last_used.lock().unwrap_or_else(|p| p.into_inner())) < self.idle);
+        sessions.retain(|_, s| {
+            let live = now.duration_since(*s.last_used.lock().unwrap_or_else(|p| p.into_inner())) < self.idle;
+            if !live {
+                s.session.close_outstanding();
+            }
+            live
+        });
         if sessions.len() >= self.max {
             let oldest = sessions
                 .iter()
@@ -55,7 +61,9 @@ impl Sessions {
                 .map(|(id, _)| id.clone());
             if let Some(oldest) = oldest {
                 tracing::info!("ending the longest-idle HTTP session to make room for a new one");
-                sessions.remove(&oldest);
+                if let Some(ended) = sessions.remove(&oldest) {
+                    ended.session.close_outstanding();
+                }
             }
         }
         sessions.insert(
@@ -80,7 +88,9 @@ impl Sessions {
 
     /// Ends session `id`; whether it existed.
     pub fn remove(&self, id: &str) -> bool {
-        self.lock().remove(id).is_some()
+        let ended = self.lock().remove(id);
+        // Calls of the session waiting for the client's answers stop waiting.
+        ended.inspect(|s| s.session.close_outstanding()).is_some()
     }
 
     /// Live sessions.
