@@ -219,3 +219,34 @@ fn a_call_waiting_for_the_user_ends_when_the_client_goes_away() {
     assert_eq!(answer["result"]["isError"], true, "{answer}");
     assert!(text(&answer["result"]).contains("went away"), "{answer}");
 }
+
+#[test]
+fn a_prompt_whose_tool_asks_is_answered_after_the_round_in_each_era_and_not_cached() {
+    let (mut server, _) = server(None);
+    let get = |context: Option<&str>| {
+        let mut params = json!({"name": "test_input_required_result_prompt", "_meta": meta(elicitation())});
+        if let Some(context) = context {
+            params["inputResponses"] = json!({"context": {"action": "accept", "content": {"context": context}}});
+        }
+        params
+    };
+    // 2026-07-28: input_required (no ttlMs: not cacheable), then the messages with the answer.
+    let asked = server.result("prompts/get", get(None));
+    assert_eq!(asked["resultType"], "input_required", "{asked}");
+    assert!(asked.get("ttlMs").is_none(), "{asked}");
+    for context in ["first", "second"] {
+        let done = server.result("prompts/get", get(Some(context)));
+        assert_eq!(done["messages"][0]["content"]["text"], format!("Use this context: {context}"), "{done}");
+    }
+
+    // Initialize era: the question goes out as a request, the answer comes back in the messages.
+    initialize_with_elicitation(&mut server);
+    server.send(&json!({"jsonrpc": "2.0", "id": 80, "method": "prompts/get",
+                        "params": {"name": "test_input_required_result_prompt"}}));
+    let asked = next_server_request(&mut server);
+    assert_eq!(asked["method"], "elicitation/create", "{asked}");
+    server.send(&json!({"jsonrpc": "2.0", "id": asked["id"],
+                        "result": {"action": "accept", "content": {"context": "legacy"}}}));
+    let done = server.response(&json!(80));
+    assert_eq!(done["result"]["messages"][0]["content"]["text"], "Use this context: legacy", "{done}");
+}

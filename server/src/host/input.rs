@@ -121,7 +121,7 @@ impl Exchange {
 }
 
 /// What `input` sees of a call: the server's hooks, which hold the call's exchange (if it has one:
-/// only `tools/call` does).
+/// calls for a client do, tool discovery does not).
 pub struct InputView<'a> {
     pub(super) hooks: &'a dyn ServerHooks,
 }
@@ -156,11 +156,10 @@ impl Host for InputView<'_> {
     }
 
     async fn request(&mut self, requests: Vec<KeyedRequest>, state: Option<String>) -> Result<(), String> {
-        let exchange = self.hooks.input().ok_or_else(|| {
-            "this call cannot ask for input: only a tools/call from a client can (not resources/read, \
-             prompts/get or tool discovery)"
-                .to_owned()
-        })?;
+        let exchange = self
+            .hooks
+            .input()
+            .ok_or_else(|| "this call cannot ask for input: it has no client (tool discovery)".to_owned())?;
         exchange.set_asked(check(requests, state)?);
         Ok(())
     }

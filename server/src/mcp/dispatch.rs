@@ -206,8 +206,10 @@ impl McpServer {
                 Ok(result) => jsonrpc::success_rendered(id, &result),
                 Err(error) => jsonrpc::failure(Some(id), &error),
             }),
-            Request::ReadResource { uri } => self.read(id, self.read_resource(uri), peer),
-            Request::GetPrompt { name, arguments } => self.read(id, self.get_prompt(&name, arguments.as_ref()), peer),
+            Request::ReadResource { uri, round } => self.read(id, self.read_resource(uri, round), peer),
+            Request::GetPrompt { name, arguments, round } => {
+                self.read(id, self.get_prompt(&name, arguments.as_ref(), round), peer)
+            }
             Request::Initialize { protocol_version, capabilities } => {
                 let version = peer.session.negotiate(protocol_version.as_deref(), capabilities);
                 answer(Ok(protocol::initialize_result(version)))

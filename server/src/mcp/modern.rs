@@ -71,11 +71,12 @@ pub fn shape(mut line: Vec<u8>, id: &RawValue, shape: Shape) -> Vec<u8> {
         let at = head + br#","result":{"#.len();
         let empty = line.get(at) == Some(&b'}');
         let mut fields = String::with_capacity(160);
-        // An `input_required` result (`rounds.rs`) names its own type.
-        if !line[at..].starts_with(br#""resultType":"#) {
+        // An `input_required` result (`rounds.rs`) names its own type, and is not cacheable.
+        let complete = !line[at..].starts_with(br#""resultType":"#);
+        if complete {
             fields.push_str(r#""resultType":"complete","#);
         }
-        if let Some(ttl) = shape.ttl {
+        if let Some(ttl) = shape.ttl.filter(|_| complete) {
             fields.push_str(&format!(r#""ttlMs":{},"cacheScope":"public","#, ttl.as_millis()));
         }
         fields.push_str(&format!(

@@ -9,10 +9,11 @@ use std::sync::Arc;
 use serde_json::{Map, Value, json};
 
 use super::jsonrpc::RpcError;
-use super::request::CompleteRequest;
+use super::request::{CompleteRequest, RoundAnswers};
+use super::rounds::{MAX_ROUNDS, Next, too_many_rounds};
 use super::server::McpServer;
 use super::session::Peer;
-use super::tools::PreparedCall;
+use super::tools::{Executed, PreparedCall};
 use super::{prompts, resources};
 use crate::runtime::offerings::{PromptDef, ResourceDef};
 use crate::telemetry::ErrorCode as SpanCode;
@@ -29,7 +30,9 @@ pub enum Read {
 /// The tool call behind a `resources/read` or `prompts/get`.
 pub struct ReadJob {
     call: PreparedCall,
-    cache_key: String,
+    /// Where its answer is cached; `None` for a call that carries answers to an earlier round
+    /// (its result depends on them).
+    cache_key: Option<String>,
     shape: Shape,
 }
 
@@ -114,7 +117,7 @@ impl McpServer {
     }
 
     /// Checks a `resources/read`: an answer from the cache, or the tool call to run.
-    pub(super) fn read_resource(&self, uri: String) -> Result<Read, RpcError> {
+    pub(super) fn read_resource(&self, uri: String, round: Option<RoundAnswers>) -> Result<Read, RpcError> {
         let registry = self.registry();
         let read = resources::parse_uri(&uri, registry.resources())?;
         if !self.offered_resources().iter().any(|d| d.name == read.def.name) {
@@ -126,31 +129,54 @@ impl McpServer {
                 ),
             ));
         }
-        let cache_key = format!("resource:{uri}");
-        if let Some(hit) = self.caches.resource.get(&cache_key) {
+        let cache_key = round.is_none().then(|| format!("resource:{uri}"));
+        if let Some(hit) = cache_key.as_ref().and_then(|key| self.caches.resource.get(key)) {
             return Ok(Read::Ready(hit));
         }
-        let call = self.read_call(&read.def.tool, &read.arguments, "resources/read")?;
+        let call = self.read_call(&read.def.tool, &read.arguments, "resources/read", round)?;
         let shape = Shape::Resource { mime_type: read.def.mime_type.clone(), uri };
         Ok(Read::Run(ReadJob { call, cache_key, shape }))
     }
 
     /// Checks a `prompts/get`: an answer from the cache, or the tool call to run.
-    pub(super) fn get_prompt(&self, name: &str, arguments: Option<&Map<String, Value>>) -> Result<Read, RpcError> {
+    pub(super) fn get_prompt(
+        &self,
+        name: &str,
+        arguments: Option<&Map<String, Value>>,
+        round: Option<RoundAnswers>,
+    ) -> Result<Read, RpcError> {
         let prompt = self.prompt(name)?;
         let tool_arguments = prompts::tool_arguments(&prompt, arguments)?;
-        let cache_key = format!("prompt:{name}:{}", tool_arguments["arguments"]);
-        if let Some(hit) = self.caches.prompt.get(&cache_key) {
+        let cache_key = round.is_none().then(|| format!("prompt:{name}:{}", tool_arguments["arguments"]));
+        if let Some(hit) = cache_key.as_ref().and_then(|key| self.caches.prompt.get(key)) {
             return Ok(Read::Ready(hit));
         }
-        let call = self.read_call(&prompt.tool, &tool_arguments, "prompts/get")?;
+        let call = self.read_call(&prompt.tool, &tool_arguments, "prompts/get", round)?;
         Ok(Read::Run(ReadJob { call, cache_key, shape: Shape::Prompt }))
     }
 
     /// Runs the tool call behind a `resources/read` or `prompts/get` and shapes (and caches) its
     /// answer (JSON text). Bad arguments are -32602; a failing tool is -32603 with the tool's message.
+    /// A tool that asks for input is answered as a `tools/call` would be (`rounds.rs`).
     pub(super) async fn run_read(self: &Arc<Self>, job: ReadJob, peer: Peer) -> Result<Arc<str>, RpcError> {
-        let (result, code) = self.execute(job.call, peer).await;
+        let mut call = job.call;
+        let mut rounds = 0;
+        let (result, code) = loop {
+            let asked = match self.execute_round(call, peer.clone()).await {
+                Executed::Done(result, code) => break (result, code),
+                Executed::Asked(asked) => asked,
+            };
+            rounds += 1;
+            if rounds == MAX_ROUNDS {
+                return Err(RpcError::internal(too_many_rounds()));
+            }
+            call = match self.next_round(asked, &peer).await {
+                Next::Again(next) => next,
+                Next::InputRequired(result) => return Ok(result.into()),
+                Next::Error(error) => return Err(error),
+                Next::Refused(message) => return Err(RpcError::internal(message)),
+            };
+        };
         let message = || result.first_text().unwrap_or("the tool returned no message").to_owned();
         match code {
             None => {}
@@ -170,7 +196,9 @@ impl McpServer {
             }
         };
         let text: Arc<str> = value.to_string().into();
-        cache.insert(job.cache_key, text.clone());
+        if let Some(key) = job.cache_key {
+            cache.insert(key, text.clone());
+        }
         Ok(text)
     }
 }

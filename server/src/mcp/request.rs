@@ -45,6 +45,8 @@ pub enum Request<'a> {
     ReadResource {
         /// The resource URI.
         uri: String,
+        /// The answers to an earlier round of its call, if any.
+        round: Option<RoundAnswers>,
     },
     /// `prompts/list`.
     ListPrompts,
@@ -54,6 +56,8 @@ pub enum Request<'a> {
         name: String,
         /// Its arguments.
         arguments: Option<Map<String, Value>>,
+        /// The answers to an earlier round of its call, if any.
+        round: Option<RoundAnswers>,
     },
     /// `completion/complete`.
     Complete(CompleteRequest),
@@ -168,21 +172,29 @@ impl<'a> Request<'a> {
             "resources/templates/list" => Self::ListResourceTemplates,
             "resources/read" => {
                 #[derive(Deserialize)]
-                struct Read {
+                struct Read<'a> {
                     uri: String,
+                    #[serde(rename = "inputResponses", borrow, default)]
+                    input_responses: Option<&'a RawValue>,
+                    #[serde(rename = "requestState", default)]
+                    request_state: Option<String>,
                 }
-                let Read { uri } = parse_params(params)?;
-                Self::ReadResource { uri }
+                let Read { uri, input_responses, request_state } = parse_params(params)?;
+                Self::ReadResource { uri, round: round_answers(input_responses, request_state)? }
             }
             "prompts/list" => Self::ListPrompts,
             "prompts/get" => {
                 #[derive(Deserialize)]
-                struct Get {
+                struct Get<'a> {
                     name: String,
                     arguments: Option<Map<String, Value>>,
+                    #[serde(rename = "inputResponses", borrow, default)]
+                    input_responses: Option<&'a RawValue>,
+                    #[serde(rename = "requestState", default)]
+                    request_state: Option<String>,
                 }
-                let Get { name, arguments } = parse_params(params)?;
-                Self::GetPrompt { name, arguments }
+                let Get { name, arguments, input_responses, request_state } = parse_params(params)?;
+                Self::GetPrompt { name, arguments, round: round_answers(input_responses, request_state)? }
             }
             "completion/complete" => Self::Complete(parse_params(params)?),
             _ => Self::Unknown(method),
@@ -217,6 +229,20 @@ struct CallParams<'a> {
     request_state: Option<String>,
 }
 
+/// `inputResponses` and `requestState` (as `tools/call`, `prompts/get` and `resources/read` may
+/// carry them): the answers, if any were sent; malformed `inputResponses` are -32602.
+fn round_answers(
+    input_responses: Option<&RawValue>,
+    request_state: Option<String>,
+) -> Result<Option<RoundAnswers>, RpcError> {
+    let responses = match input_responses {
+        Some(raw) if raw.get() != "null" => parse_input_responses(raw)?,
+        _ => Vec::new(),
+    };
+    let answered = !responses.is_empty() || request_state.is_some();
+    Ok(answered.then_some(RoundAnswers { responses, request_state }))
+}
+
 #[derive(Deserialize)]
 struct RequestMeta {
     #[serde(rename = "progressToken", default)]
@@ -233,12 +259,7 @@ pub fn parse_call_params(raw_params: Option<&RawValue>) -> Result<CallRequest<'_
         Some(_) => Err(format!("invalid arguments for `{}`: `arguments` must be a JSON object", p.name)),
     };
     let progress_token = p.meta.and_then(|m| m.progress_token).filter(|t| t.is_string() || t.is_i64() || t.is_u64());
-    let responses = match p.input_responses {
-        Some(raw) if raw.get() != "null" => parse_input_responses(raw)?,
-        _ => Vec::new(),
-    };
-    let answered = !responses.is_empty() || p.request_state.is_some();
-    let round = answered.then_some(RoundAnswers { responses, request_state: p.request_state });
+    let round = round_answers(p.input_responses, p.request_state)?;
     Ok(CallRequest { name: p.name, arguments, progress_token, round })
 }
 

@@ -6,6 +6,8 @@
 //!   state, possibly on another instance holding the same key; [`McpServer::given`] opens the
 //!   state (a tampered, expired or misapplied one is -32602) and the tool runs again with the
 //!   responses. Nothing is kept between rounds.
+//! - The same holds for `prompts/get` and `resources/read`, whose tool calls may ask too (their
+//!   answers are cached only when no round was involved).
 //! - An initialize-era client that declared the capabilities gets real requests
 //!   (`elicitation/create`, `sampling/createMessage`, `roots/list`) on the call's stream; the call
 //!   waits for the answers (within [`INPUT_WAIT`]) and runs the tool again with them, at most
@@ -25,33 +27,14 @@ use super::protocol::{self, CallToolResult};
 use super::request::RoundAnswers;
 use super::server::McpServer;
 use super::session::{Peer, Session, capability};
-use super::tools::{AskedRound, Executed, PreparedCall};
-use crate::host::input::{Ask, Asked, Exchange, Support};
+use super::tools::{AskedRound, Executed, Given, PreparedCall};
+use crate::host::input::{Ask, Asked};
 use crate::telemetry::unix_ms;
 
 /// Rounds one call of an initialize-era client may take.
 pub const MAX_ROUNDS: usize = 8;
 /// How long an initialize-era call waits for the client's answers (a person may be typing).
 pub const INPUT_WAIT: Duration = Duration::from_secs(600);
-
-/// What the client sent back from an earlier round, its state verified.
-#[derive(Debug, Default)]
-pub struct Given {
-    responses: Vec<(String, String)>,
-    state: Option<String>,
-}
-
-impl Given {
-    /// The call's exchange, for a client of `session`.
-    pub(super) fn exchange(self, session: &Session) -> Exchange {
-        let support = Support {
-            elicit: session.declared(capability::ELICITATION),
-            sample: session.declared(capability::SAMPLING),
-            list_roots: session.declared(capability::ROOTS),
-        };
-        Exchange::new(self.responses, self.state, support)
-    }
-}
 
 impl McpServer {
     /// Opens what a `tools/call` of `tool` sent back from an earlier round. A `requestState`
@@ -83,42 +66,49 @@ impl McpServer {
                 Executed::Done(result, _) => return result_line(&id, &result),
                 Executed::Asked(asked) => asked,
             };
-            let tool = asked.registry.tools()[asked.index].name.clone();
-            let missing = missing_capabilities(&asked.ask, &peer.session);
-            if peer.session.is_modern() {
-                return match missing {
-                    Some(missing) => jsonrpc::failure(Some(&id), &missing_capability(&tool, missing)),
-                    None => jsonrpc::success_rendered(&id, &self.input_required(&tool, &asked)),
-                };
-            }
-            if let Some(missing) = missing {
-                let names: Vec<&str> = missing.keys().map(String::as_str).collect();
-                let message = format!(
-                    "`{tool}` needs input from the client ({}), but the client did not declare the capability \
-                     `{}` when it initialized",
-                    asked.ask.requests.iter().map(|(_, a)| a.method()).collect::<Vec<_>>().join(", "),
-                    names.join("`, `")
-                );
-                return result_line(&id, &protocol::error_result(message));
-            }
-            let AskedRound { ask, registry, index, arguments, progress_token } = *asked;
-            let responses = match ask_client(&peer, &ask).await {
-                Ok(responses) => responses,
-                Err(message) => return result_line(&id, &protocol::error_result(format!("`{tool}`: {message}"))),
+            call = match self.next_round(asked, &peer).await {
+                Next::Again(next) => next,
+                Next::InputRequired(result) => return jsonrpc::success_rendered(&id, &result),
+                Next::Error(error) => return jsonrpc::failure(Some(&id), &error),
+                Next::Refused(message) => return result_line(&id, &protocol::error_result(message)),
             };
-            call = PreparedCall {
+        }
+        result_line(&id, &protocol::error_result(too_many_rounds()))
+    }
+
+    /// What follows a round that asked for input (see the module docs): the next round's call
+    /// (initialize era, answers in hand), an `input_required` result (2026-07-28), a protocol
+    /// error, or why the call ends without an answer.
+    pub(super) async fn next_round(&self, asked: Box<AskedRound>, peer: &Peer) -> Next {
+        let tool = asked.registry.tools()[asked.index].name.clone();
+        let missing = missing_capabilities(&asked.ask, &peer.session);
+        if peer.session.is_modern() {
+            return match missing {
+                Some(missing) => Next::Error(missing_capability(&tool, missing)),
+                None => Next::InputRequired(self.input_required(&tool, &asked)),
+            };
+        }
+        if let Some(missing) = missing {
+            let names: Vec<&str> = missing.keys().map(String::as_str).collect();
+            return Next::Refused(format!(
+                "`{tool}` needs input from the client ({}), but the client did not declare the capability `{}` \
+                 when it initialized",
+                asked.ask.requests.iter().map(|(_, a)| a.method()).collect::<Vec<_>>().join(", "),
+                names.join("`, `")
+            ));
+        }
+        let AskedRound { ask, registry, index, arguments, progress_token, method } = *asked;
+        match ask_client(peer, &ask).await {
+            Ok(responses) => Next::Again(PreparedCall {
                 registry,
                 index,
                 arguments: Ok(arguments),
                 progress_token,
-                method: "tools/call",
+                method,
                 given: Some(Given { responses, state: ask.state }),
-            };
+            }),
+            Err(message) => Next::Refused(format!("`{tool}`: {message}")),
         }
-        result_line(
-            &id,
-            &protocol::error_result(format!("the tool asked for input more than {MAX_ROUNDS} times in one call")),
-        )
     }
 
     /// The `input_required` result of a 2026-07-28 call of `tool`, as JSON text. `resultType`
@@ -137,6 +127,23 @@ impl McpServer {
             Value::String(state)
         )
     }
+}
+
+/// What follows a round that asked for input.
+pub(super) enum Next {
+    /// Run the call again (initialize era: the client answered).
+    Again(PreparedCall),
+    /// Answer with this `input_required` result (JSON text; 2026-07-28).
+    InputRequired(String),
+    /// Answer with this protocol error (-32021).
+    Error(RpcError),
+    /// End the call without an answer from the tool, for this reason.
+    Refused(String),
+}
+
+/// Why a call that keeps asking is stopped.
+pub(super) fn too_many_rounds() -> String {
+    format!("the tool asked for input more than {MAX_ROUNDS} times in one call")
 }
 
 /// A `CallToolResult` as the answer line to `id`.

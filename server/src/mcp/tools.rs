@@ -15,14 +15,13 @@ use serde_json::{Value, json};
 use super::jsonrpc::{self, RpcError};
 use super::links;
 use super::protocol::{self, CallToolResult, OutputCheck};
-use super::request::CallRequest;
-use super::rounds::Given;
+use super::request::{CallRequest, RoundAnswers};
 use super::server::McpServer;
-use super::session::Peer;
+use super::session::{Peer, Session, capability};
 use crate::bindings::ToolError;
 use crate::bindings::ide_agents::tool::host_facts::{Facts, ServerCatalog};
 use crate::bindings::ide_agents::tool::log::Level;
-use crate::host::input::{Ask, Exchange};
+use crate::host::input::{Ask, Exchange, Support};
 use crate::host::{CallEnv, ServerHooks};
 use crate::runtime::Registry;
 use crate::runtime::registry::RegisteredTool;
@@ -46,6 +45,27 @@ pub struct PreparedCall {
     pub(super) given: Option<Given>,
 }
 
+/// What the client sent back from an earlier round, its state verified.
+#[derive(Debug, Default)]
+pub struct Given {
+    /// Key and answer (JSON text) of each response.
+    pub responses: Vec<(String, String)>,
+    /// The tool's state from the earlier round.
+    pub state: Option<String>,
+}
+
+impl Given {
+    /// The call's exchange, for a client of `session`.
+    pub(super) fn exchange(self, session: &Session) -> Exchange {
+        let support = Support {
+            elicit: session.declared(capability::ELICITATION),
+            sample: session.declared(capability::SAMPLING),
+            list_roots: session.declared(capability::ROOTS),
+        };
+        Exchange::new(self.responses, self.state, support)
+    }
+}
+
 /// What running a prepared call came to.
 pub(super) enum Executed {
     /// A result, with its span's error code.
@@ -66,6 +86,8 @@ pub(super) struct AskedRound {
     pub arguments: String,
     /// The request's progress token (the next round reports progress too).
     pub progress_token: Option<Value>,
+    /// The MCP method the call answers.
+    pub method: &'static str,
 }
 
 impl McpServer {
@@ -113,25 +135,22 @@ impl McpServer {
     }
 
     /// The call of `tool` (the one that declared the resource or prompt) behind a
-    /// `resources/read` or `prompts/get`.
+    /// `resources/read` or `prompts/get`, with the answers to its earlier round, if any (a
+    /// `requestState` that fails its check is -32602).
     pub(super) fn read_call(
         &self,
         tool: &str,
         arguments: &Value,
         method: &'static str,
+        round: Option<RoundAnswers>,
     ) -> Result<PreparedCall, RpcError> {
         let registry = self.registry();
         let index = registry
             .tool_index(tool)
             .ok_or_else(|| RpcError::internal(format!("the tool {tool} is not registered")))?;
-        Ok(PreparedCall {
-            registry,
-            index,
-            arguments: Ok(arguments.to_string()),
-            progress_token: None,
-            method,
-            given: None,
-        })
+        let arguments = Ok(arguments.to_string());
+        let given = self.given(tool, &arguments, round)?;
+        Ok(PreparedCall { registry, index, arguments, progress_token: None, method, given: Some(given) })
     }
 
     /// Runs a prepared call and returns its `CallToolResult`; records its span (also when the
@@ -150,7 +169,7 @@ impl McpServer {
         match self.execute_round(call, peer).await {
             Executed::Done(result, code) => (result, code),
             Executed::Asked(_) => (
-                protocol::error_result("the tool asked for input, which only a tools/call can give"),
+                protocol::error_result("the tool asked for input, which this caller cannot give"),
                 Some(ErrorCode::ToolError),
             ),
         }
@@ -202,6 +221,7 @@ impl McpServer {
                         index: call.index,
                         arguments,
                         progress_token,
+                        method: call.method,
                     });
                     (result, code, report)
                 }

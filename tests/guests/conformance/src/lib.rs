@@ -351,6 +351,14 @@ fn render(arguments: &str) -> Result<CallResult, ToolError> {
             json!({"role": "user", "content": {"type": "image", "data": PNG_BASE64, "mimeType": "image/png"}}),
             user_text("Please analyze the image above.".into()),
         ],
+        "test_input_required_result_prompt" => match accepted("context", "context") {
+            Some(Value::String(context)) => vec![user_text(format!("Use this context: {context}"))],
+            _ => {
+                let schema =
+                    json!({"type": "object", "properties": {"context": {"type": "string"}}, "required": ["context"]});
+                return ask(vec![elicit("context", "What context should the prompt use?", schema)], None);
+            }
+        },
         other => return Err(ToolError::InvalidArguments(format!("unknown prompt {other:?}"))),
     };
     Ok(CallResult { content: Vec::new(), structured: Some(json!({"messages": messages}).to_string()), is_error: false })
@@ -386,6 +394,11 @@ impl Offerings for Conformance {
                     vec![argument("resourceUri", "URI of the resource to embed")],
                 ),
                 prompt("test_prompt_with_image", "A prompt that includes an image", Vec::new()),
+                prompt(
+                    "test_input_required_result_prompt",
+                    "A prompt that asks the user for context first",
+                    Vec::new(),
+                ),
             ],
         }
     }
