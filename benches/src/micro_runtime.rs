@@ -116,7 +116,7 @@ pub fn run(rt: &tokio::runtime::Runtime, guests: Option<&Path>, scale: usize) ->
         let t = Instant::now();
         for _ in 0..n {
             let jsonrpc::Incoming::Request { params, .. } = jsonrpc::parse(call_line) else { panic!() };
-            std::hint::black_box(parse_call_params(params).ok().and_then(|c| server.prepare_call(c).ok()));
+            std::hint::black_box(parse_call_params(params).ok().and_then(|c| server.prepare_call(c, None).ok()));
         }
         t.elapsed()
     });
@@ -306,7 +306,7 @@ pub fn run(rt: &tokio::runtime::Runtime, guests: Option<&Path>, scale: usize) ->
                     let tasks: Vec<_> = (0..16)
                         .map(|_| {
                             let (server, out) = (server.clone(), out.clone());
-                            let call = server.prepare_call(parse_call_params(Some(&raw)).unwrap()).unwrap();
+                            let call = server.prepare_call(parse_call_params(Some(&raw)).unwrap(), None).unwrap();
                             tokio::spawn(async move { server.run_call(call, out).await })
                         })
                         .collect();
@@ -315,7 +315,7 @@ pub fn run(rt: &tokio::runtime::Runtime, guests: Option<&Path>, scale: usize) ->
                     }
                 } else {
                     for _ in 0..16 {
-                        let call = server.prepare_call(parse_call_params(Some(&raw)).unwrap()).unwrap();
+                        let call = server.prepare_call(parse_call_params(Some(&raw)).unwrap(), None).unwrap();
                         assert!(!server.run_call(call, out.clone()).await.is_error());
                     }
                 }

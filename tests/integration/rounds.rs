@@ -101,7 +101,10 @@ fn altered_or_misapplied_request_state_is_refused() {
     // The genuine state on another tool, or on other arguments: refused.
     let other_tool = json!({"inputResponses": confirm, "requestState": state});
     let refused = modern_call(&mut server, "test_input_required_result_request_state", elicitation(), other_tool);
-    assert!(refused["error"]["message"].as_str().unwrap().contains("another tool or other arguments"), "{refused}");
+    assert!(
+        refused["error"]["message"].as_str().unwrap().contains("another tool, other arguments or another principal"),
+        "{refused}"
+    );
     let refused = server.request(
         "tools/call",
         json!({"name": "test_elicitation", "arguments": {"message": "changed"}, "_meta": meta(elicitation()),
@@ -249,4 +252,57 @@ fn a_prompt_whose_tool_asks_is_answered_after_the_round_in_each_era_and_not_cach
                         "result": {"action": "accept", "content": {"context": "legacy"}}}));
     let done = server.response(&json!(80));
     assert_eq!(done["result"]["messages"][0]["content"]["text"], "Use this context: legacy", "{done}");
+}
+
+/// A 2026-07-28 `tools/call` of `tool` over HTTP at `url` as `token`, with `extra` params: the reply.
+fn http_call(url: &str, token: &str, tool: &str, extra: Value) -> Value {
+    use std::io::{Read, Write};
+    let mut params = json!({"name": tool, "arguments": {}, "_meta": meta(elicitation())});
+    for (key, value) in extra.as_object().unwrap() {
+        params[key] = value.clone();
+    }
+    let body = json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": params}).to_string();
+    let authority = url.trim_start_matches("http://").split('/').next().unwrap().to_owned();
+    let mut stream = std::net::TcpStream::connect(&authority).unwrap();
+    write!(
+        stream,
+        "POST /mcp HTTP/1.1\r\nHost: {authority}\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\n\
+         Accept: application/json\r\nMCP-Protocol-Version: 2026-07-28\r\nMcp-Method: tools/call\r\nMcp-Name: {tool}\r\n\
+         Connection: close\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut text = String::new();
+    stream.read_to_string(&mut text).unwrap();
+    serde_json::from_str(text.split_once("\r\n\r\n").unwrap().1).unwrap()
+}
+
+#[test]
+fn a_sealed_state_is_bound_to_the_principal_that_was_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.toml");
+    let (alice, bob) = ("alice-token-0123456789", "bob-token-0123456789ab");
+    std::fs::write(
+        &config,
+        format!("[auth]\ntokens = [{{ principal = \"alice\", token = {alice:?} }}, {{ principal = \"bob\", token = {bob:?} }}]\n"),
+    )
+    .unwrap();
+    let server = Launch::with_tools(&["conformance"])
+        .args(["--config".into(), config.into_os_string(), "--http".into(), "127.0.0.1:0".into()])
+        .spawn();
+    let url = server.http_url();
+    let tool = "test_input_required_result_request_state";
+    let asked = http_call(&url, alice, tool, json!({}));
+    let state = asked["result"]["requestState"].clone();
+    assert!(state.is_string(), "{asked}");
+    let answers =
+        json!({"inputResponses": {"confirm": {"action": "accept", "content": {"ok": true}}}, "requestState": state});
+    // Bob cannot resume Alice's call; Alice can.
+    let stolen = http_call(&url, bob, tool, answers.clone());
+    assert_eq!(stolen["error"]["code"], -32602, "{stolen}");
+    assert!(stolen["error"]["message"].as_str().unwrap().contains("another principal"), "{stolen}");
+    let resumed = http_call(&url, alice, tool, answers);
+    assert_eq!(resumed["result"]["content"][0]["text"], "state-ok: confirmed", "{resumed}");
+    let finished = server.terminate();
+    assert!(finished.status.success(), "{}", finished.stderr);
 }

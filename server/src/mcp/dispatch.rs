@@ -177,14 +177,14 @@ impl McpServer {
                 let (server, peer, raw_id) = (self.clone(), peer.clone(), id.to_owned());
                 let work = Box::pin(async move {
                     server.await_discovery().await;
-                    match server.prepare_call(call) {
+                    match server.prepare_call(call, peer.principal.as_deref()) {
                         Ok(call) => server.answer_call(call, peer, raw_id).await,
                         Err(error) => jsonrpc::failure(Some(&raw_id), &error),
                     }
                 });
                 Action::Run { id: id.to_owned(), work }
             }
-            Request::CallTool(call) => match self.prepare_call(call) {
+            Request::CallTool(call) => match self.prepare_call(call, peer.principal.as_deref()) {
                 Ok(call) => {
                     let work = Box::pin(self.clone().answer_call(call, peer.clone(), id.to_owned()));
                     Action::Run { id: id.to_owned(), work }
@@ -206,9 +206,12 @@ impl McpServer {
                 Ok(result) => jsonrpc::success_rendered(id, &result),
                 Err(error) => jsonrpc::failure(Some(id), &error),
             }),
-            Request::ReadResource { uri, round } => self.read(id, self.read_resource(uri, round), peer),
+            Request::ReadResource { uri, round } => {
+                self.read(id, self.read_resource(uri, round, peer.principal.as_deref()), peer)
+            }
             Request::GetPrompt { name, arguments, round } => {
-                self.read(id, self.get_prompt(&name, arguments.as_ref(), round), peer)
+                let read = self.get_prompt(&name, arguments.as_ref(), round, peer.principal.as_deref());
+                self.read(id, read, peer)
             }
             Request::Initialize { protocol_version, capabilities } => {
                 let version = peer.session.negotiate(protocol_version.as_deref(), capabilities);

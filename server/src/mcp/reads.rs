@@ -117,7 +117,12 @@ impl McpServer {
     }
 
     /// Checks a `resources/read`: an answer from the cache, or the tool call to run.
-    pub(super) fn read_resource(&self, uri: String, round: Option<RoundAnswers>) -> Result<Read, RpcError> {
+    pub(super) fn read_resource(
+        &self,
+        uri: String,
+        round: Option<RoundAnswers>,
+        principal: Option<&str>,
+    ) -> Result<Read, RpcError> {
         let registry = self.registry();
         let read = resources::parse_uri(&uri, registry.resources())?;
         if !self.offered_resources().iter().any(|d| d.name == read.def.name) {
@@ -133,7 +138,7 @@ impl McpServer {
         if let Some(hit) = cache_key.as_ref().and_then(|key| self.caches.resource.get(key)) {
             return Ok(Read::Ready(hit));
         }
-        let call = self.read_call(&read.def.tool, &read.arguments, "resources/read", round)?;
+        let call = self.read_call(&read.def.tool, &read.arguments, "resources/read", round, principal)?;
         let shape = Shape::Resource { mime_type: read.def.mime_type.clone(), uri };
         Ok(Read::Run(ReadJob { call, cache_key, shape }))
     }
@@ -144,6 +149,7 @@ impl McpServer {
         name: &str,
         arguments: Option<&Map<String, Value>>,
         round: Option<RoundAnswers>,
+        principal: Option<&str>,
     ) -> Result<Read, RpcError> {
         let prompt = self.prompt(name)?;
         let tool_arguments = prompts::tool_arguments(&prompt, arguments)?;
@@ -151,7 +157,7 @@ impl McpServer {
         if let Some(hit) = cache_key.as_ref().and_then(|key| self.caches.prompt.get(key)) {
             return Ok(Read::Ready(hit));
         }
-        let call = self.read_call(&prompt.tool, &tool_arguments, "prompts/get", round)?;
+        let call = self.read_call(&prompt.tool, &tool_arguments, "prompts/get", round, principal)?;
         Ok(Read::Run(ReadJob { call, cache_key, shape: Shape::Prompt }))
     }
 

@@ -3,9 +3,10 @@
 //!
 //! A sealed state is `base64url(claims) "." base64url(HMAC-SHA256(key, claims))`; the claims are a
 //! small JSON object naming the tool, a digest of the call's arguments, an expiry and a random
-//! nonce, around the tool's own state. [`StateKey::open`] refuses a state whose MAC does not verify
-//! (checked in constant time, by `ring`), that has expired, or that was issued for another tool or
-//! other arguments, so a state cannot be replayed onto a different call or after its time. The
+//! nonce (and the authenticated principal, over HTTP with `[auth]`), around the tool's own state.
+//! [`StateKey::open`] refuses a state whose MAC does not verify (checked in constant time, by
+//! `ring`), that has expired, or that was issued for another tool, other arguments or another
+//! principal, so a state cannot be replayed onto a different call, by someone else, or late. The
 //! state is signed, not encrypted: the tool's part is readable by the client (documented in the
 //! WIT). The key comes from `[server] request_state_key` (shared by the instances behind one load
 //! balancer) or is drawn at random when the server starts (then only this process can resume).
@@ -47,6 +48,9 @@ struct Claims {
     e: u64,
     /// Random, so every round's state differs.
     n: String,
+    /// The authenticated principal it was issued to, if any.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    p: Option<String>,
     /// The tool's own state.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     s: Option<String>,
@@ -65,7 +69,7 @@ pub enum Refused {
     #[error("requestState has expired: call the tool again without it")]
     Expired,
     /// Issued for another call.
-    #[error("requestState was issued for another tool or other arguments")]
+    #[error("requestState was issued for another tool, other arguments or another principal")]
     OtherCall,
 }
 
@@ -82,9 +86,10 @@ impl StateKey {
         Self::new(&bytes)
     }
 
-    /// Seals `state` for a call of `tool` with `arguments` (JSON text), valid until `now_ms` plus
-    /// [`STATE_TTL`].
-    pub fn seal(&self, tool: &str, arguments: &str, state: Option<String>, now_ms: u64) -> String {
+    /// Seals `state` for a call of `tool` with `arguments` (JSON text) by `principal`, valid
+    /// until `now_ms` plus [`STATE_TTL`].
+    pub fn seal(&self, call: Call<'_>, state: Option<String>, now_ms: u64) -> String {
+        let Call { tool, arguments, principal } = call;
         let mut nonce = [0u8; 12];
         let _ = SystemRandom::new().fill(&mut nonce);
         let claims = Claims {
@@ -92,6 +97,7 @@ impl StateKey {
             a: arguments_digest(arguments),
             e: now_ms + STATE_TTL.as_millis() as u64,
             n: URL_SAFE_NO_PAD.encode(nonce),
+            p: principal.map(str::to_owned),
             s: state,
         };
         let body = serde_json::to_vec(&claims).expect("claims serialise");
@@ -99,8 +105,9 @@ impl StateKey {
         format!("{}.{}", URL_SAFE_NO_PAD.encode(&body), URL_SAFE_NO_PAD.encode(tag.as_ref()))
     }
 
-    /// Opens a sealed state for a call of `tool` with `arguments` at `now_ms`: the tool's state.
-    pub fn open(&self, sealed: &str, tool: &str, arguments: &str, now_ms: u64) -> Result<Option<String>, Refused> {
+    /// Opens a sealed state for `call` at `now_ms`: the tool's state.
+    pub fn open(&self, sealed: &str, call: Call<'_>, now_ms: u64) -> Result<Option<String>, Refused> {
+        let Call { tool, arguments, principal } = call;
         if sealed.len() > MAX_SEALED_BYTES {
             return Err(Refused::Integrity);
         }
@@ -112,11 +119,22 @@ impl StateKey {
         if claims.e < now_ms {
             return Err(Refused::Expired);
         }
-        if claims.t != tool || claims.a != arguments_digest(arguments) {
+        if claims.t != tool || claims.a != arguments_digest(arguments) || claims.p.as_deref() != principal {
             return Err(Refused::OtherCall);
         }
         Ok(claims.s)
     }
+}
+
+/// The call a state belongs to.
+#[derive(Debug, Clone, Copy)]
+pub struct Call<'a> {
+    /// The tool.
+    pub tool: &'a str,
+    /// Its arguments, JSON text.
+    pub arguments: &'a str,
+    /// The authenticated principal, if any.
+    pub principal: Option<&'a str>,
 }
 
 /// The arguments' digest, independent of how the client spaced or ordered its JSON.
@@ -153,31 +171,40 @@ mod tests {
 
     const NOW: u64 = 1_800_000_000_000;
 
+    fn call<'a>(tool: &'a str, arguments: &'a str) -> Call<'a> {
+        Call { tool, arguments, principal: None }
+    }
+
     #[test]
     fn a_sealed_state_opens_with_the_same_key_for_the_same_call() {
         let key = StateKey::new(&[7; 32]);
-        let sealed = key.seal("t", r#"{"a":1,"b":[2]}"#, Some("kept".into()), NOW);
+        let sealed = key.seal(call("t", r#"{"a":1,"b":[2]}"#), Some("kept".into()), NOW);
         // Another instance with the same key, arguments spaced and ordered differently.
         let other = StateKey::new(&[7; 32]);
-        assert_eq!(other.open(&sealed, "t", r#"{ "b": [2], "a": 1 }"#, NOW + 1000), Ok(Some("kept".into())));
-        assert_ne!(sealed, key.seal("t", r#"{"a":1,"b":[2]}"#, Some("kept".into()), NOW), "nonce differs");
+        assert_eq!(other.open(&sealed, call("t", r#"{ "b": [2], "a": 1 }"#), NOW + 1000), Ok(Some("kept".into())));
+        assert_ne!(sealed, key.seal(call("t", r#"{"a":1,"b":[2]}"#), Some("kept".into()), NOW), "nonce differs");
     }
 
     #[test]
     fn altered_foreign_expired_and_misapplied_states_are_refused() {
         let key = StateKey::new(&[7; 32]);
-        let sealed = key.seal("t", "{}", None, NOW);
-        assert_eq!(key.open(&format!("{sealed}-TAMPERED"), "t", "{}", NOW), Err(Refused::Integrity));
+        let sealed = key.seal(call("t", "{}"), None, NOW);
+        assert_eq!(key.open(&format!("{sealed}-TAMPERED"), call("t", "{}"), NOW), Err(Refused::Integrity));
         let (body, tag) = sealed.split_once('.').unwrap();
         let mut claims: serde_json::Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(body).unwrap()).unwrap();
         claims["e"] = serde_json::json!(u64::MAX);
         let forged = format!("{}.{tag}", URL_SAFE_NO_PAD.encode(claims.to_string()));
-        assert_eq!(key.open(&forged, "t", "{}", NOW), Err(Refused::Integrity));
-        assert_eq!(StateKey::new(&[8; 32]).open(&sealed, "t", "{}", NOW), Err(Refused::Integrity));
-        assert_eq!(key.open("garbage", "t", "{}", NOW), Err(Refused::Integrity));
+        assert_eq!(key.open(&forged, call("t", "{}"), NOW), Err(Refused::Integrity));
+        assert_eq!(StateKey::new(&[8; 32]).open(&sealed, call("t", "{}"), NOW), Err(Refused::Integrity));
+        assert_eq!(key.open("garbage", call("t", "{}"), NOW), Err(Refused::Integrity));
         let late = NOW + STATE_TTL.as_millis() as u64 + 1;
-        assert_eq!(key.open(&sealed, "t", "{}", late), Err(Refused::Expired));
-        assert_eq!(key.open(&sealed, "u", "{}", NOW), Err(Refused::OtherCall));
-        assert_eq!(key.open(&sealed, "t", r#"{"x":1}"#, NOW), Err(Refused::OtherCall));
+        assert_eq!(key.open(&sealed, call("t", "{}"), late), Err(Refused::Expired));
+        assert_eq!(key.open(&sealed, call("u", "{}"), NOW), Err(Refused::OtherCall));
+        assert_eq!(key.open(&sealed, call("t", r#"{"x":1}"#), NOW), Err(Refused::OtherCall));
+        let alice = Call { principal: Some("alice"), ..call("t", "{}") };
+        let sealed = key.seal(alice, None, NOW);
+        assert_eq!(key.open(&sealed, alice, NOW), Ok(None));
+        assert_eq!(key.open(&sealed, Call { principal: Some("bob"), ..alice }, NOW), Err(Refused::OtherCall));
+        assert_eq!(key.open(&sealed, call("t", "{}"), NOW), Err(Refused::OtherCall));
     }
 }

@@ -25,6 +25,7 @@ use serde_json::{Map, Value, json};
 use super::jsonrpc::{self, ErrorCode, RpcError};
 use super::protocol::{self, CallToolResult};
 use super::request::RoundAnswers;
+use super::request_state::Call;
 use super::server::McpServer;
 use super::session::{Peer, Session, capability};
 use super::tools::{AskedRound, Executed, Given, PreparedCall};
@@ -45,12 +46,13 @@ impl McpServer {
         tool: &str,
         arguments: &Result<String, String>,
         round: Option<RoundAnswers>,
+        principal: Option<&str>,
     ) -> Result<Given, RpcError> {
         let Some(RoundAnswers { responses, request_state }) = round else { return Ok(Given::default()) };
         let state = match (request_state, arguments) {
             (Some(sealed), Ok(arguments)) => self
                 .state_key
-                .open(&sealed, tool, arguments, unix_ms())
+                .open(&sealed, Call { tool, arguments, principal }, unix_ms())
                 .map_err(|refused| RpcError::invalid_params(refused.to_string()))?,
             _ => None,
         };
@@ -85,7 +87,7 @@ impl McpServer {
         if peer.session.is_modern() {
             return match missing {
                 Some(missing) => Next::Error(missing_capability(&tool, missing)),
-                None => Next::InputRequired(self.input_required(&tool, &asked)),
+                None => Next::InputRequired(self.input_required(&tool, &asked, peer.principal.as_deref())),
             };
         }
         if let Some(missing) = missing {
@@ -113,14 +115,15 @@ impl McpServer {
 
     /// The `input_required` result of a 2026-07-28 call of `tool`, as JSON text. `resultType`
     /// comes first: `modern::shape` adds `"complete"` to results that do not start with one.
-    fn input_required(&self, tool: &str, asked: &AskedRound) -> String {
+    fn input_required(&self, tool: &str, asked: &AskedRound, principal: Option<&str>) -> String {
         let requests: Map<String, Value> = asked
             .ask
             .requests
             .iter()
             .map(|(key, request)| (key.clone(), json!({"method": request.method(), "params": request.params()})))
             .collect();
-        let state = self.state_key.seal(tool, &asked.arguments, asked.ask.state.clone(), unix_ms());
+        let call = Call { tool, arguments: &asked.arguments, principal };
+        let state = self.state_key.seal(call, asked.ask.state.clone(), unix_ms());
         format!(
             r#"{{"resultType":"input_required","inputRequests":{},"requestState":{}}}"#,
             Value::Object(requests),

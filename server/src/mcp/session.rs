@@ -24,17 +24,26 @@ pub struct Peer {
     pub session: Arc<Session>,
     /// The stream's queue of lines.
     pub out: Outbox,
+    /// Who authenticated the request (HTTP with `[auth]`): a multi round-trip call's sealed state
+    /// is bound to it.
+    pub principal: Option<Arc<str>>,
 }
 
 impl Peer {
     /// A peer with a fresh, not yet negotiated session.
     pub fn new(out: Outbox) -> Self {
-        Self { session: Arc::new(Session::default()), out }
+        Self { session: Arc::new(Session::default()), out, principal: None }
+    }
+
+    /// The same peer, authenticated as `principal`.
+    pub fn authenticated(mut self, principal: Option<&str>) -> Self {
+        self.principal = principal.map(Into::into);
+        self
     }
 
     /// The same stream with another session (a 2026-07-28 request's own).
     pub fn with_session(&self, session: Session) -> Self {
-        Self { session: Arc::new(session), out: self.out.clone() }
+        Self { session: Arc::new(session), out: self.out.clone(), principal: self.principal.clone() }
     }
 }
 

@@ -117,13 +117,14 @@ impl McpServer {
 
     /// Checks a `tools/call` request. An unknown tool is a protocol error (-32602); bad
     /// arguments are kept for the call to answer as an `isError` result.
-    pub fn prepare_call(&self, request: CallRequest<'_>) -> Result<PreparedCall, RpcError> {
+    /// `principal`: who authenticated it (HTTP with `[auth]`), to whom a round's state is bound.
+    pub fn prepare_call(&self, request: CallRequest<'_>, principal: Option<&str>) -> Result<PreparedCall, RpcError> {
         let registry = self.registry();
         let tools = registry.tools();
         let tool = tools
             .binary_search_by(|t| t.spec.name.as_str().cmp(&request.name))
             .map_err(|_| RpcError::invalid_params(format!("unknown tool: {}", request.name)))?;
-        let given = self.given(&tools[tool].name, &request.arguments, request.round)?;
+        let given = self.given(&tools[tool].name, &request.arguments, request.round, principal)?;
         Ok(PreparedCall {
             registry: registry.clone(),
             index: tool,
@@ -143,13 +144,14 @@ impl McpServer {
         arguments: &Value,
         method: &'static str,
         round: Option<RoundAnswers>,
+        principal: Option<&str>,
     ) -> Result<PreparedCall, RpcError> {
         let registry = self.registry();
         let index = registry
             .tool_index(tool)
             .ok_or_else(|| RpcError::internal(format!("the tool {tool} is not registered")))?;
         let arguments = Ok(arguments.to_string());
-        let given = self.given(tool, &arguments, round)?;
+        let given = self.given(tool, &arguments, round, principal)?;
         Ok(PreparedCall { registry, index, arguments, progress_token: None, method, given: Some(given) })
     }
 
@@ -558,7 +560,7 @@ mod tests {
     fn an_unknown_tool_is_invalid_params() {
         let (server, _rt, _dir) = server_with_builtins();
         let params = request(r#"{"name":"no_such_tool"}"#);
-        let error = server.prepare_call(parse_call_params(Some(&params)).unwrap()).err().unwrap();
+        let error = server.prepare_call(parse_call_params(Some(&params)).unwrap(), None).err().unwrap();
         assert_eq!(error.code, RpcCode::InvalidParams);
         assert!(error.message.contains("no_such_tool"), "{}", error.message);
     }
@@ -567,7 +569,7 @@ mod tests {
     fn a_call_runs_the_guest_and_records_one_span() {
         let (server, rt, _dir) = server_with_builtins();
         let params = request(r#"{"name":"ide_agents_health","arguments":{}}"#);
-        let call = server.prepare_call(parse_call_params(Some(&params)).unwrap()).unwrap();
+        let call = server.prepare_call(parse_call_params(Some(&params)).unwrap(), None).unwrap();
         let (out, _rx) = crate::mcp::outbox::outbox(8, 1 << 20);
         let (result, code) = rt.block_on(server.execute(call, Peer::new(out)));
         assert_eq!(code, None, "{:?}", result.first_text());
@@ -583,7 +585,7 @@ mod tests {
         let (out, _rx) = crate::mcp::outbox::outbox(8, 1 << 20);
         for (arguments, expected) in [(r#"{"unexpected":1}"#, "invalid arguments"), ("[1]", "must be a JSON object")] {
             let params = request(&format!(r#"{{"name":"ide_agents_health","arguments":{arguments}}}"#));
-            let call = server.prepare_call(parse_call_params(Some(&params)).unwrap()).unwrap();
+            let call = server.prepare_call(parse_call_params(Some(&params)).unwrap(), None).unwrap();
             let (result, code) = rt.block_on(server.execute(call, Peer::new(out.clone())));
             assert!(result.is_error());
             assert_eq!(code, Some(ErrorCode::InvalidArguments));
@@ -595,7 +597,7 @@ mod tests {
     fn a_dropped_call_records_a_cancelled_span() {
         let (server, rt, _dir) = server_with_builtins();
         let params = request(r#"{"name":"ide_agents_health"}"#);
-        let call = server.prepare_call(parse_call_params(Some(&params)).unwrap()).unwrap();
+        let call = server.prepare_call(parse_call_params(Some(&params)).unwrap(), None).unwrap();
         let (out, _rx) = crate::mcp::outbox::outbox(8, 1 << 20);
         rt.block_on(async {
             let mut future = Box::pin(server.execute(call, Peer::new(out)));

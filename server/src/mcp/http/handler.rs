@@ -298,7 +298,7 @@ impl Endpoint {
             }
             Incoming::Notification { .. } | Incoming::Response { .. } => {
                 let peer = match &session {
-                    Some((_, s)) => Peer { session: s.session.clone(), out: outbox::outbox(1, 0).0 },
+                    Some((_, s)) => Peer { session: s.session.clone(), out: outbox::outbox(1, 0).0, principal: None },
                     None => Peer::new(outbox::outbox(1, 0).0),
                 };
                 if let Action::Cancel(key) = self.server.dispatch(message, &peer, Era::Detect)
@@ -326,7 +326,7 @@ impl Endpoint {
         let header_version = guard::text(&headers, VERSION_HEADER);
         let legacy_header = header_version.is_none_or(|v| protocol::SUPPORTED_VERSIONS.contains(&v));
         let (peer, era, initializing) = match &session {
-            Some((_, s)) => (Peer { session: s.session.clone(), out }, Era::Detect, false),
+            Some((_, s)) => (Peer { session: s.session.clone(), out, principal: None }, Era::Detect, false),
             None if meta.protocol_version.is_none() && legacy_header && method == "initialize" => {
                 (Peer::new(out), Era::Detect, true)
             }
@@ -358,6 +358,7 @@ impl Endpoint {
             Ok(slot) => slot,
             Err((auth, rejection)) => return self.refuse(auth, &rejection, &headers),
         };
+        let peer = peer.authenticated(principal.as_deref().map(|p| p.name.as_str()));
         let session_for_init = initializing.then(|| peer.session.clone());
         let logs_wanted =
             peer.session.forwarded_level(crate::bindings::ide_agents::tool::log::Level::Emergency).is_some();
