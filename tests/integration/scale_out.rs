@@ -109,6 +109,13 @@ fn start_nginx(
     (port, proxy)
 }
 
+/// Stops nginx the way its manual says (SIGTERM: the master stops its workers, then exits). A
+/// SIGKILL would leave the workers running.
+fn stop_nginx(mut proxy: std::process::Child) {
+    let _ = std::process::Command::new("kill").args(["-TERM", &proxy.id().to_string()]).status();
+    let _ = proxy.wait();
+}
+
 /// nginx, or `None` (the test is skipped) when it is not installed outside CI.
 fn nginx_or_skip() -> Option<PathBuf> {
     let nginx = nginx();
@@ -134,7 +141,7 @@ fn three_instances_behind_nginx_share_the_load_and_survive_losing_one() {
                 .spawn()
         })
         .collect();
-    let (port, mut proxy) = start_nginx(&nginx, dir.path(), &servers);
+    let (port, proxy) = start_nginx(&nginx, dir.path(), &servers);
 
     // Round-robin: 30 stateless requests, all answered.
     for _ in 0..30 {
@@ -180,8 +187,7 @@ fn three_instances_behind_nginx_share_the_load_and_survive_losing_one() {
     for _ in 0..10 {
         assert_eq!(call(port, 0), 200);
     }
-    let _ = proxy.kill();
-    let _ = proxy.wait();
+    stop_nginx(proxy);
     // Every surviving instance served its share.
     for (i, server) in servers.into_iter().enumerate() {
         if i == 1 {
@@ -208,7 +214,7 @@ fn a_call_that_needs_input_is_resumed_on_another_instance_behind_nginx() {
                 .spawn()
         })
         .collect::<Vec<_>>();
-    let (port, mut proxy) = start_nginx(&nginx, dir.path(), &servers);
+    let (port, proxy) = start_nginx(&nginx, dir.path(), &servers);
     let tool = "test_input_required_result_multi_round";
     let elicitation = json!({"elicitation": {}});
     let (status, round1) = post_call(port, tool, elicitation.clone(), json!({}));
@@ -221,8 +227,7 @@ fn a_call_that_needs_input_is_resumed_on_another_instance_behind_nginx() {
                          "requestState": round2["result"]["requestState"]});
     let (_, done) = post_call(port, tool, elicitation, answers);
     assert_eq!(done["result"]["content"][0]["text"], "Alice likes green", "{done}");
-    let _ = proxy.kill();
-    let _ = proxy.wait();
+    stop_nginx(proxy);
     // Round-robin put the rounds on both instances: each ran the tool at least once.
     for (i, server) in servers.into_iter().enumerate() {
         let finished = server.terminate();
