@@ -107,7 +107,7 @@ impl McpServer {
                 arguments: Ok(arguments),
                 progress_token,
                 method,
-                given: Some(Given { responses, state: ask.state }),
+                given: Given { responses, state: ask.state },
             }),
             Err(message) => Next::Refused(format!("`{tool}`: {message}")),
         }

@@ -40,9 +40,8 @@ pub struct PreparedCall {
     pub(super) progress_token: Option<Value>,
     /// The MCP method it answers (for its span).
     pub(super) method: &'static str,
-    /// What the client sent back from an earlier round (verified): `Some` for `tools/call`, the
-    /// only request whose tool may ask for input; `None` for the calls behind reads.
-    pub(super) given: Option<Given>,
+    /// What the client sent back from an earlier round (verified; empty on a first round).
+    pub(super) given: Given,
 }
 
 /// What the client sent back from an earlier round, its state verified.
@@ -131,7 +130,7 @@ impl McpServer {
             arguments: request.arguments,
             progress_token: request.progress_token,
             method: "tools/call",
-            given: Some(given),
+            given,
         })
     }
 
@@ -152,7 +151,7 @@ impl McpServer {
             .ok_or_else(|| RpcError::internal(format!("the tool {tool} is not registered")))?;
         let arguments = Ok(arguments.to_string());
         let given = self.given(tool, &arguments, round, principal)?;
-        Ok(PreparedCall { registry, index, arguments, progress_token: None, method, given: Some(given) })
+        Ok(PreparedCall { registry, index, arguments, progress_token: None, method, given })
     }
 
     /// Runs a prepared call and returns its `CallToolResult`; records its span (also when the
@@ -161,8 +160,8 @@ impl McpServer {
         self.execute(call, peer).await.0
     }
 
-    /// Runs a prepared call that cannot ask for input (reads, tests): its result and its span's
-    /// error code.
+    /// Runs one round of a prepared call for a caller that cannot ask the client (`run_call`,
+    /// tests): its result and its span's error code.
     pub(super) async fn execute(
         self: &Arc<Self>,
         call: PreparedCall,
@@ -206,8 +205,8 @@ impl McpServer {
                     CallReport::default(),
                 ),
                 Ok(arguments) => {
-                    // Kept for a next round only where one may follow (a tools/call).
-                    let progress_token = call.given.as_ref().and_then(|_| call.progress_token.clone());
+                    // Kept for a next round (the client's token is small, and rarely sent).
+                    let progress_token = call.progress_token.clone();
                     let guest = GuestCall {
                         tool,
                         arguments: &arguments,
@@ -283,7 +282,7 @@ impl McpServer {
             let (slot, waited) = crate::runtime::acquire_timed(&self.extension_slots).await;
             (Some(slot), waited)
         };
-        let exchange = call.given.map(|given| given.exchange(&peer.session));
+        let exchange = call.given.exchange(&peer.session);
         let hooks = Arc::new(CallHooks { server: self.clone(), peer, exchange });
         let env = CallEnv {
             tool: tool.name.clone(),
@@ -307,7 +306,7 @@ impl McpServer {
         }
         // A tool that asked for input and then answered without error: its answer is set aside.
         if matches!(&outcome, Ok(Ok(result)) if !result.is_error)
-            && let Some(ask) = hooks.exchange.as_ref().and_then(Exchange::take_asked)
+            && let Some(ask) = hooks.exchange.take_asked()
         {
             return (protocol::error_result(String::new()), None, report, Some(ask));
         }
@@ -447,8 +446,8 @@ struct GuestCall<'a> {
     /// How long the first-call setup took, if this call did it.
     setup: Option<Duration>,
     check_output: bool,
-    /// The earlier round's answers, for a call that may ask for input.
-    given: Option<Given>,
+    /// The earlier round's answers.
+    given: Given,
 }
 
 /// The span error code of an outcome (`None` when the guest answered without error).
@@ -497,8 +496,8 @@ impl Drop for CancelledSpan<'_> {
 struct CallHooks {
     server: Arc<McpServer>,
     peer: Peer,
-    /// The call's multi round-trip exchange, if it may ask for input.
-    exchange: Option<Exchange>,
+    /// The call's multi round-trip exchange.
+    exchange: Exchange,
 }
 
 impl CallHooks {
@@ -540,7 +539,7 @@ impl ServerHooks for CallHooks {
     }
 
     fn input(&self) -> Option<&Exchange> {
-        self.exchange.as_ref()
+        Some(&self.exchange)
     }
 }
 
