@@ -48,7 +48,12 @@ fn report(file: &Path, i: &Inspection) -> String {
     };
     match &i.describe {
         Ok(d) => {
-            let _ = writeln!(out, "  describe: {} tool(s)", d.tools.len());
+            let _ = match &i.plain {
+                None => writeln!(out, "  describe: {} tool(s)", d.tools.len()),
+                Some(_) => {
+                    writeln!(out, "  plain typed component: {} exported function(s) served as tools", d.tools.len())
+                }
+            };
             for tool in &d.tools {
                 let summary = tool.description.lines().next().unwrap_or("");
                 let _ = writeln!(out, "    {}: {summary}", tool.name);
@@ -62,9 +67,16 @@ fn report(file: &Path, i: &Inspection) -> String {
             let _ = writeln!(out, "  describe: FAILED: {e}");
         }
     }
-    if let (Some(a), Some(b)) = (i.instantiate_us, i.instance_and_describe_us) {
-        let _ = writeln!(out, "  cost: fresh instance {a:.1} µs; fresh instance + describe {b:.1} µs (medians)");
+    for reason in i.plain.iter().flatten() {
+        let _ = writeln!(out, "  not served: {reason}");
     }
+    let _ = match (i.instantiate_us, i.instance_and_describe_us) {
+        (Some(a), Some(b)) => {
+            writeln!(out, "  cost: fresh instance {a:.1} µs; fresh instance + describe {b:.1} µs (medians)")
+        }
+        (Some(a), None) => writeln!(out, "  cost: fresh instance {a:.1} µs (median)"),
+        _ => Ok(()),
+    };
     let _ = writeln!(out, "{}", if i.ok() { "ok: the server will serve it" } else { "not servable: see above" });
     out
 }

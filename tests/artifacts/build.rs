@@ -20,6 +20,7 @@ const GUESTS: &[&str] = &[
     "badschema",
     "impostor",
     "conformance",
+    "plain",
 ];
 
 fn main() {

@@ -19,6 +19,7 @@ mod layering;
 mod lazy;
 mod metrics;
 mod new_tool;
+mod plain;
 mod protocol;
 mod rounds;
 mod sandbox;

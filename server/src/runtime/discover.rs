@@ -12,17 +12,21 @@
 //! A component that cannot be read, compiled, linked or described is reported on stderr with its
 //! path and the reason; every other component keeps working.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use anyhow::Context;
 
 use super::Runtime;
 use super::invoke::Permanent;
+use super::linked::Linked;
 use super::offerings::Offerings;
+use super::plain::Docs;
 use super::registry::{Component, ComponentSource, Descriptors, Registry, component_hash};
 use super::spec::{self, ToolSpec, Validators};
-use crate::bindings::Tool;
+use crate::bindings::offerings::Catalog;
 use crate::bindings::offerings::GuestIndices as OfferingsIndices;
+use crate::bindings::{Tool, ToolDescriptor};
 use crate::host::{CallEnv, Detached};
 
 /// A component whose descriptors are not known yet: it must be compiled and described.
@@ -113,7 +117,7 @@ impl Runtime {
         let Pending { source, sha256, .. } = pending;
         let label = source.label();
         let described = match self.prepare(&sha256, &source, None).await {
-            Ok((pre, _)) => self.describe_prepared(&label, &pre).await,
+            Ok((linked, _)) => self.describe_prepared(&sha256, &source, None, &linked).await,
             Err(e) if e.downcast_ref::<Permanent>().is_none() => {
                 tracing::error!(component = %label, "skipping component for now: {e:#}");
                 return None;
@@ -170,33 +174,34 @@ impl Runtime {
         source: &ComponentSource,
         bytes: Option<&[u8]>,
     ) -> anyhow::Result<Descriptors> {
-        let (pre, _) = self.prepare(sha256, source, bytes).await?;
-        self.describe_prepared(&source.label(), &pre).await
+        let (linked, _) = self.prepare(sha256, source, bytes).await?;
+        self.describe_prepared(sha256, source, bytes, &linked).await
     }
 
     /// Calls a linked component's `describe` (and `offerings.describe`) within the describe
-    /// budget; then checks what it declared.
+    /// budget, or reads a plain component's functions (and its docs from `bytes`, or from its
+    /// source when that still holds the content `sha256` names); then checks what it declared.
     pub(super) async fn describe_prepared(
         &self,
-        label: &str,
-        pre: &crate::bindings::ToolPre<crate::host::HostState>,
+        sha256: &str,
+        source: &ComponentSource,
+        bytes: Option<&[u8]>,
+        linked: &Linked,
     ) -> anyhow::Result<Descriptors> {
-        let env = self.detached_env(label);
-        // Components of the plain `tool` world do not export `offerings`.
-        let offerings = OfferingsIndices::new(pre.instance_pre()).ok();
-        let (described, _) = self
-            .guarded(label, env, self.describe_limits(), async |store| {
-                let instance = pre.instance_pre().instantiate_async(&mut *store).await?;
-                let tools =
-                    Tool::new(&mut *store, &instance)?.ide_agents_tool_tools().call_describe(&mut *store).await?;
-                let catalog = match &offerings {
-                    Some(indices) => Some(indices.load(&mut *store, &instance)?.call_describe(&mut *store).await?),
-                    None => None,
+        let label = &source.label();
+        let (tools, catalog) = match linked {
+            Linked::Tool(pre) => self.describe_tool(label, pre).await?,
+            Linked::Plain(plain) => {
+                for reason in &plain.skipped {
+                    tracing::warn!(component = %label, "function not served: {reason}");
+                }
+                let read = match bytes {
+                    Some(bytes) => Some(Cow::Borrowed(bytes)),
+                    None => source.read().ok().filter(|b| component_hash(b) == sha256),
                 };
-                Ok((tools, catalog))
-            })
-            .await;
-        let (tools, catalog) = described.map_err(|e| anyhow::anyhow!("`describe` failed: {e}"))?;
+                (plain.descriptors(&read.map_or_else(Docs::default, |bytes| Docs::read(&bytes))), None)
+            }
+        };
         spec::check_caps(&tools).map_err(|e| anyhow::anyhow!("refused: {e}"))?;
         let mut specs = Vec::new();
         for descriptor in tools {
@@ -222,6 +227,31 @@ impl Runtime {
 }
 
 impl Runtime {
+    /// Runs a tool-world component's `describe` (and `offerings.describe`) within the describe
+    /// budget.
+    async fn describe_tool(
+        &self,
+        label: &str,
+        pre: &crate::bindings::ToolPre<crate::host::HostState>,
+    ) -> anyhow::Result<(Vec<ToolDescriptor>, Option<Catalog>)> {
+        let env = self.detached_env(label);
+        // Components of the plain `tool` world do not export `offerings`.
+        let offerings = OfferingsIndices::new(pre.instance_pre()).ok();
+        let (described, _) = self
+            .guarded(label, env, self.describe_limits(), async |store| {
+                let instance = pre.instance_pre().instantiate_async(&mut *store).await?;
+                let tools =
+                    Tool::new(&mut *store, &instance)?.ide_agents_tool_tools().call_describe(&mut *store).await?;
+                let catalog = match &offerings {
+                    Some(indices) => Some(indices.load(&mut *store, &instance)?.call_describe(&mut *store).await?),
+                    None => None,
+                };
+                Ok((tools, catalog))
+            })
+            .await;
+        described.map_err(|e| anyhow::anyhow!("`describe` failed: {e}"))
+    }
+
     /// The environment of a call made for the server itself (`describe`, `check`'s timings):
     /// no client to notify, no grants.
     pub(super) fn detached_env(&self, label: &str) -> CallEnv {

@@ -5,6 +5,7 @@
 //! it), each import is one the host links (or why not), `describe` runs under the discovery
 //! budget and what it declares passes the registration checks, and what a fresh instance costs.
 
+use super::linked::Linked;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -28,8 +29,12 @@ pub struct Inspection {
     pub imports: Vec<Import>,
     /// The linker's verdict: `Err` names the first import or export that does not fit.
     pub link: Result<(), String>,
-    /// What `describe` declared (and passed the checks), or why it was refused.
+    /// What `describe` declared (and passed the checks), or why it was refused; for a plain
+    /// typed component, the tools made of its exported functions.
     pub describe: Result<Descriptors, String>,
+    /// For a plain typed component (no `tools` export): the exported functions not served, each
+    /// with the reason. `None` for a component of the tool world.
+    pub plain: Option<Vec<String>>,
     /// Median of fresh instantiate + drop, µs.
     pub instantiate_us: Option<f64>,
     /// Median of a fresh instance plus one `describe` call, µs.
@@ -100,6 +105,7 @@ impl Runtime {
             imports: Vec::new(),
             link: Err("not linked: the component did not load".into()),
             describe: Err("not described: the component did not link".into()),
+            plain: None,
             instantiate_us: None,
             instance_and_describe_us: None,
             sha256,
@@ -131,7 +137,11 @@ impl Runtime {
             }
         };
         inspection.link = Ok(());
-        inspection.describe = self.describe_prepared(&label, &pre).await.map_err(|e| format!("{e:#}"));
+        if let Linked::Plain(plain) = &pre {
+            inspection.plain = Some(plain.skipped.clone());
+        }
+        inspection.describe =
+            self.describe_prepared(&inspection.sha256, &source, Some(&bytes), &pre).await.map_err(|e| format!("{e:#}"));
         if let Ok(descriptors) = &inspection.describe {
             let reserved: Vec<&str> = descriptors
                 .tools
@@ -159,6 +169,8 @@ impl Runtime {
                     })
                     .await;
                 instantiate.extend(made.ok().map(|()| started.elapsed()));
+                // A plain component has no `describe`: its functions are read from its types.
+                let Linked::Tool(pre) = &pre else { continue };
                 let started = Instant::now();
                 let (described, _) = self
                     .guarded(&label, env(), limits, async |store| {

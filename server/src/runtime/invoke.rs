@@ -15,6 +15,8 @@ use anyhow::Context;
 use wasmtime::Store;
 
 use super::cache::Cache;
+use super::linked::Linked;
+use super::plain::PlainPre;
 use super::registry::{Component, ComponentSource, Idle, IdleCount, RegisteredTool, component_hash};
 use super::{Runtime, acquire_timed};
 use crate::bindings::{CallResult, ToolError, ToolPre};
@@ -157,12 +159,24 @@ impl Runtime {
             (Ok(_), true) => LoadKind::Warm,
             (Ok(_), false) => component.load_kind(),
         };
-        let pre = match loaded {
-            Ok(pre) => pre,
+        let linked = match loaded {
+            Ok(linked) => linked,
             Err(e) => return (Err(CallFailure::Load { tool: name.into(), reason: format!("{e:#}") }), report),
         };
         let (_slot, queued) = acquire_timed(&self.call_slots).await;
         report.queued = queued;
+        let pre = match &*linked {
+            Linked::Tool(pre) => pre,
+            Linked::Plain(plain) => {
+                let (result, times) = self
+                    .guarded(name, env, limits, async |store| {
+                        plain.call(store, name, arguments, limits.max_output_bytes).await
+                    })
+                    .await;
+                return (checked_size(name, result, limits), report.with(times));
+            }
+        };
+        // Plain components always run in a fresh instance: reuse keeps the typed exports.
         let reuse = env.policy.reuse_instance;
         let idle = if reuse { component.take_idle() } else { None };
         let (result, times, store) = match idle {
@@ -195,18 +209,7 @@ impl Runtime {
             }
             Err(failure) => Err(failure),
         };
-        report.instantiate = times.instantiate;
-        report.execute = times.execute;
-        report.http = times.http;
-        let result = result.and_then(|answer| match &answer {
-            Ok(r) if output_size(r) > limits.max_output_bytes => Err(CallFailure::OutputTooLarge {
-                tool: name.into(),
-                size: output_size(r),
-                limit: limits.max_output_bytes,
-            }),
-            _ => Ok(answer),
-        });
-        (result, report)
+        (checked_size(name, result, limits), report.with(times))
     }
 
     /// Runs `run` in a fresh store for `env`, under `limits`; reports where the time went.
@@ -284,7 +287,7 @@ impl Runtime {
     /// The component ready to instantiate, loading it on first use. Concurrent first calls share
     /// one load. A component that cannot be compiled or linked fails every later call at once
     /// with the same reason; other failures (a file that cannot be read) are retried.
-    pub async fn load(&self, component: &Component) -> anyhow::Result<Arc<ToolPre<HostState>>> {
+    pub async fn load(&self, component: &Component) -> anyhow::Result<Arc<Linked>> {
         if let Some(reason) = component.failed.get() {
             anyhow::bail!("{reason}");
         }
@@ -311,23 +314,29 @@ impl Runtime {
         sha256: &str,
         source: &ComponentSource,
         bytes: Option<&[u8]>,
-    ) -> anyhow::Result<(ToolPre<HostState>, LoadKind)> {
+    ) -> anyhow::Result<(Linked, LoadKind)> {
         let (component, kind) = self.load_component(sha256, source, bytes).await?;
         Ok((self.link(&component, &source.label())?, kind))
     }
 
-    /// Links a loaded component: its imports against the host's, its exports against the world.
-    pub(super) fn link(
-        &self,
-        component: &wasmtime::component::Component,
-        label: &str,
-    ) -> anyhow::Result<ToolPre<HostState>> {
+    /// Links a loaded component: its imports against the host's; its exports against the world
+    /// when it exports `ide-agents:tool/tools`, otherwise as a plain typed component.
+    pub(super) fn link(&self, component: &wasmtime::component::Component, label: &str) -> anyhow::Result<Linked> {
         let instance_pre = self
             .linker
             .instantiate_pre(component)
             .map_err(|e| permanent(format!("{label} does not fit the ide-agents:tool world: {e:#}")))?;
-        ToolPre::new(instance_pre)
-            .map_err(|e| permanent(format!("{label} does not export ide-agents:tool/tools: {e:#}")))
+        if component.get_export_index(None, TOOLS_EXPORT).is_some() {
+            let pre = ToolPre::new(instance_pre).map_err(|e| {
+                permanent(format!("{label} does not export ide-agents:tool/tools as the WIT says: {e:#}"))
+            })?;
+            return Ok(Linked::Tool(pre));
+        }
+        PlainPre::new(instance_pre, &self.engine).map(Linked::Plain).map_err(|e| {
+            permanent(format!(
+                "{label} exports neither ide-agents:tool/tools nor a function that can be served as a tool: {e}"
+            ))
+        })
     }
 
     /// Loads a component from the AOT cache, or compiles it within the compile budget and stores
@@ -414,6 +423,29 @@ impl Runtime {
         // changed in place.
         unsafe { wasmtime::component::Component::deserialize_file(&self.engine, path) }.map_err(anyhow::Error::from)
     }
+}
+
+/// The export that makes a component one of the `ide-agents:tool` world.
+const TOOLS_EXPORT: &str = "ide-agents:tool/tools@0.1.0";
+
+impl CallReport {
+    /// This report with the times of the guarded run.
+    fn with(mut self, times: RunTimes) -> Self {
+        self.instantiate = times.instantiate;
+        self.execute = times.execute;
+        self.http = times.http;
+        self
+    }
+}
+
+/// A call's outcome, with an answer over the output limit turned into that failure.
+fn checked_size(tool: &str, outcome: CallOutcome, limits: CallLimits) -> CallOutcome {
+    outcome.and_then(|answer| match &answer {
+        Ok(r) if output_size(r) > limits.max_output_bytes => {
+            Err(CallFailure::OutputTooLarge { tool: tool.into(), size: output_size(r), limit: limits.max_output_bytes })
+        }
+        _ => Ok(answer),
+    })
 }
 
 /// A load failure that will not go away by trying again (the component does not compile, does

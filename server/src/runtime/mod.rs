@@ -7,6 +7,8 @@
 //! - `compile.rs`: native compilation within a budget (untrusted components in a child process)
 //! - `spec.rs`: validated tool descriptors and their MCP form; `offerings.rs`: the resources
 //!   and prompts a component declares
+//! - `linked.rs`: a linked component, of the tool world or plain; `plain/`: plain typed
+//!   components, their exported functions served as tools
 //! - `registry.rs`: components, tools, lazy load state
 //! - `discover.rs`: startup discovery (cache hit: no compile; the rest described in the
 //!   background under a tight budget)
@@ -22,7 +24,9 @@ pub mod epoch;
 pub mod inspect;
 pub mod invoke;
 pub mod limits;
+pub mod linked;
 pub mod offerings;
+pub mod plain;
 pub mod registry;
 pub mod spec;
 

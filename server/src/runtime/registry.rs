@@ -28,7 +28,6 @@ use serde::{Deserialize, Serialize};
 use super::engine::hex;
 use super::offerings::{Offerings, PromptDef, ResourceDef};
 use super::spec::{ToolSpec, Validators};
-use crate::bindings::ToolPre;
 use crate::host::policy::{Identity, PolicyBook};
 use crate::host::{HostState, ToolPolicy};
 use crate::telemetry::LoadKind;
@@ -153,7 +152,7 @@ pub struct Component {
     /// Its position in discovery order (set when added to a registry).
     order: usize,
     /// Compiled and pre-linked on first call.
-    pub(super) loaded: OnceCell<Arc<ToolPre<HostState>>>,
+    pub(super) loaded: OnceCell<Arc<super::linked::Linked>>,
     /// How the load was done (set by the loading call).
     load_kind: std::sync::OnceLock<LoadKind>,
     /// Instances kept for reuse.
