@@ -40,6 +40,10 @@ use crate::host::HostState;
 /// Export names under these prefixes are interfaces of WASI or of this host, never tools.
 const NOT_TOOLS: &[&str] = &["wasi:", "ide-agents:"];
 
+/// Schema nodes one component's functions may take together (`schema.rs`). Far above any real
+/// interface (the `plain` test component takes about 150); a component past it is refused.
+const MAX_SCHEMA_NODES: usize = 200_000;
+
 /// A plain component linked against the host, and the functions it serves as tools.
 pub struct PlainPre {
     pre: InstancePre<HostState>,
@@ -61,6 +65,10 @@ struct Function {
     params: Vec<(String, Type)>,
     /// Its result type.
     result: Option<Type>,
+    /// The input schema: one property per parameter.
+    input_schema: Value,
+    /// The output schema, when it returns something.
+    output_schema: Option<Value>,
 }
 
 impl PlainPre {
@@ -70,9 +78,10 @@ impl PlainPre {
         let component = pre.component().clone();
         let mut functions = BTreeMap::new();
         let mut skipped = Vec::new();
+        let mut budget = MAX_SCHEMA_NODES;
         let mut consider = |interface: Option<&str>, name: &str, func: ComponentFunc, index| {
             let path = interface.map_or_else(|| name.to_owned(), |i| format!("{i}#{name}"));
-            match Function::new(interface.map(short_name), name, &func, index) {
+            match Function::new(interface.map(short_name), name, &func, index, &mut budget) {
                 Ok(function) => match functions.entry(function.tool_name()) {
                     std::collections::btree_map::Entry::Vacant(entry) => {
                         entry.insert(function);
@@ -99,6 +108,9 @@ impl PlainPre {
                 }
                 _ => {}
             }
+        }
+        if budget == 0 {
+            return Err(format!("its exported types take more than {MAX_SCHEMA_NODES} schema nodes"));
         }
         if functions.is_empty() {
             return Err(if skipped.is_empty() {
@@ -156,6 +168,7 @@ impl Function {
         name: &str,
         func: &ComponentFunc,
         index: Option<ComponentExportIndex>,
+        budget: &mut usize,
     ) -> Result<Self, String> {
         if name.starts_with('[') {
             return Err("resource constructors, methods and static functions are not served".into());
@@ -167,12 +180,20 @@ impl Function {
         if results.next().is_some() {
             return Err("functions with several results are not served".into());
         }
-        let function = Self { index, interface: interface.map(str::to_owned), name: name.to_owned(), params, result };
+        let input_schema = input_schema(&params, budget)?;
+        let output_schema = output_schema(result.as_ref(), budget)?;
+        let function = Self {
+            index,
+            interface: interface.map(str::to_owned),
+            name: name.to_owned(),
+            params,
+            result,
+            input_schema,
+            output_schema,
+        };
         if !crate::runtime::spec::valid_tool_name(&function.tool_name()) {
             return Err(format!("`{}` is not a valid MCP tool name", function.tool_name()));
         }
-        function.input_schema()?;
-        function.output_schema()?;
         Ok(function)
     }
 
@@ -181,29 +202,6 @@ impl Function {
             Some(interface) => format!("{interface}_{}", self.name),
             None => self.name.clone(),
         }
-    }
-
-    /// One property per parameter; `option` parameters are not required.
-    fn input_schema(&self) -> Result<Value, String> {
-        let mut properties = Map::new();
-        let mut required = Vec::new();
-        for (name, ty) in &self.params {
-            properties.insert(name.clone(), schema::of(ty)?);
-            if !matches!(ty, Type::Option(_)) {
-                required.push(json!(name));
-            }
-        }
-        Ok(json!({"type": "object", "properties": properties, "required": required, "additionalProperties": false}))
-    }
-
-    /// `{"result": …}`: for `result<T, E>`, `T` (an `err` is a tool error).
-    fn output_schema(&self) -> Result<Option<Value>, String> {
-        let Some(result) = &self.result else { return Ok(None) };
-        let value = match result {
-            Type::Result(r) => r.ok().map_or_else(|| Ok(json!({"type": "null"})), |ok| schema::of(&ok))?,
-            ty => schema::of(ty)?,
-        };
-        Ok(Some(json!({"type": "object", "properties": {"result": value}, "required": ["result"]})))
     }
 
     /// The WIT signature, e.g. `func(name: string) -> string`.
@@ -218,13 +216,12 @@ impl Function {
             let path = self.interface.as_ref().map_or_else(|| self.name.clone(), |i| format!("{i}/{}", self.name));
             format!("WebAssembly function `{path}`: `{}`.", self.signature())
         });
-        let text = |schema: Value| serde_json::to_string(&schema).unwrap_or_default();
         ToolDescriptor {
             name: tool.to_owned(),
             title: None,
             description,
-            input_schema: self.input_schema().map(text).unwrap_or_default(),
-            output_schema: self.output_schema().ok().flatten().map(text),
+            input_schema: self.input_schema.to_string(),
+            output_schema: self.output_schema.as_ref().map(Value::to_string),
             annotations: ToolAnnotations { read_only: None, destructive: None, idempotent: None, open_world: None },
         }
     }
@@ -272,6 +269,33 @@ impl Function {
     }
 }
 
+/// One property per parameter; `option` parameters are not required.
+fn input_schema(params: &[(String, Type)], budget: &mut usize) -> Result<Value, String> {
+    let mut properties = Map::new();
+    let mut required = Vec::new();
+    for (name, ty) in params {
+        properties.insert(name.clone(), schema::of(ty, budget)?);
+        if !matches!(ty, Type::Option(_)) {
+            required.push(json!(name));
+        }
+    }
+    Ok(json!({"type": "object", "properties": properties, "required": required, "additionalProperties": false}))
+}
+
+/// `{"result": …}`: for `result<T, E>`, `T` (an `err` is a tool error); `None` for a function
+/// that returns nothing.
+fn output_schema(result: Option<&Type>, budget: &mut usize) -> Result<Option<Value>, String> {
+    let Some(result) = result else { return Ok(None) };
+    let value = match result {
+        Type::Result(r) => match r.ok() {
+            Some(ok) => schema::of(&ok, budget)?,
+            None => json!({"type": "null"}),
+        },
+        ty => schema::of(ty, budget)?,
+    };
+    Ok(Some(json!({"type": "object", "properties": {"result": value}, "required": ["result"]})))
+}
+
 /// The hostcall fuel of a plain call (wasmtime's bound on what lifting one result may allocate,
 /// about the bytes of the lifted values): four times the output limit (64 MiB by default), at
 /// most wasmtime's own default of 128 MiB. A result past it fails its call ("too much data is
@@ -295,5 +319,51 @@ mod tests {
         assert_eq!(short_name("acme:geo/shapes@1.0.0"), "shapes");
         assert_eq!(short_name("acme:geo/shapes"), "shapes");
         assert_eq!(short_name("shapes"), "shapes");
+    }
+
+    /// A component (hand-written, WebAssembly text) whose exported function takes `depth` levels
+    /// of pairs of pairs: a few hundred bytes whose type expands to 2^depth leaves.
+    fn pairs_component(depth: usize) -> Vec<u8> {
+        let mut types = String::from("(type $t0 (tuple u8 u8))\n");
+        for level in 1..=depth {
+            types.push_str(&format!("(type $t{level} (tuple $t{prev} $t{prev}))\n", prev = level - 1));
+        }
+        wat::parse_str(format!(
+            r#"(component
+                (core module $m
+                    (memory (export "memory") 1)
+                    (func (export "realloc") (param i32 i32 i32 i32) (result i32) i32.const 0)
+                    (func (export "f") (param i32)))
+                (core instance $i (instantiate $m))
+                {types}
+                (type $f (func (param "x" $t{depth})))
+                (func $f (type $f) (canon lift (core func $i "f") (memory (core memory $i "memory"))
+                    (realloc (core func $i "realloc"))))
+                (export "pairs" (func $f)))"#
+        ))
+        .unwrap()
+    }
+
+    fn linked(bytes: &[u8]) -> Result<PlainPre, String> {
+        let engine = Engine::default();
+        let component = wasmtime::component::Component::new(&engine, bytes).unwrap();
+        let pre = wasmtime::component::Linker::<HostState>::new(&engine).instantiate_pre(&component).unwrap();
+        PlainPre::new(pre, &engine)
+    }
+
+    /// Types shared as a DAG expand exponentially; describing them is paid node by node from a
+    /// bounded budget, so a small component cannot make the host build a huge schema.
+    #[test]
+    fn a_type_that_expands_exponentially_is_refused_within_the_budget() {
+        let small = linked(&pairs_component(4)).unwrap();
+        let descriptors = small.descriptors(&Docs::default());
+        assert_eq!(descriptors[0].name, "pairs");
+        assert!(descriptors[0].input_schema.contains("prefixItems"));
+        assert!(descriptors[0].description.len() < 2 * schema::MAX_WIT_CHARS);
+
+        let started = std::time::Instant::now();
+        let error = linked(&pairs_component(16)).err().expect("refused");
+        assert!(error.contains("more than 200000 schema nodes"), "{error}");
+        assert!(started.elapsed() < std::time::Duration::from_secs(5));
     }
 }

@@ -15,25 +15,31 @@
 //! | `map<K, V>` | an object for string keys, else an array of `[key, value]` pairs |
 //!
 //! Resources, futures, streams and error contexts have no JSON form: a function that uses them is
-//! not served. Types nest at most [`MAX_DEPTH`] deep (host work for a component's types stays
-//! bounded, whatever the component declares).
+//! not served. Host work for a component's types stays bounded whatever it declares: types nest
+//! at most [`MAX_DEPTH`] deep, each schema node spends one unit of a budget the caller gives (a
+//! type used many times, as a DAG can, is expanded each time and paid each time), and WIT text
+//! stops at [`MAX_WIT_CHARS`].
 
 use serde_json::{Map, Value, json};
 use wasmtime::component::Type;
 
 /// Deepest type nesting served.
 pub const MAX_DEPTH: usize = 32;
+/// Longest WIT text of one type, characters (then `…`).
+pub const MAX_WIT_CHARS: usize = 1024;
 
-/// The JSON Schema of `ty`; `Err` names what has no JSON form.
-pub fn of(ty: &Type) -> Result<Value, String> {
-    schema(ty, 0)
+/// The JSON Schema of `ty`, spending one unit of `budget` per node; `Err` names what has no JSON
+/// form, or says the budget ran out.
+pub fn of(ty: &Type, budget: &mut usize) -> Result<Value, String> {
+    schema(ty, 0, budget)
 }
 
-fn schema(ty: &Type, depth: usize) -> Result<Value, String> {
+fn schema(ty: &Type, depth: usize, budget: &mut usize) -> Result<Value, String> {
     if depth > MAX_DEPTH {
         return Err(format!("its types nest deeper than {MAX_DEPTH} levels"));
     }
-    let inner = |ty: &Type| schema(ty, depth + 1);
+    *budget = budget.checked_sub(1).ok_or("its types are too large to describe")?;
+    let mut inner = |ty: &Type| schema(ty, depth + 1, budget);
     Ok(match ty {
         Type::Bool => json!({"type": "boolean"}),
         Type::S8 => integer(i8::MIN, i8::MAX),
@@ -84,7 +90,7 @@ fn schema(ty: &Type, depth: usize) -> Result<Value, String> {
         Type::Enum(cases) => json!({"type": "string", "enum": cases.names().collect::<Vec<_>>()}),
         Type::Option(option) => json!({"anyOf": [{"type": "null"}, inner(&option.ty())?]}),
         Type::Result(result) => {
-            let side = |t: Option<Type>| t.map_or_else(|| Ok(json!({"type": "null"})), |t| inner(&t));
+            let mut side = |t: Option<Type>| t.map_or_else(|| Ok(json!({"type": "null"})), |t| inner(&t));
             json!({"oneOf": [single_key("ok", side(result.ok())?), single_key("err", side(result.err())?)]})
         }
         Type::Flags(flags) => json!({
@@ -119,8 +125,10 @@ pub fn wit(ty: &Type) -> String {
 }
 
 fn write_wit(ty: &Type, out: &mut String, depth: usize) {
-    if depth > MAX_DEPTH {
-        out.push('…');
+    if depth > MAX_DEPTH || out.len() > MAX_WIT_CHARS {
+        if !out.ends_with('…') {
+            out.push('…');
+        }
         return;
     }
     let nested = |out: &mut String, ty: &Type| write_wit(ty, out, depth + 1);
