@@ -361,7 +361,7 @@ mod tests {
         assert!(descriptors[0].input_schema.contains("prefixItems"));
         assert!(descriptors[0].description.len() < 2 * schema::MAX_WIT_CHARS);
 
-        let started = std::time::Instant::now();
+        let started = Instant::now();
         let error = linked(&pairs_component(16)).err().expect("refused");
         assert!(error.contains("more than 200000 schema nodes"), "{error}");
         assert!(started.elapsed() < std::time::Duration::from_secs(5));
