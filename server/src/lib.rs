@@ -29,6 +29,7 @@ pub mod bindings;
 pub mod caches;
 pub mod check;
 pub mod config;
+pub mod embed_docs;
 pub mod host;
 pub mod mcp;
 pub mod runtime;

@@ -3,7 +3,7 @@
 use std::io::Write;
 
 use clap::Parser;
-use ide_agents_mcp::config::{CheckArgs, Cli, Command, ServeArgs, StatsArgs, WitArgs};
+use ide_agents_mcp::config::{CheckArgs, Cli, Command, EmbedDocsArgs, ServeArgs, StatsArgs, WitArgs};
 use ide_agents_mcp::telemetry;
 
 /// `ide-agents-mcp stats`: prints a summary of a span file to stdout (not serving: stdout is free).
@@ -39,6 +39,30 @@ fn wit(args: &WitArgs) -> std::process::ExitCode {
         }
         Err(e) => {
             eprintln!("ide-agents-mcp wit: cannot write the package: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+/// `ide-agents-mcp embed-docs FILE.wasm --wit DIR [--out FILE]`.
+fn embed_docs(args: &EmbedDocsArgs) -> std::process::ExitCode {
+    let out = args.out.as_ref().unwrap_or(&args.file);
+    let written = std::fs::read(&args.file)
+        .map_err(anyhow::Error::from)
+        .and_then(|bytes| ide_agents_mcp::embed_docs::embed(&bytes, &args.wit))
+        .and_then(|(bytes, packages)| {
+            let temporary = out.with_extension("wasm.tmp");
+            std::fs::write(&temporary, bytes)?;
+            std::fs::rename(&temporary, out)?;
+            Ok(packages)
+        });
+    match written {
+        Ok(packages) => {
+            eprintln!("ide-agents-mcp embed-docs: {} package(s) of docs written into {}", packages, out.display());
+            std::process::ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("ide-agents-mcp embed-docs: {}: {e:#}", args.file.display());
             std::process::ExitCode::FAILURE
         }
     }
@@ -93,6 +117,7 @@ fn main() -> std::process::ExitCode {
         Some(Command::Stats(args)) => return stats(&args),
         Some(Command::Check(args)) => return check(*args),
         Some(Command::Wit(args)) => return wit(&args),
+        Some(Command::EmbedDocs(args)) => return embed_docs(&args),
         Some(Command::CompileComponent(args)) => {
             return ide_agents_mcp::runtime::compile::child_main(args.memory_bytes);
         }

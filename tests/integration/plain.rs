@@ -3,7 +3,8 @@
 //! component covers nested records, variants, enums, flags, options, tuples, lists and results,
 //! docs from a `package-docs` section, a resource (not served) and a result too large to lift;
 //! a JavaScript one built with ComponentizeJS (the pinned toolchain the JS template uses) runs
-//! unchanged too. `check` reports such a component as plain, with what it does not serve.
+//! unchanged too, its doc comments put back by `embed-docs`. `check` reports such a component as
+//! plain, with what it does not serve.
 
 use std::path::Path;
 use std::process::Command;
@@ -176,6 +177,7 @@ interface shapes {
     record point { x: f64, y: f64 }
     record segment { name: string, ends: tuple<point, point>, weight: option<u32> }
     variant measurement { length(f64), none }
+    /// The length of `segment`, times its weight.
     measure: func(segment: segment) -> result<measurement, string>;
     reverse: func(segments: list<segment>) -> list<segment>;
 }
@@ -215,6 +217,15 @@ export function greet(name) { return `hello ${name}`; }
         .output()
         .unwrap();
     assert!(build.status.success(), "componentize-js: {}", String::from_utf8_lossy(&build.stderr));
+    // ComponentizeJS drops doc comments; `embed-docs` puts them back.
+    let embedded = Command::new(server_bin())
+        .arg("embed-docs")
+        .arg(out.join("plainjs.wasm"))
+        .arg("--wit")
+        .arg(&wit)
+        .output()
+        .unwrap();
+    assert!(embedded.status.success(), "embed-docs: {}", String::from_utf8_lossy(&embedded.stderr));
 
     let config = work.path().join("config.toml");
     std::fs::write(&config, "[server]\ndiscovery_wait_ms = 180000\n").unwrap();
@@ -226,6 +237,8 @@ export function greet(name) { return `hello ${name}`; }
     server.initialize();
     let listed = server.result("tools/list", json!({}));
     let measure = tool(&listed, "shapes_measure");
+    assert_eq!(measure["description"], "The length of `segment`, times its weight.", "{measure}");
+    assert!(tool(&listed, "shapes_reverse")["description"].as_str().unwrap().starts_with("WebAssembly function"));
     let segment = &measure["inputSchema"]["properties"]["segment"];
     assert_eq!(segment["required"], json!(["name", "ends"]), "{segment}");
     assert_eq!(measure["outputSchema"]["properties"]["result"]["oneOf"][1], json!({"const": "none"}), "{measure}");

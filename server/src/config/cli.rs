@@ -33,6 +33,10 @@ pub enum Command {
     /// Write the WIT package this binary serves (`ide-agents:tool`, versioned) into a directory,
     /// to build a tool component against without a checkout of this repository.
     Wit(WitArgs),
+    /// Put the WIT doc comments of a component's package into the component (toolchains drop
+    /// them), so the tools of a plain typed component are described by its functions' comments.
+    #[command(name = "embed-docs")]
+    EmbedDocs(EmbedDocsArgs),
     /// Internal: the server runs itself with this to compile an untrusted component within a
     /// budget (component on stdin, artifact on stdout).
     #[command(name = "compile-component", hide = true)]
@@ -67,6 +71,19 @@ pub struct WitArgs {
     /// replaced).
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
+}
+
+/// Options of `embed-docs`.
+#[derive(Debug, Clone, Args)]
+pub struct EmbedDocsArgs {
+    /// The component (`.wasm`).
+    pub file: PathBuf,
+    /// The WIT directory it was built from (its package and `deps/`).
+    #[arg(long, value_name = "DIR")]
+    pub wit: PathBuf,
+    /// Where to write the result [default: replace FILE].
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
 }
 
 /// Options of `stats`.

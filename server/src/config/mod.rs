@@ -19,7 +19,7 @@ mod file;
 mod grants;
 mod resolve;
 
-pub use cli::{CheckArgs, Cli, Command, CompileArgs, ServeArgs, StatsArgs, WitArgs};
+pub use cli::{CheckArgs, Cli, Command, CompileArgs, EmbedDocsArgs, ServeArgs, StatsArgs, WitArgs};
 pub use file::{FileConfig, SecretSource, config_path, read_file};
 pub use grants::DEFAULT_POLICY;
 pub use resolve::{Settings, default_worker_threads, resolve};
