@@ -2,11 +2,14 @@
 //! `<cache-dir>/storage/<tool>/`, one file per key, bounded by the tool's quota
 //! ([`ToolPolicy::storage_quota`](super::ToolPolicy), granted like a root: nothing by default).
 //!
-//! An entry file is a header ([`MAGIC`], the value's length, its SHA-256) followed by the value.
+//! An entry file is a header ([`MAGIC`], the value's length, its CRC-32) followed by the value.
 //! A `put` writes a temporary file in the same directory, syncs it and renames it over the old
-//! entry, so a crash leaves the old value or the new one. A `get` checks the header and the digest;
-//! an entry that fails (truncated, flipped bits, another format) is removed and reads as absent,
-//! so a tool rebuilds its state instead of trusting damaged bytes. Usage is counted from the
+//! entry, so a crash leaves the old value or the new one. A `get` checks the header and the
+//! checksum; an entry that fails (truncated, flipped bits, another format) is removed and reads as
+//! absent, so a tool rebuilds its state instead of trusting damaged bytes. The checksum guards
+//! against damage, not tampering (the cache directory is the server's own), so it is CRC-32
+//! (crc32fast, several GB/s) rather than a cryptographic digest: SHA-256 of the search tool's
+//! 3.9 MB index took several ms of every warm query. Usage is counted from the
 //! directory itself at each `put` (not remembered), so two servers sharing a cache directory
 //! still keep each namespace under its quota, up to the writes they race on. Operations of one
 //! namespace are serialised within a server; all file work runs on the bounded file I/O pool
@@ -22,16 +25,16 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use sha2::{Digest, Sha256};
-
 use wasmtime::component::{HasData, Linker};
 
 use crate::bindings::ide_agents::tool::storage::{self, Host, QuotaUse, StorageError};
 
-/// First bytes of every entry file: the format and its version.
-pub const MAGIC: &[u8; 8] = b"IAMSTOR1";
-/// Header bytes before the value: magic, value length (u64 little-endian), SHA-256 of the value.
-const HEADER_BYTES: usize = 8 + 8 + 32;
+/// First bytes of every entry file: the format and its version (`IAMSTOR1` entries, with a
+/// SHA-256, read as another format: dropped, and rebuilt by their tool).
+pub const MAGIC: &[u8; 8] = b"IAMSTOR2";
+/// Header bytes before the value: magic, value length (u64 little-endian), CRC-32 of the value
+/// (u32 little-endian).
+const HEADER_BYTES: usize = 8 + 8 + 4;
 /// Longest key, bytes (keys are file names).
 pub const MAX_KEY_BYTES: usize = 128;
 /// Prefix of temporary files (keys cannot start with `.`).
@@ -94,29 +97,38 @@ fn io(what: &str, path: &Path, e: std::io::Error) -> StorageError {
 /// The value of the entry file at `path` (at most `max` value bytes), `None` if absent; a damaged
 /// entry is removed and reads as absent.
 fn read_entry(path: &Path, max: u64) -> Result<Option<Vec<u8>>, StorageError> {
-    let file = match std::fs::File::open(path) {
+    let mut file = match std::fs::File::open(path) {
         Ok(file) => file,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(io("cannot open", path, e)),
     };
-    let mut bytes = Vec::new();
-    file.take(max + HEADER_BYTES as u64 + 1).read_to_end(&mut bytes).map_err(|e| io("cannot read", path, e))?;
-    match decode(&bytes) {
-        Some(value) => Ok(Some(value.to_vec())),
-        None => {
-            tracing::warn!(entry = %path.display(), bytes = bytes.len(), "damaged storage entry dropped");
-            std::fs::remove_file(path).map_err(|e| io("cannot remove damaged entry", path, e))?;
-            Ok(None)
-        }
+    // The header first, then the value straight into the buffer it is returned in (a 4 MB index
+    // is not copied once more).
+    let mut header = [0; HEADER_BYTES];
+    let whole_header = match file.read_exact(&mut header) {
+        Ok(()) => true,
+        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => false,
+        Err(e) => return Err(io("cannot read", path, e)),
+    };
+    let len = u64::from_le_bytes(header[8..16].try_into().expect("8 bytes"));
+    let mut value = Vec::new();
+    if whole_header && header[..8] == MAGIC[..] && len <= max {
+        value.reserve_exact(usize::try_from(len).unwrap_or(0));
+        file.take(len + 1).read_to_end(&mut value).map_err(|e| io("cannot read", path, e))?;
     }
+    if whole_header && intact(&header, &value) {
+        return Ok(Some(value));
+    }
+    tracing::warn!(entry = %path.display(), "damaged storage entry dropped");
+    std::fs::remove_file(path).map_err(|e| io("cannot remove damaged entry", path, e))?;
+    Ok(None)
 }
 
-/// The value of an entry file's bytes, if its header and digest check out.
-fn decode(bytes: &[u8]) -> Option<&[u8]> {
-    let (header, value) = bytes.split_at_checked(HEADER_BYTES)?;
-    let len = u64::from_le_bytes(header[8..16].try_into().ok()?);
-    (header[..8] == MAGIC[..] && len == value.len() as u64 && Sha256::digest(value)[..] == header[16..])
-        .then_some(value)
+/// Whether `value` is what `header` describes: this format, its length, its checksum.
+fn intact(header: &[u8; HEADER_BYTES], value: &[u8]) -> bool {
+    header[..8] == MAGIC[..]
+        && header[8..16] == (value.len() as u64).to_le_bytes()
+        && header[16..20] == crc32fast::hash(value).to_le_bytes()
 }
 
 /// An entry file's bytes for `value`.
@@ -124,7 +136,7 @@ fn encode(value: &[u8]) -> Vec<u8> {
     let mut bytes = Vec::with_capacity(HEADER_BYTES + value.len());
     bytes.extend_from_slice(MAGIC);
     bytes.extend_from_slice(&(value.len() as u64).to_le_bytes());
-    bytes.extend_from_slice(&Sha256::digest(value));
+    bytes.extend_from_slice(&crc32fast::hash(value).to_le_bytes());
     bytes.extend_from_slice(value);
     bytes
 }
@@ -296,6 +308,13 @@ mod tests {
             assert_eq!(read_entry(&path, 100).unwrap(), None, "damage {damage}");
             assert!(!path.exists(), "a damaged entry is removed");
         }
+        // An entry of the earlier format (SHA-256 header) is another format: dropped.
+        let mut old = b"IAMSTOR1".to_vec();
+        old.extend_from_slice(&7u64.to_le_bytes());
+        old.extend_from_slice(&[0; 32]);
+        old.extend_from_slice(b"payload");
+        std::fs::write(&path, old).unwrap();
+        assert_eq!(read_entry(&path, 100).unwrap(), None);
     }
 
     #[test]
