@@ -117,16 +117,7 @@ fn scripted_template(lang: &str, name: &str, files: &[&str], unit: &[&str], tool
         std::fs::read_dir(&out).unwrap().flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect();
     assert_eq!(files, [format!("{tool}.wasm")]);
 
-    // Compiling a component with an interpreter in it takes seconds on first load: let
-    // tools/list wait for it (up to three minutes).
-    let config = work.path().join("config.toml");
-    std::fs::write(&config, "[server]\ndiscovery_wait_ms = 180000\n").unwrap();
-    let cache = work.path().join("cache");
-    let mut server = Launch::bare()
-        .args(["--tools-dir".as_ref(), out.as_os_str(), "--cache-dir".as_ref(), cache.as_os_str()])
-        .args(["--config".as_ref(), config.as_os_str()])
-        .spawn();
-    server.initialize();
+    let mut server = crate::support::serve_built(&out, work.path(), "");
     let listed = server.result("tools/list", json!({}));
     let listed_tool = listed["tools"].as_array().unwrap().iter().find(|t| t["name"] == tool.as_str()).cloned();
     let listed_tool = listed_tool.unwrap_or_else(|| panic!("{tool} is not listed: {listed}\n{}", server.stderr()));
@@ -214,16 +205,8 @@ export const tools = {
 
     let web = crate::http_server::TestServer::plain();
     let other = crate::http_server::TestServer::plain();
-    let config = work.path().join("config.toml");
-    let settings =
-        format!("[server]\ndiscovery_wait_ms = 180000\n[tools.js_fetch]\nhttp_allow = [\"http://{}\"]\n", web.addr);
-    std::fs::write(&config, settings).unwrap();
-    let cache = work.path().join("cache");
-    let mut server = Launch::bare()
-        .args(["--tools-dir".as_ref(), dir.join("out").as_os_str(), "--cache-dir".as_ref(), cache.as_os_str()])
-        .args(["--config".as_ref(), config.as_os_str()])
-        .spawn();
-    server.initialize();
+    let allow = format!("[tools.js_fetch]\nhttp_allow = [\"http://{}\"]\n", web.addr);
+    let mut server = crate::support::serve_built(&dir.join("out"), work.path(), &allow);
     let _ = server.result("tools/list", json!({}));
     let fetched = server.call("js_fetch", json!({"url": web.url("/ok")}));
     assert_eq!(crate::support::text(&fetched), "200 ok", "{fetched}\n{}", server.stderr());

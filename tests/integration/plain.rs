@@ -227,14 +227,7 @@ export function greet(name) { return `hello ${name}`; }
         .unwrap();
     assert!(embedded.status.success(), "embed-docs: {}", String::from_utf8_lossy(&embedded.stderr));
 
-    let config = work.path().join("config.toml");
-    std::fs::write(&config, "[server]\ndiscovery_wait_ms = 180000\n").unwrap();
-    let cache = work.path().join("cache");
-    let mut server = Launch::bare()
-        .args(["--tools-dir".as_ref(), out.as_os_str(), "--cache-dir".as_ref(), cache.as_os_str()])
-        .args(["--config".as_ref(), config.as_os_str()])
-        .spawn();
-    server.initialize();
+    let mut server = crate::support::serve_built(&out, work.path(), "");
     let listed = server.result("tools/list", json!({}));
     let measure = tool(&listed, "shapes_measure");
     assert_eq!(measure["description"], "The length of `segment`, times its weight.", "{measure}");

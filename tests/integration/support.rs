@@ -400,3 +400,18 @@ pub fn ultra_server() -> Server {
     server.initialize();
     server
 }
+
+/// A server (initialised) for the freshly built components in `tools`, with `work` holding its
+/// configuration (`[server] discovery_wait_ms` raised so `tools/list` waits for a component with
+/// an interpreter in it, whose first compile takes seconds, then `extra_config`) and its cache.
+pub fn serve_built(tools: &Path, work: &Path, extra_config: &str) -> Server {
+    let config = work.join("config.toml");
+    std::fs::write(&config, format!("[server]\ndiscovery_wait_ms = 180000\n{extra_config}")).unwrap();
+    let cache = work.join("cache");
+    let mut server = Launch::bare()
+        .args(["--tools-dir".as_ref(), tools.as_os_str(), "--cache-dir".as_ref(), cache.as_os_str()])
+        .args(["--config".as_ref(), config.as_os_str()])
+        .spawn();
+    server.initialize();
+    server
+}
