@@ -22,9 +22,9 @@ use textkit::vectorize::{SparseRow, Vocabulary, tfidf, transform};
 use crate::evaluate::Label;
 
 /// Largest number of training texts.
-const MAX_TEXTS: usize = 2_000;
+const MAX_TEXTS: usize = 10_000;
 /// Largest number of texts to predict.
-const MAX_PREDICT: usize = 2_000;
+const MAX_PREDICT: usize = 10_000;
 /// Largest total size of all texts, in bytes.
 const MAX_TOTAL_BYTES: usize = 4 << 20;
 /// Largest number of classes.

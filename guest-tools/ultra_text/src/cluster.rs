@@ -23,9 +23,12 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use textkit::vectorize::{SparseRow, count_matrix, dense, tfidf};
 
-/// Most rows (texts or vectors).
-const MAX_ROWS: usize = 5_000;
-/// Most rows × dimensions (bounds the dense centres and the work of a Lloyd step).
+/// Most texts (their rows stay sparse: a Lloyd step costs their non-zeros times k).
+const MAX_TEXTS: usize = 10_000;
+/// Most vectors (dense rows: a Lloyd step and the silhouette cost rows × dimensions and more).
+const MAX_VECTORS: usize = 5_000;
+/// Most cells of dense data: vectors' rows × dimensions; for texts, the dense centres, k × terms
+/// (k at most [`MAX_AUTO_K`] when it is chosen).
 const MAX_CELLS: usize = 4_000_000;
 /// Largest magnitude of a vector component (so that squared distances stay finite).
 const MAX_ABS: f64 = 1e100;
@@ -61,19 +64,19 @@ impl Tool for Cluster {
 #[schemars(extend("oneOf" = [{"required": ["texts"]}, {"required": ["vectors"]}]))]
 pub struct Args {
     /// Texts to cluster by their TF-IDF vectors (give this or `vectors`).
-    #[schemars(length(min = 1, max = 5000))]
+    #[schemars(length(min = 1, max = MAX_TEXTS))]
     texts: Option<Vec<String>>,
     /// Numeric rows to cluster, all of one length (give this or `texts`).
-    #[schemars(length(min = 1, max = 5000))]
+    #[schemars(length(min = 1, max = MAX_VECTORS))]
     vectors: Option<Vec<Vec<f64>>>,
     /// Clusters; omit to choose k in 2..=min(10, n - 1) by the best silhouette.
-    #[schemars(range(min = 1, max = 5000))]
+    #[schemars(range(min = 1, max = MAX_TEXTS))]
     k: Option<usize>,
     /// Seed of the k-means++ initialisation (default 0).
     #[serde(default)]
     seed: u64,
     /// Row indices of the initial centres instead of k-means++: distinct, one per cluster.
-    #[schemars(length(min = 1, max = 5000))]
+    #[schemars(length(min = 1, max = MAX_TEXTS))]
     init: Option<Vec<usize>>,
     /// Lloyd iteration bound (default 300).
     #[serde(default = "default_max_iter")]
@@ -181,19 +184,26 @@ impl Rows {
 }
 
 fn cluster(args: Args) -> Result<Clustering, Error> {
-    let (rows, terms, pointer) = match (args.texts, args.vectors) {
+    let (rows, terms, pointer, max_rows) = match (args.texts, args.vectors) {
         (Some(texts), None) => {
             let (rows, terms) = text_rows(&texts)?;
-            (rows, Some(terms), "/texts")
+            (rows, Some(terms), "/texts", MAX_TEXTS)
         }
-        (None, Some(vectors)) => (check_vectors(vectors)?, None, "/vectors"),
+        (None, Some(vectors)) => (check_vectors(vectors)?, None, "/vectors", MAX_VECTORS),
         _ => return Err(Error::invalid("/texts", "give either `texts` or `vectors`")),
     };
     let n = rows.len();
-    if n > MAX_ROWS {
-        return Err(Error::invalid(pointer, format!("{n} rows; at most {MAX_ROWS}")));
+    if n > max_rows {
+        return Err(Error::invalid(pointer, format!("{n} rows; at most {max_rows}")));
     }
     let k = args.k.or(args.init.as_ref().map(Vec::len));
+    let centres = k.unwrap_or(MAX_AUTO_K).min(n);
+    if centres * rows.dimensions > MAX_CELLS {
+        return Err(Error::invalid(
+            pointer,
+            format!("{centres} centres × {} dimensions is over {MAX_CELLS} cells", rows.dimensions),
+        ));
+    }
     if let Some(k) = k
         && k > n
     {
@@ -270,12 +280,6 @@ fn text_rows(texts: &[String]) -> Result<(Rows, Vec<String>), Error> {
     let (terms, counts) = count_matrix(&refs, (1, 1));
     if terms.is_empty() {
         return Err(Error::invalid("/texts", "empty vocabulary: no text has a word of two or more characters"));
-    }
-    if texts.len() * terms.len() > MAX_CELLS {
-        return Err(Error::invalid(
-            "/texts",
-            format!("{} texts × {} terms is over {MAX_CELLS} cells", texts.len(), terms.len()),
-        ));
     }
     let (_, rows) = tfidf(&counts, terms.len());
     Ok((Rows::new(rows, terms.len()), terms))
