@@ -40,6 +40,9 @@ use crate::host::HostState;
 /// Export names under these prefixes are interfaces of WASI or of this host, never tools.
 const NOT_TOOLS: &[&str] = &["wasi:", "ide-agents:"];
 
+/// Functions not served that are named one by one (the rest are counted).
+const MAX_SKIPPED_NAMED: usize = 16;
+
 /// Schema nodes one component's functions may take together (`schema.rs`). Far above any real
 /// interface (the `plain` test component takes about 150); a component past it is refused.
 const MAX_SCHEMA_NODES: usize = 200_000;
@@ -78,18 +81,26 @@ impl PlainPre {
         let component = pre.component().clone();
         let mut functions = BTreeMap::new();
         let mut skipped = Vec::new();
+        let mut unnamed = 0;
         let mut budget = MAX_SCHEMA_NODES;
         let mut consider = |interface: Option<&str>, name: &str, func: ComponentFunc, index| {
-            let path = interface.map_or_else(|| name.to_owned(), |i| format!("{i}#{name}"));
-            match Function::new(interface.map(short_name), name, &func, index, &mut budget) {
+            let path = || interface.map_or_else(|| name.to_owned(), |i| format!("{i}#{name}"));
+            let reason = match Function::new(interface.map(short_name), name, &func, index, &mut budget) {
                 Ok(function) => match functions.entry(function.tool_name()) {
                     std::collections::btree_map::Entry::Vacant(entry) => {
                         entry.insert(function);
+                        return;
                     }
-                    std::collections::btree_map::Entry::Occupied(entry) => skipped
-                        .push(format!("`{path}`: another function already takes the tool name `{}`", entry.key())),
+                    std::collections::btree_map::Entry::Occupied(entry) => {
+                        format!("another function already takes the tool name `{}`", entry.key())
+                    }
                 },
-                Err(reason) => skipped.push(format!("`{path}`: {reason}")),
+                Err(reason) => reason,
+            };
+            if skipped.len() < MAX_SKIPPED_NAMED {
+                skipped.push(format!("`{}`: {reason}", path()));
+            } else {
+                unnamed += 1;
             }
         };
         for (export, item) in component.component_type().exports(engine) {
@@ -108,6 +119,9 @@ impl PlainPre {
                 }
                 _ => {}
             }
+        }
+        if unnamed > 0 {
+            skipped.push(format!("{unnamed} more"));
         }
         if budget == 0 {
             return Err(format!("its exported types take more than {MAX_SCHEMA_NODES} schema nodes"));
@@ -171,7 +185,9 @@ impl Function {
         budget: &mut usize,
     ) -> Result<Self, String> {
         if name.starts_with('[') {
-            return Err("resource constructors, methods and static functions are not served".into());
+            return Err(
+                "resource constructors, methods and static functions (and `[async]` ones) are not served".into()
+            );
         }
         let index = index.ok_or("its export cannot be found")?;
         let params: Vec<(String, Type)> = func.params().map(|(n, t)| (n.to_owned(), t)).collect();
