@@ -70,14 +70,7 @@ fn a_scaffolded_tool_tests_natively_builds_and_is_served_alone() {
         .spawn();
     server.initialize();
     let listed = server.result("tools/list", json!({}));
-    let extensions: Vec<&str> = listed["tools"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|t| t["name"].as_str())
-        .filter(|n| !n.starts_with("ide_agents_"))
-        .collect();
-    assert_eq!(extensions, ["word_count"], "{listed}");
+    assert_eq!(crate::support::extension_tools(&listed), ["word_count"], "{listed}");
     let result = server.call("word_count", json!({"text": "a b a", "top": 1}));
     assert_eq!(result["isError"], false, "{result}");
     assert_eq!(result["structuredContent"]["words"], 3, "{result}");

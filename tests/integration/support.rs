@@ -415,3 +415,10 @@ pub fn serve_built(tools: &Path, work: &Path, extra_config: &str) -> Server {
     server.initialize();
     server
 }
+
+/// The names a `tools/list` result lists outside the built-ins' namespace (`ide_agents_`), in
+/// list order (by name).
+pub fn extension_tools(listed: &Value) -> Vec<&str> {
+    let tools = listed["tools"].as_array().map(Vec::as_slice).unwrap_or_default();
+    tools.iter().filter_map(|t| t["name"].as_str()).filter(|n| !n.starts_with("ide_agents_")).collect()
+}

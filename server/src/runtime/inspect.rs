@@ -5,11 +5,11 @@
 //! it), each import is one the host links (or why not), `describe` runs under the discovery
 //! budget and what it declares passes the registration checks, and what a fresh instance costs.
 
-use super::linked::Linked;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use super::Runtime;
+use super::linked::Linked;
 use super::registry::{ComponentSource, Descriptors, component_hash};
 use crate::telemetry::LoadKind;
 

@@ -185,15 +185,19 @@ pub fn to_json(val: &Val) -> Value {
         Val::List(items) | Val::Tuple(items) | Val::FixedLengthList(items) => {
             Value::Array(items.iter().map(to_json).collect())
         }
-        Val::Map(entries) => match entries.iter().all(|(k, _)| matches!(k, Val::String(_))) {
-            true => Value::Object(
-                entries
-                    .iter()
-                    .map(|(k, v)| (if let Val::String(k) = k { k.clone() } else { String::new() }, to_json(v)))
-                    .collect(),
-            ),
-            false => Value::Array(entries.iter().map(|(k, v)| json!([to_json(k), to_json(v)])).collect()),
-        },
+        Val::Map(entries) => {
+            let keyed: Option<Map<String, Value>> = entries
+                .iter()
+                .map(|(k, v)| match k {
+                    Val::String(k) => Some((k.clone(), to_json(v))),
+                    _ => None,
+                })
+                .collect();
+            keyed.map_or_else(
+                || Value::Array(entries.iter().map(|(k, v)| json!([to_json(k), to_json(v)])).collect()),
+                Value::Object,
+            )
+        }
         Val::Record(fields) => Value::Object(fields.iter().map(|(k, v)| (k.clone(), to_json(v))).collect()),
         Val::Variant(name, None) | Val::Enum(name) => json!(name),
         Val::Variant(name, Some(payload)) => single(name, to_json(payload)),
