@@ -53,13 +53,16 @@ fn schema(ty: &Type, depth: usize, budget: &mut usize) -> Result<Value, String> 
         Type::Float32 | Type::Float64 => json!({"type": "number"}),
         Type::Char => json!({"type": "string", "minLength": 1, "maxLength": 1}),
         Type::String => json!({"type": "string"}),
-        Type::List(list) => json!({"type": "array", "items": inner(&list.ty())?}),
-        Type::FixedLengthList(list) => {
-            json!({"type": "array", "items": inner(&list.ty())?, "minItems": list.len(), "maxItems": list.len()})
-        }
+        Type::List(list) => object([("type", json!("array")), ("items", inner(&list.ty())?)]),
+        Type::FixedLengthList(list) => object([
+            ("type", json!("array")),
+            ("items", inner(&list.ty())?),
+            ("minItems", json!(list.len())),
+            ("maxItems", json!(list.len())),
+        ]),
         Type::Map(map) => match map.key() {
-            Type::String => json!({"type": "object", "additionalProperties": inner(&map.value())?}),
-            key => json!({"type": "array", "items": pair(inner(&key)?, inner(&map.value())?)}),
+            Type::String => object([("type", json!("object")), ("additionalProperties", inner(&map.value())?)]),
+            key => object([("type", json!("array")), ("items", pair(inner(&key)?, inner(&map.value())?))]),
         },
         Type::Record(record) => {
             let mut properties = Map::new();
@@ -70,13 +73,14 @@ fn schema(ty: &Type, depth: usize, budget: &mut usize) -> Result<Value, String> 
                 }
                 properties.insert(field.name.to_owned(), inner(&field.ty)?);
             }
-            json!({"type": "object", "properties": properties, "required": required, "additionalProperties": false})
+            object([
+                ("type", json!("object")),
+                ("properties", Value::Object(properties)),
+                ("required", Value::Array(required)),
+                ("additionalProperties", json!(false)),
+            ])
         }
-        Type::Tuple(tuple) => {
-            let items = tuple.types().map(|t| inner(&t)).collect::<Result<Vec<_>, _>>()?;
-            let n = items.len();
-            json!({"type": "array", "prefixItems": items, "items": false, "minItems": n, "maxItems": n})
-        }
+        Type::Tuple(tuple) => tuple_schema(tuple.types().map(|t| inner(&t)).collect::<Result<Vec<_>, _>>()?),
         Type::Variant(variant) => {
             let mut cases = Vec::new();
             for case in variant.cases() {
@@ -85,13 +89,16 @@ fn schema(ty: &Type, depth: usize, budget: &mut usize) -> Result<Value, String> 
                     Some(payload) => single_key(case.name, inner(payload)?),
                 });
             }
-            json!({"oneOf": cases})
+            object([("oneOf", Value::Array(cases))])
         }
         Type::Enum(cases) => json!({"type": "string", "enum": cases.names().collect::<Vec<_>>()}),
-        Type::Option(option) => json!({"anyOf": [{"type": "null"}, inner(&option.ty())?]}),
+        Type::Option(option) => object([("anyOf", Value::Array(vec![json!({"type": "null"}), inner(&option.ty())?]))]),
         Type::Result(result) => {
             let mut side = |t: Option<Type>| t.map_or_else(|| Ok(json!({"type": "null"})), |t| inner(&t));
-            json!({"oneOf": [single_key("ok", side(result.ok())?), single_key("err", side(result.err())?)]})
+            object([(
+                "oneOf",
+                Value::Array(vec![single_key("ok", side(result.ok())?), single_key("err", side(result.err())?)]),
+            )])
         }
         Type::Flags(flags) => json!({
             "type": "array",
@@ -110,11 +117,33 @@ fn integer<T: Into<Value>>(min: T, max: T) -> Value {
 }
 
 fn single_key(key: &str, schema: Value) -> Value {
-    json!({"type": "object", "properties": {key: schema}, "required": [key], "additionalProperties": false})
+    object([
+        ("type", json!("object")),
+        ("properties", object([(key, schema)])),
+        ("required", json!([key])),
+        ("additionalProperties", json!(false)),
+    ])
 }
 
 fn pair(key: Value, value: Value) -> Value {
-    json!({"type": "array", "prefixItems": [key, value], "items": false, "minItems": 2, "maxItems": 2})
+    tuple_schema(vec![key, value])
+}
+
+fn tuple_schema(items: Vec<Value>) -> Value {
+    let n = items.len();
+    object([
+        ("type", json!("array")),
+        ("prefixItems", Value::Array(items)),
+        ("items", json!(false)),
+        ("minItems", json!(n)),
+        ("maxItems", json!(n)),
+    ])
+}
+
+/// A JSON object of `members`, moving the values in. (`json!` copies a `Value` it is given by
+/// serializing it again: once per nesting level, which a deep type would pay quadratically.)
+pub fn object<const N: usize>(members: [(&str, Value); N]) -> Value {
+    Value::Object(members.into_iter().map(|(k, v)| (k.to_owned(), v)).collect())
 }
 
 /// `ty` written as WIT (anonymous: the component binary keeps no type names), for descriptions.

@@ -194,7 +194,7 @@ pub fn to_json(val: &Val) -> Value {
                 })
                 .collect();
             keyed.map_or_else(
-                || Value::Array(entries.iter().map(|(k, v)| json!([to_json(k), to_json(v)])).collect()),
+                || Value::Array(entries.iter().map(|(k, v)| Value::Array(vec![to_json(k), to_json(v)])).collect()),
                 Value::Object,
             )
         }
