@@ -185,7 +185,7 @@ mod tests {
         let facts = Facts {
             server_name: "ide-agents-mcp".into(),
             server_version: "0.1.0".into(),
-            runtime_version: "48.0.8".into(),
+            runtime_version: "48.0.11".into(),
             protocol_version: None,
             uptime_ms: 2500,
             registered_tools: vec!["a".into(), "b".into()],
@@ -203,7 +203,7 @@ mod tests {
         let report = Report::from(facts);
         assert_eq!(
             report.summary(),
-            "ok: ide-agents-mcp 0.1.0 (wasmtime 48.0.8), up 2.5 s, 2 tools (1 loaded), 3 calls served, RSS 15.0 MB, ULTRA on"
+            "ok: ide-agents-mcp 0.1.0 (wasmtime 48.0.11), up 2.5 s, 2 tools (1 loaded), 3 calls served, RSS 15.0 MB, ULTRA on"
         );
         assert_eq!((report.caches[0].hit_rate, report.caches[1].hit_rate), (Some(0.75), None));
     }
