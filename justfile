@@ -35,6 +35,7 @@ bench *ARGS: build-test-guests
     target/release/micro --out bench-results --guests tests/guests/target/wasm32-wasip2/release
     target/release/e2e --server target/release/ide-agents-mcp --guests tests/guests/target/wasm32-wasip2/release --floor target/release/floor --ts benches/peers/ts/stdio.mjs --out bench-results {{ARGS}}
     just bench-http
+    just bench-interpreted
     just bench-ultra
 
 # The ULTRA ML tools against their Python reference libraries, same input, same run (the interop
@@ -48,6 +49,12 @@ bench-peers *ARGS:
     cargo build --release -p ide-agents-mcp -p ide-agents-mcp-benches
     cd benches/peers/ts && npm ci --no-audit --no-fund --loglevel=error
     target/release/e2e --server target/release/ide-agents-mcp --ts benches/peers/ts/stdio.mjs --peers-only --out bench-results {{ARGS}}
+
+# Interpreted tool components (the JavaScript and Python templates, built on first use): per-call
+# cost at 1 and 4 in flight, fresh sandbox per call; results in bench-results/interpreted.json.
+bench-interpreted *ARGS:
+    cargo build --release -p ide-agents-mcp -p ide-agents-mcp-benches
+    scripts/bench-interpreted.sh {{ARGS}}
 
 # Streamable HTTP: ours (both eras) against the TypeScript SDK's and rmcp's servers, same tool.
 bench-http: build-test-guests

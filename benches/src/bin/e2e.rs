@@ -4,6 +4,7 @@
 //! e2e --server target/release/ide-agents-mcp --guests guest-tools/target/wasm32-wasip2/release
 //!     [--out bench-results] [--requests 50000] [--concurrency 1,16,64] [--spawns 20]
 //!     [--floor target/release/floor] [--ts benches/peers/ts/stdio.mjs] [--rounds 3] [--peers-only]
+//!     [--interpreted DIR]...
 //! ```
 //!
 //! Reports, each from server processes started for it:
@@ -25,6 +26,11 @@
 //!   (`benches/peers/ts/stdio.mjs`, run with `node`), a fresh process of each per round,
 //!   alternating, `--rounds` rounds; medians and our ratios to it. `--peers-only` runs just this
 //!   (into `peers.json`).
+//! - with `--interpreted DIR` (repeatable; `scripts/bench-interpreted.sh` builds the JavaScript and
+//!   Python template tools for it), only the per-call cost of the one tool component in each DIR:
+//!   its first call with an empty AOT cache (the compile) and with a warm one, then calls/s,
+//!   latency, server CPU per call and peak RSS at 1 and 4 in flight, fresh sandbox per call, a
+//!   fresh server per round, `--rounds` rounds, medians (into `interpreted.json`).
 //!
 //! Writes `e2e.json`, `e2e.md` and `chart.svg` (throughput and p99 per scenario). Every request
 //! loop is bounded in count and time.
@@ -54,12 +60,13 @@ struct Opts {
     ts: Option<PathBuf>,
     rounds: usize,
     peers_only: bool,
+    interpreted: Vec<PathBuf>,
 }
 
 fn usage() -> ! {
     eprintln!(
         "usage: e2e --server PATH [--guests DIR] [--out DIR] [--requests N] [--concurrency 1,16,64] [--spawns N] \
-         [--floor PATH] [--ts PATH] [--rounds N] [--peers-only]"
+         [--floor PATH] [--ts PATH] [--rounds N] [--peers-only] [--interpreted DIR]..."
     );
     std::process::exit(2)
 }
@@ -76,6 +83,7 @@ fn parse_opts() -> Opts {
         ts: None,
         rounds: 3,
         peers_only: false,
+        interpreted: Vec::new(),
     };
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
@@ -93,6 +101,7 @@ fn parse_opts() -> Opts {
             "--ts" => o.ts = Some(value().into()),
             "--rounds" => o.rounds = value().parse().unwrap_or_else(|_| usage()),
             "--peers-only" => o.peers_only = true,
+            "--interpreted" => o.interpreted.push(value().into()),
             _ => usage(),
         }
     }
@@ -243,6 +252,8 @@ enum Load {
     ResourceRead,
     /// `tools/call` of `ide_agents_ultra_rank` with eight short candidates.
     Rank,
+    /// `tools/call` of a template tool (`text` in, a word count out).
+    Template(&'static str),
 }
 
 impl Load {
@@ -251,12 +262,16 @@ impl Load {
             Self::Health => "ide_agents_health",
             Self::ResourceRead => "resources/read (cached)",
             Self::Rank => "ide_agents_ultra_rank",
+            Self::Template(name) => name,
         }
     }
 
     fn request(self, id: usize) -> Value {
         let (method, params) = match self {
             Self::Health => ("tools/call", json!({"name": "ide_agents_health", "arguments": {}})),
+            Self::Template(name) => {
+                ("tools/call", json!({"name": name, "arguments": {"text": "a sandboxed call of an interpreted tool"}}))
+            }
             Self::ResourceRead => ("resources/read", json!({"uri": "ide-agents://repo/graph"})),
             Self::Rank => (
                 "tools/call",
@@ -384,6 +399,14 @@ fn main() {
     let opts = parse_opts();
     let cache = tempfile::tempdir().expect("temp cache dir");
     let bin = &opts.server;
+    if !opts.interpreted.is_empty() {
+        let result = json!({"machine": machine(), "interpreted": interpreted(bin, &opts)});
+        std::fs::create_dir_all(&opts.out).expect("create output directory");
+        let path = opts.out.join("interpreted.json");
+        std::fs::write(&path, serde_json::to_string_pretty(&result).unwrap()).expect("write interpreted.json");
+        eprintln!("{}\nwrote {}", interpreted_markdown(&result), path.display());
+        return;
+    }
     if opts.peers_only {
         let ts = opts.ts.as_ref().unwrap_or_else(|| usage());
         // One warm-up start fills the AOT cache, as in the full run.
@@ -599,6 +622,116 @@ fn peer_comparison(bin: &Path, cache: &Path, ts: &Path, requests: usize, rounds:
         }));
     }
     json!(rows)
+}
+
+/// The per-call cost of the tool component in each `--interpreted` directory (see the module doc).
+fn interpreted(bin: &Path, opts: &Opts) -> Value {
+    let requests = (opts.requests / 10).max(100);
+    let mut rows = Vec::new();
+    for dir in &opts.interpreted {
+        let cache = tempfile::tempdir().expect("temp cache dir");
+        let flags = [os("--tools-dir"), dir.as_os_str()];
+        let wasm: Vec<PathBuf> = std::fs::read_dir(dir)
+            .unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()))
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "wasm"))
+            .collect();
+        assert_eq!(wasm.len(), 1, "{} must hold exactly one component", dir.display());
+        let size = std::fs::metadata(&wasm[0]).map_or(0, |m| m.len());
+
+        // Its first listing and call with an empty AOT cache compile it (once per machine in real use).
+        let mut server = Server::spawn_with(bin, cache.path(), &flags);
+        server.initialize();
+        // A new component is described in the background (its first compile): wait for its tool.
+        let listed_at = Instant::now();
+        let name = loop {
+            let listed = server.request(1, "tools/list", json!({}));
+            let names = listed["tools"].as_array().into_iter().flatten().filter_map(|t| t["name"].as_str());
+            if let Some(name) = names.clone().find(|n| !n.starts_with("ide_agents_")) {
+                break name.to_owned();
+            }
+            assert!(
+                listed_at.elapsed() < RUN_DEADLINE,
+                "no tool from {} in {:?}",
+                dir.display(),
+                names.collect::<Vec<_>>()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        };
+        let load = Load::Template(Box::leak(name.into_boxed_str()));
+        load.check(&json!({"result": server.request(2, "tools/call", load.request(2)["params"].clone())}));
+        let compile_first_call = listed_at.elapsed();
+        server.close();
+
+        let mut warm_first_calls = Vec::new();
+        let mut runs: Vec<Vec<Value>> = vec![Vec::new(), Vec::new()];
+        for _ in 0..opts.rounds {
+            for (i, concurrency) in [1, 4].into_iter().enumerate() {
+                let mut server = Server::spawn_with(bin, cache.path(), &flags);
+                server.initialize();
+                let t = Instant::now();
+                server.request(1, "tools/call", load.request(1)["params"].clone());
+                warm_first_calls.push(t.elapsed());
+                let mut run = throughput(&mut server, load, requests, concurrency);
+                run["peak_rss_kib"] = json!(rss_kib(server.pid()).1);
+                runs[i].push(run);
+                server.close();
+            }
+        }
+        let med = |runs: &[Value], key: &str| {
+            let mut xs: Vec<f64> = runs.iter().filter_map(|r| r[key].as_f64()).collect();
+            xs.sort_by(f64::total_cmp);
+            xs[xs.len() / 2]
+        };
+        let keys = ["calls_per_s", "p50_ms", "p99_ms", "server_cpu_us_per_call", "peak_rss_kib"];
+        let summaries: Vec<Value> = [1, 4]
+            .iter()
+            .zip(&runs)
+            .map(|(c, runs)| {
+                let mut row: serde_json::Map<String, Value> =
+                    keys.iter().map(|k| ((*k).to_owned(), json!(med(runs, k)))).collect();
+                row.insert("concurrency".into(), json!(c));
+                Value::Object(row)
+            })
+            .collect();
+        rows.push(json!({
+            "tool": load.label(),
+            "component_bytes": size,
+            "first_call_empty_cache_ms": ms(compile_first_call),
+            "first_call_warm_cache_ms": ms(median(warm_first_calls)),
+            "rounds": opts.rounds,
+            "requests": requests,
+            "runs": summaries,
+        }));
+    }
+    json!(rows)
+}
+
+fn interpreted_markdown(r: &Value) -> String {
+    let mut md = format!(
+        "Machine: {}\n\nInterpreted tool components, fresh sandbox per call, medians:\n\n\
+         | tool | size MB | first call: compile / warm AOT cache ms | in flight | calls/s | p50 ms | p99 ms | \
+         server CPU µs/call | peak RSS MB |\n|---|---|---|---|---|---|---|---|---|\n",
+        r["machine"].as_str().unwrap_or("")
+    );
+    for row in r["interpreted"].as_array().into_iter().flatten() {
+        for run in row["runs"].as_array().into_iter().flatten() {
+            md.push_str(&format!(
+                "| {} | {:.1} | {} / {} | {} | {} | {} | {} | {} | {:.1} |\n",
+                row["tool"].as_str().unwrap_or(""),
+                row["component_bytes"].as_f64().unwrap_or(0.0) / 1e6,
+                row["first_call_empty_cache_ms"],
+                row["first_call_warm_cache_ms"],
+                run["concurrency"],
+                run["calls_per_s"],
+                run["p50_ms"],
+                run["p99_ms"],
+                run["server_cpu_us_per_call"],
+                mb(&run["peak_rss_kib"]),
+            ));
+        }
+    }
+    md
 }
 
 fn machine() -> String {
