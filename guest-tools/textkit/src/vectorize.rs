@@ -14,7 +14,7 @@
 //! (Rust counts a few combining marks with the Alphabetic property as alphanumeric; Python does
 //! not), so texts in those scripts may tokenise differently.
 
-use std::collections::{BTreeMap, HashMap};
+use rustc_hash::FxHashMap;
 
 /// A sparse row: (column, value), columns strictly ascending.
 pub type SparseRow = Vec<(usize, f64)>;
@@ -23,10 +23,16 @@ fn is_word(c: char) -> bool {
     c.is_alphanumeric() || c == '_'
 }
 
+/// The tokens of an already lowercased text: the maximal runs of word characters that are at
+/// least two characters long.
+fn tokens_of(lower: &str) -> impl Iterator<Item = &str> {
+    lower.split(|c: char| !is_word(c)).filter(|t| t.chars().nth(1).is_some())
+}
+
 /// scikit-learn's default tokens of `text`: lowercased, then the maximal runs of word characters
 /// that are at least two characters long.
 pub fn sklearn_tokens(text: &str) -> Vec<String> {
-    text.to_lowercase().split(|c: char| !is_word(c)).filter(|t| t.chars().nth(1).is_some()).map(str::to_owned).collect()
+    tokens_of(&text.to_lowercase()).map(str::to_owned).collect()
 }
 
 /// The word n-grams of `tokens` for `n` in `min..=max`, each joined by one space (for `min == 1`
@@ -41,14 +47,58 @@ pub fn ngrams(tokens: &[String], (min, max): (usize, usize)) -> Vec<String> {
 
 /// The analyzed terms of `text`: [`ngrams`] of [`sklearn_tokens`].
 pub fn analyze(text: &str, ngram_range: (usize, usize)) -> Vec<String> {
-    ngrams(&sklearn_tokens(text), ngram_range)
+    let mut out = Vec::new();
+    for_each_term(text, ngram_range, |term| out.push(term.to_owned()));
+    out
+}
+
+/// Calls `f` with each analyzed term of `text`, in [`analyze`]'s order, without allocating a
+/// string per term (n-grams of two or more words share one buffer).
+fn for_each_term(text: &str, (min, max): (usize, usize), mut f: impl FnMut(&str)) {
+    let lower = text.to_lowercase();
+    if max <= 1 {
+        if min <= 1 {
+            tokens_of(&lower).for_each(f);
+        }
+        return;
+    }
+    let tokens: Vec<&str> = tokens_of(&lower).collect();
+    if min <= 1 {
+        tokens.iter().for_each(|t| f(t));
+    }
+    let mut joined = String::new();
+    for n in min.max(2)..=max.min(tokens.len()) {
+        for window in tokens.windows(n) {
+            joined.clear();
+            for (i, token) in window.iter().enumerate() {
+                if i > 0 {
+                    joined.push(' ');
+                }
+                joined.push_str(token);
+            }
+            f(&joined);
+        }
+    }
+}
+
+/// Columns (with repeats, in any order) as a sparse row of counts.
+fn count_columns(mut columns: Vec<usize>) -> SparseRow {
+    columns.sort_unstable();
+    let mut row: SparseRow = Vec::new();
+    for col in columns {
+        match row.last_mut() {
+            Some((last, count)) if *last == col => *count += 1.0,
+            _ => row.push((col, 1.0)),
+        }
+    }
+    row
 }
 
 /// A fitted vocabulary: every term seen, sorted (column `i` is `terms()[i]`).
 #[derive(Debug, Clone)]
 pub struct Vocabulary {
     terms: Vec<String>,
-    index: HashMap<String, usize>,
+    index: FxHashMap<String, usize>,
     ngram_range: (usize, usize),
 }
 
@@ -56,11 +106,38 @@ impl Vocabulary {
     /// The vocabulary of `texts` (`CountVectorizer(ngram_range).fit`); empty if no text has a
     /// token (scikit-learn raises "empty vocabulary" then: callers should refuse it).
     pub fn fit(texts: &[&str], ngram_range: (usize, usize)) -> Self {
-        let mut terms: Vec<String> = texts.iter().flat_map(|t| analyze(t, ngram_range)).collect();
-        terms.sort_unstable();
-        terms.dedup();
+        Self::fit_transform(texts, ngram_range).0
+    }
+
+    /// The vocabulary of `texts` and their raw counts (`CountVectorizer.fit_transform`), each text
+    /// analyzed once: terms get ids as first seen, and the ids become columns once the terms are
+    /// sorted.
+    pub fn fit_transform(texts: &[&str], ngram_range: (usize, usize)) -> (Self, Vec<SparseRow>) {
+        let mut seen: FxHashMap<String, usize> = FxHashMap::default();
+        let ids: Vec<Vec<usize>> = texts
+            .iter()
+            .map(|text| {
+                let mut ids = Vec::new();
+                for_each_term(text, ngram_range, |term| {
+                    let next = seen.len();
+                    ids.push(match seen.get(term) {
+                        Some(&id) => id,
+                        None => *seen.entry(term.to_owned()).or_insert(next),
+                    });
+                });
+                ids
+            })
+            .collect();
+        let mut by_id: Vec<(String, usize)> = seen.into_iter().collect();
+        by_id.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        let mut column_of = vec![0; by_id.len()];
+        for (column, (_, id)) in by_id.iter().enumerate() {
+            column_of[*id] = column;
+        }
+        let rows = ids.into_iter().map(|ids| count_columns(ids.into_iter().map(|id| column_of[id]).collect())).collect();
+        let terms: Vec<String> = by_id.into_iter().map(|(term, _)| term).collect();
         let index = terms.iter().enumerate().map(|(i, t)| (t.clone(), i)).collect();
-        Self { terms, index, ngram_range }
+        (Self { terms, index, ngram_range }, rows)
     }
 
     /// The terms, in column order.
@@ -86,20 +163,15 @@ impl Vocabulary {
     /// Raw counts of the known terms of `text` (`CountVectorizer.transform`: unknown terms are
     /// dropped).
     pub fn counts(&self, text: &str) -> SparseRow {
-        let mut counts: BTreeMap<usize, f64> = BTreeMap::new();
-        for term in analyze(text, self.ngram_range) {
-            if let Some(&col) = self.index.get(&term) {
-                *counts.entry(col).or_default() += 1.0;
-            }
-        }
-        counts.into_iter().collect()
+        let mut columns = Vec::new();
+        for_each_term(text, self.ngram_range, |term| columns.extend(self.index.get(term)));
+        count_columns(columns)
     }
 }
 
 /// `CountVectorizer(ngram_range).fit_transform(texts)`: the sorted terms and each text's counts.
 pub fn count_matrix(texts: &[&str], ngram_range: (usize, usize)) -> (Vec<String>, Vec<SparseRow>) {
-    let vocabulary = Vocabulary::fit(texts, ngram_range);
-    let rows = texts.iter().map(|t| vocabulary.counts(t)).collect();
+    let (vocabulary, rows) = Vocabulary::fit_transform(texts, ngram_range);
     (vocabulary.terms, rows)
 }
 

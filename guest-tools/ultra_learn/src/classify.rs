@@ -250,11 +250,10 @@ fn fit_predict(
     test: &[&str],
     k: usize,
 ) -> Result<Vec<Vec<f64>>, Error> {
-    let vocabulary = Vocabulary::fit(train, (1, 1));
+    let (vocabulary, counts) = Vocabulary::fit_transform(train, (1, 1));
     if vocabulary.is_empty() {
         return Err(Error::invalid("/texts", "no training text has a word of two or more letters or digits"));
     }
-    let counts: Vec<SparseRow> = train.iter().map(|t| vocabulary.counts(t)).collect();
     let test_counts: Vec<SparseRow> = test.iter().map(|t| vocabulary.counts(t)).collect();
     // The classes present in this training set, sorted, and each row's index among them.
     let mut present: Vec<usize> = y.to_vec();
@@ -338,12 +337,38 @@ impl NaiveBayes {
     }
 }
 
-/// Logistic regression weights: one block of `terms` weights and an intercept per vector; one
-/// vector for two classes, one per class otherwise.
+/// Logistic regression weights: for each term its weight in every vector side by side, then the
+/// vectors' intercepts (so a row's terms read and write adjacent weights); one vector for two
+/// classes, one per class otherwise.
 struct Logistic {
     theta: Vec<f64>,
     terms: usize,
     classes: usize,
+}
+
+/// Training rows in one block (compressed sparse rows): row `i` is `columns[starts[i]..starts[i +
+/// 1]]` with `values` alongside.
+struct Rows {
+    starts: Vec<usize>,
+    columns: Vec<usize>,
+    values: Vec<f64>,
+}
+
+impl Rows {
+    fn new(x: &[SparseRow]) -> Self {
+        let mut rows = Self { starts: vec![0], columns: Vec::new(), values: Vec::new() };
+        for row in x {
+            rows.columns.extend(row.iter().map(|&(t, _)| t));
+            rows.values.extend(row.iter().map(|&(_, v)| v));
+            rows.starts.push(rows.columns.len());
+        }
+        rows
+    }
+
+    fn row(&self, i: usize) -> (&[usize], &[f64]) {
+        let range = self.starts[i]..self.starts[i + 1];
+        (&self.columns[range.clone()], &self.values[range])
+    }
 }
 
 impl Logistic {
@@ -351,58 +376,77 @@ impl Logistic {
         if classes == 2 { 1 } else { classes }
     }
 
-    /// The decision values of `x`: one per vector.
-    fn decision(theta: &[f64], terms: usize, x: &[(usize, f64)]) -> Vec<f64> {
-        theta.chunks(terms + 1).map(|w| w[terms] + x.iter().map(|&(t, v)| v * w[t]).sum::<f64>()).collect()
+    /// The decision values of a row into `z` (one per vector).
+    fn decision_into(theta: &[f64], terms: usize, columns: &[usize], values: &[f64], z: &mut [f64]) {
+        let vectors = z.len();
+        z.copy_from_slice(&theta[terms * vectors..]);
+        for (&t, &v) in columns.iter().zip(values) {
+            for (zk, w) in z.iter_mut().zip(&theta[t * vectors..(t + 1) * vectors]) {
+                *zk += v * w;
+            }
+        }
     }
 
     /// The objective `C * sum(log-loss) + 0.5 * ||W||^2` and its gradient.
-    fn objective(theta: &[f64], x: &[SparseRow], y: &[usize], terms: usize, c: f64) -> (f64, Vec<f64>) {
-        let width = terms + 1;
+    fn objective(theta: &[f64], x: &Rows, y: &[usize], terms: usize, vectors: usize, c: f64) -> (f64, Vec<f64>) {
         let mut grad = vec![0.0; theta.len()];
         let mut f = 0.0;
-        for (row, &yi) in x.iter().zip(y) {
-            let z = Self::decision(theta, terms, row);
-            // dloss/dz for each vector.
-            let dz: Vec<f64> = if z.len() == 1 {
+        let mut z = [0.0; MAX_CLASSES];
+        let z = &mut z[..vectors];
+        for (i, &yi) in y.iter().enumerate() {
+            let (columns, values) = x.row(i);
+            Self::decision_into(theta, terms, columns, values, z);
+            // z becomes C * dloss/dz for each vector.
+            if vectors == 1 {
                 let target = if yi == 1 { 1.0 } else { 0.0 };
                 // log(1 + e^z) - target * z, stably.
                 let z0 = z[0];
                 f += if z0 > 0.0 { z0 + (-z0).exp().ln_1p() } else { z0.exp().ln_1p() } - target * z0;
-                vec![1.0 / (1.0 + (-z0).exp()) - target]
+                z[0] = c * (1.0 / (1.0 + (-z0).exp()) - target);
             } else {
-                f += log_sum_exp(&z) - z[yi];
-                let mut p = softmax(&z);
-                p[yi] -= 1.0;
-                p
-            };
-            for (k, d) in dz.iter().enumerate() {
-                let block = &mut grad[k * width..(k + 1) * width];
-                for &(t, v) in row {
-                    block[t] += c * d * v;
+                let (max, zy) = (z.iter().copied().fold(f64::NEG_INFINITY, f64::max), z[yi]);
+                let mut sum = 0.0;
+                for zk in z.iter_mut() {
+                    *zk = (*zk - max).exp();
+                    sum += *zk;
                 }
-                block[terms] += c * d;
+                // log-sum-exp(z) - z[yi].
+                f += max + sum.ln() - zy;
+                for zk in z.iter_mut() {
+                    *zk = c * *zk / sum;
+                }
+                z[yi] -= c;
+            }
+            for (&t, &v) in columns.iter().zip(values) {
+                for (g, d) in grad[t * vectors..(t + 1) * vectors].iter_mut().zip(z.iter()) {
+                    *g += d * v;
+                }
+            }
+            for (g, d) in grad[terms * vectors..].iter_mut().zip(z.iter()) {
+                *g += d;
             }
         }
         f *= c;
-        for (k, w) in theta.chunks(width).enumerate() {
-            for t in 0..terms {
-                f += 0.5 * w[t] * w[t];
-                grad[k * width + t] += w[t];
-            }
+        for (w, g) in theta[..terms * vectors].iter().zip(&mut grad) {
+            f += 0.5 * w * w;
+            *g += w;
         }
         (f, grad)
     }
 
     fn fit(x: &[SparseRow], y: &[usize], classes: usize, terms: usize, c: f64) -> Self {
-        let objective = |theta: &[f64]| Self::objective(theta, x, y, terms, c);
+        let rows = Rows::new(x);
+        let vectors = Self::vectors(classes);
+        let objective = |theta: &[f64]| Self::objective(theta, &rows, y, terms, vectors, c);
         let tolerance = GRADIENT_TOLERANCE * (c * x.len() as f64).max(1.0);
-        let theta = lbfgs(vec![0.0; Self::vectors(classes) * (terms + 1)], objective, tolerance);
+        let theta = lbfgs(vec![0.0; vectors * (terms + 1)], objective, tolerance);
         Self { theta, terms, classes }
     }
 
     fn predict(&self, x: &[(usize, f64)]) -> Vec<f64> {
-        let z = Self::decision(&self.theta, self.terms, x);
+        let mut z = vec![0.0; Self::vectors(self.classes)];
+        let (columns, values): (Vec<usize>, Vec<f64>) = x.iter().copied().unzip();
+        Self::decision_into(&self.theta, self.terms, &columns, &values, &mut z);
         if self.classes == 2 {
             let p = 1.0 / (1.0 + (-z[0]).exp());
             vec![1.0 - p, p]
@@ -529,7 +573,7 @@ mod tests {
         let x: Vec<SparseRow> = vec![vec![(0, 1.0)], vec![(1, 1.0)], vec![(0, 0.5), (1, 0.5)]];
         for (y, k) in [(vec![0, 1, 1], 2), (vec![0, 1, 2], 3)] {
             let lr = Logistic::fit(&x, &y, k, 2, 1.0);
-            let (_, g) = Logistic::objective(&lr.theta, &x, &y, 2, 1.0);
+            let (_, g) = Logistic::objective(&lr.theta, &Rows::new(&x), &y, 2, Logistic::vectors(k), 1.0);
             assert!(g.iter().all(|v| v.abs() < 1e-9), "{g:?}");
         }
     }

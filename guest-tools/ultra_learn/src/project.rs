@@ -220,11 +220,10 @@ fn text_features(texts: &[String]) -> Result<(Vec<SparseRow>, Vec<String>), Erro
         return Err(Error::invalid("/texts", format!("{bytes} bytes of text; at most {MAX_TOTAL_BYTES}")));
     }
     let texts: Vec<&str> = texts.iter().map(String::as_str).collect();
-    let vocabulary = Vocabulary::fit(&texts, (1, 1));
+    let (vocabulary, counts) = Vocabulary::fit_transform(&texts, (1, 1));
     if vocabulary.is_empty() {
         return Err(Error::invalid("/texts", "no text has a word of two or more letters or digits"));
     }
-    let counts: Vec<SparseRow> = texts.iter().map(|t| vocabulary.counts(t)).collect();
     let (_, rows) = tfidf(&counts, vocabulary.len());
     Ok((rows, vocabulary.terms().to_vec()))
 }
