@@ -134,7 +134,8 @@ impl Vocabulary {
         for (column, (_, id)) in by_id.iter().enumerate() {
             column_of[*id] = column;
         }
-        let rows = ids.into_iter().map(|ids| count_columns(ids.into_iter().map(|id| column_of[id]).collect())).collect();
+        let rows =
+            ids.into_iter().map(|ids| count_columns(ids.into_iter().map(|id| column_of[id]).collect())).collect();
         let terms: Vec<String> = by_id.into_iter().map(|(term, _)| term).collect();
         let index = terms.iter().enumerate().map(|(i, t)| (t.clone(), i)).collect();
         (Self { terms, index, ngram_range }, rows)

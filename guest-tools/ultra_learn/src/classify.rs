@@ -8,7 +8,9 @@
 //!   vector (the probability of the greater class is the sigmoid), for three or more the
 //!   multinomial softmax with one vector per class. Minimised by L-BFGS with a backtracking
 //!   line search until the gradient's largest component is below [`GRADIENT_TOLERANCE`] (relative
-//!   to `C * n`) or no step lowers the objective.
+//!   to `C * n`), a step lowers the objective by no more than [`DECREASE_TOLERANCE`] of
+//!   `max(|f|, C * n)`, or no step lowers it. These are scikit-learn's stopping rules for
+//!   `lbfgs` (`gtol=tol`, `ftol=64 * eps` on its objective, which is ours divided by `C * n`).
 //!
 //! Cross-validation is `cross_val_score(pipeline, texts, labels, cv=KFold(folds))`: contiguous
 //! folds without shuffling (the first `n % folds` folds one row larger), the vectorizer refit on
@@ -33,6 +35,9 @@ const MAX_CLASSES: usize = 20;
 const DEFAULT_FOLDS: usize = 5;
 /// L-BFGS stops when the gradient's largest component is below this times `max(1, C * n)`.
 const GRADIENT_TOLERANCE: f64 = 1e-10;
+/// L-BFGS stops when a step lowers the objective by at most this share of `max(|f|, C * n)`
+/// (scikit-learn's `ftol`: 64 machine epsilons).
+const DECREASE_TOLERANCE: f64 = 64.0 * f64::EPSILON;
 /// L-BFGS iterations at most.
 const MAX_ITERATIONS: usize = 10_000;
 /// Correction pairs L-BFGS keeps.
@@ -438,8 +443,8 @@ impl Logistic {
         let rows = Rows::new(x);
         let vectors = Self::vectors(classes);
         let objective = |theta: &[f64]| Self::objective(theta, &rows, y, terms, vectors, c);
-        let tolerance = GRADIENT_TOLERANCE * (c * x.len() as f64).max(1.0);
-        let theta = lbfgs(vec![0.0; vectors * (terms + 1)], objective, tolerance);
+        let scale = (c * x.len() as f64).max(1.0);
+        let theta = lbfgs(vec![0.0; vectors * (terms + 1)], objective, GRADIENT_TOLERANCE * scale, scale);
         Self { theta, terms, classes }
     }
 
@@ -461,9 +466,10 @@ fn dot(a: &[f64], b: &[f64]) -> f64 {
 }
 
 /// Minimises a smooth convex function from `x` by L-BFGS with a backtracking line search;
-/// stops when the gradient's largest component is below `tolerance`, when no step
-/// lowers the objective, or after [`MAX_ITERATIONS`].
-fn lbfgs(mut x: Vec<f64>, f: impl Fn(&[f64]) -> (f64, Vec<f64>), tolerance: f64) -> Vec<f64> {
+/// stops when the gradient's largest component is below `tolerance`, when a step lowers the
+/// objective by at most [`DECREASE_TOLERANCE`] of `max(|f|, scale)`, when no step lowers it, or
+/// after [`MAX_ITERATIONS`].
+fn lbfgs(mut x: Vec<f64>, f: impl Fn(&[f64]) -> (f64, Vec<f64>), tolerance: f64, scale: f64) -> Vec<f64> {
     let (mut fx, mut g) = f(&x);
     let mut history: Vec<(Vec<f64>, Vec<f64>, f64)> = Vec::with_capacity(LBFGS_MEMORY);
     for _ in 0..MAX_ITERATIONS {
@@ -516,7 +522,11 @@ fn lbfgs(mut x: Vec<f64>, f: impl Fn(&[f64]) -> (f64, Vec<f64>), tolerance: f64)
             }
             history.push((s, y, 1.0 / sy));
         }
+        let settled = fx - f_next <= DECREASE_TOLERANCE * fx.abs().max(f_next.abs()).max(scale);
         (x, fx, g) = (next, f_next, g_next);
+        if settled {
+            break;
+        }
     }
     x
 }
