@@ -603,11 +603,6 @@ fn peer_comparison(bin: &Path, cache: &Path, ts: &Path, requests: usize, rounds:
             theirs.push(throughput(&mut peer, Load::Health, requests, concurrency));
             peer.close();
         }
-        let med = |runs: &[Value], key: &str| {
-            let mut xs: Vec<f64> = runs.iter().filter_map(|r| r[key].as_f64()).collect();
-            xs.sort_by(f64::total_cmp);
-            xs[xs.len() / 2]
-        };
         let keys = ["calls_per_s", "p50_ms", "p99_ms", "server_cpu_us_per_call"];
         let summary =
             |runs: &[Value]| -> Value { keys.iter().map(|k| ((*k).to_owned(), json!(med(runs, k)))).collect() };
@@ -622,6 +617,13 @@ fn peer_comparison(bin: &Path, cache: &Path, ts: &Path, requests: usize, rounds:
         }));
     }
     json!(rows)
+}
+
+/// The median of the number `key` over `runs`.
+fn med(runs: &[Value], key: &str) -> f64 {
+    let mut xs: Vec<f64> = runs.iter().filter_map(|r| r[key].as_f64()).collect();
+    xs.sort_by(f64::total_cmp);
+    xs[xs.len() / 2]
 }
 
 /// The per-call cost of the tool component in each `--interpreted` directory (see the module doc).
@@ -678,11 +680,6 @@ fn interpreted(bin: &Path, opts: &Opts) -> Value {
                 server.close();
             }
         }
-        let med = |runs: &[Value], key: &str| {
-            let mut xs: Vec<f64> = runs.iter().filter_map(|r| r[key].as_f64()).collect();
-            xs.sort_by(f64::total_cmp);
-            xs[xs.len() / 2]
-        };
         let keys = ["calls_per_s", "p50_ms", "p99_ms", "server_cpu_us_per_call", "peak_rss_kib"];
         let summaries: Vec<Value> = [1, 4]
             .iter()
