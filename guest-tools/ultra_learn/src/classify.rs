@@ -14,7 +14,9 @@
 //!
 //! Cross-validation is `cross_val_score(pipeline, texts, labels, cv=KFold(folds))`: contiguous
 //! folds without shuffling (the first `n % folds` folds one row larger), the vectorizer refit on
-//! each training part; a training part with one class predicts that class.
+//! each training part; a training part with one class predicts that class. A fold's logistic fit
+//! starts from the whole set's weights (its terms' weights, or 0): the optimum is unique, so only
+//! the number of steps to reach it changes.
 
 use ide_agents_tool::{Error, Reply, Tool};
 use schemars::JsonSchema;
@@ -206,8 +208,10 @@ fn classify(args: &Args) -> Result<Classification, Error> {
         if !args.model.contains(model) {
             return Ok(None);
         }
-        let fit = |train: &[&str], y: &[usize], test: &[&str]| fit_predict(model, args, train, y, test, classes.len());
-        let probabilities = fit(&texts, &y, &predict)?;
+        let fit = |train: &[&str], y: &[usize], test: &[&str], start: Option<&Fitted>| {
+            fit_predict(model, args, train, y, test, classes.len(), start)
+        };
+        let (probabilities, fitted) = fit(&texts, &y, &predict, None)?;
         let predictions = probabilities
             .into_iter()
             .map(|p| Prediction { label: classes[argmax(&p)].clone(), probabilities: p })
@@ -216,7 +220,7 @@ fn classify(args: &Args) -> Result<Classification, Error> {
         for (start, end) in folds(n, args.folds) {
             let train: Vec<&str> = texts[..start].iter().chain(&texts[end..]).copied().collect();
             let train_y: Vec<usize> = y[..start].iter().chain(&y[end..]).copied().collect();
-            let p = fit(&train, &train_y, &texts[start..end])?;
+            let (p, _) = fit(&train, &train_y, &texts[start..end], fitted.as_ref())?;
             let correct = p.iter().zip(&y[start..end]).filter(|(p, y)| argmax(p) == **y).count();
             cv_accuracy.push(correct as f64 / (end - start) as f64);
         }
@@ -245,8 +249,43 @@ fn argmax(v: &[f64]) -> usize {
     (0..v.len()).fold(0, |best, i| if v[i] > v[best] { i } else { best })
 }
 
+/// A fitted logistic regression with what it was fitted on: a cross-validation fold's fit starts
+/// from it ([`Fitted::start_for`]).
+struct Fitted {
+    terms: Vec<String>,
+    present: Vec<usize>,
+    theta: Vec<f64>,
+}
+
+impl Fitted {
+    /// Starting weights for a fit on `terms` (sorted) with the classes `present`: this fit's
+    /// weights of the terms both have (0 for the others) and its intercepts; `None` when the
+    /// classes differ. The optimum is unique (the objective is strictly convex), so a start only
+    /// changes how many steps it takes to reach it, and a fold's optimum is near the whole
+    /// set's.
+    fn start_for(&self, terms: &[String], present: &[usize]) -> Option<Vec<f64>> {
+        if present != self.present {
+            return None;
+        }
+        let vectors = Logistic::vectors(present.len());
+        let mut theta = vec![0.0; vectors * (terms.len() + 1)];
+        let mut mine = self.terms.iter().enumerate().peekable();
+        for (column, term) in terms.iter().enumerate() {
+            while mine.next_if(|(_, t)| t.as_str() < term.as_str()).is_some() {}
+            if let Some((from, _)) = mine.next_if(|(_, t)| *t == term) {
+                theta[column * vectors..(column + 1) * vectors]
+                    .copy_from_slice(&self.theta[from * vectors..(from + 1) * vectors]);
+            }
+        }
+        let intercepts = self.terms.len() * vectors;
+        theta[terms.len() * vectors..].copy_from_slice(&self.theta[intercepts..]);
+        Some(theta)
+    }
+}
+
 /// Fits `model` on `train` (classes `y`, indices into `k` classes) and returns the probabilities
-/// of every class for each `test` text (0 for a class absent from `train`).
+/// of every class for each `test` text (0 for a class absent from `train`), and for logistic
+/// regression the fit (a logistic fit starts from `start`'s weights where it can).
 fn fit_predict(
     model: Model,
     args: &Args,
@@ -254,7 +293,8 @@ fn fit_predict(
     y: &[usize],
     test: &[&str],
     k: usize,
-) -> Result<Vec<Vec<f64>>, Error> {
+    start: Option<&Fitted>,
+) -> Result<(Vec<Vec<f64>>, Option<Fitted>), Error> {
     let (vocabulary, counts) = Vocabulary::fit_transform(train, (1, 1));
     if vocabulary.is_empty() {
         return Err(Error::invalid("/texts", "no training text has a word of two or more letters or digits"));
@@ -265,6 +305,7 @@ fn fit_predict(
     present.sort_unstable();
     present.dedup();
     let local: Vec<usize> = y.iter().map(|c| present.binary_search(c).unwrap_or_default()).collect();
+    let mut fitted = None;
     let local_probabilities: Vec<Vec<f64>> = if present.len() == 1 {
         vec![vec![1.0]; test.len()]
     } else {
@@ -275,12 +316,15 @@ fn fit_predict(
             }
             Model::Logistic => {
                 let (idf, features) = tfidf(&counts, vocabulary.len());
-                let lr = Logistic::fit(&features, &local, present.len(), vocabulary.len(), args.c);
-                transform(&test_counts, &idf).iter().map(|x| lr.predict(x)).collect()
+                let theta = start.and_then(|s| s.start_for(vocabulary.terms(), &present));
+                let lr = Logistic::fit(&features, &local, present.len(), vocabulary.len(), args.c, theta);
+                let probabilities = transform(&test_counts, &idf).iter().map(|x| lr.predict(x)).collect();
+                fitted = Some(Fitted { terms: vocabulary.terms().to_vec(), present: present.clone(), theta: lr.theta });
+                probabilities
             }
         }
     };
-    Ok(local_probabilities
+    let probabilities = local_probabilities
         .into_iter()
         .map(|p| {
             let mut full = vec![0.0; k];
@@ -289,7 +333,8 @@ fn fit_predict(
             }
             full
         })
-        .collect())
+        .collect();
+    Ok((probabilities, fitted))
 }
 
 /// `ln(sum(exp(v)))` without overflow.
@@ -382,6 +427,7 @@ impl Logistic {
     }
 
     /// The decision values of a row into `z` (one per vector).
+    #[inline(always)]
     fn decision_into(theta: &[f64], terms: usize, columns: &[usize], values: &[f64], z: &mut [f64]) {
         let vectors = z.len();
         z.copy_from_slice(&theta[terms * vectors..]);
@@ -394,6 +440,26 @@ impl Logistic {
 
     /// The objective `C * sum(log-loss) + 0.5 * ||W||^2` and its gradient.
     fn objective(theta: &[f64], x: &Rows, y: &[usize], terms: usize, vectors: usize, c: f64) -> (f64, Vec<f64>) {
+        // A fixed vector count lets the compiler unroll and vectorise the per-term loops (most
+        // classifiers have two to four classes); the same body serves any count.
+        match vectors {
+            1 => Self::objective_of::<1>(theta, x, y, terms, vectors, c),
+            3 => Self::objective_of::<3>(theta, x, y, terms, vectors, c),
+            4 => Self::objective_of::<4>(theta, x, y, terms, vectors, c),
+            _ => Self::objective_of::<0>(theta, x, y, terms, vectors, c),
+        }
+    }
+
+    /// [`Self::objective`] for `V` vectors (`V == 0`: `vectors`, known only at run time).
+    fn objective_of<const V: usize>(
+        theta: &[f64],
+        x: &Rows,
+        y: &[usize],
+        terms: usize,
+        vectors: usize,
+        c: f64,
+    ) -> (f64, Vec<f64>) {
+        let vectors = if V == 0 { vectors } else { V };
         let mut grad = vec![0.0; theta.len()];
         let mut f = 0.0;
         let mut z = [0.0; MAX_CLASSES];
@@ -439,12 +505,14 @@ impl Logistic {
         (f, grad)
     }
 
-    fn fit(x: &[SparseRow], y: &[usize], classes: usize, terms: usize, c: f64) -> Self {
+    /// Fits from `start` (zero weights without one).
+    fn fit(x: &[SparseRow], y: &[usize], classes: usize, terms: usize, c: f64, start: Option<Vec<f64>>) -> Self {
         let rows = Rows::new(x);
         let vectors = Self::vectors(classes);
         let objective = |theta: &[f64]| Self::objective(theta, &rows, y, terms, vectors, c);
         let scale = (c * x.len() as f64).max(1.0);
-        let theta = lbfgs(vec![0.0; vectors * (terms + 1)], objective, GRADIENT_TOLERANCE * scale, scale);
+        let start = start.unwrap_or_else(|| vec![0.0; vectors * (terms + 1)]);
+        let theta = lbfgs(start, objective, GRADIENT_TOLERANCE * scale, scale);
         Self { theta, terms, classes }
     }
 
@@ -582,7 +650,7 @@ mod tests {
     fn logistic_reaches_a_zero_gradient() {
         let x: Vec<SparseRow> = vec![vec![(0, 1.0)], vec![(1, 1.0)], vec![(0, 0.5), (1, 0.5)]];
         for (y, k) in [(vec![0, 1, 1], 2), (vec![0, 1, 2], 3)] {
-            let lr = Logistic::fit(&x, &y, k, 2, 1.0);
+            let lr = Logistic::fit(&x, &y, k, 2, 1.0, None);
             let (_, g) = Logistic::objective(&lr.theta, &Rows::new(&x), &y, 2, Logistic::vectors(k), 1.0);
             assert!(g.iter().all(|v| v.abs() < 1e-9), "{g:?}");
         }
