@@ -3,7 +3,8 @@
 //!
 //! - [`sklearn_tokens`]: `CountVectorizer`'s default analyzer: lowercase, then the runs of two or
 //!   more word characters (`token_pattern=r"(?u)\b\w\w+\b"`);
-//! - [`ngrams`]: word n-grams joined by one space, as `CountVectorizer(ngram_range=...)`;
+//! - [`analyze`]: those tokens' word n-grams joined by one space, as
+//!   `CountVectorizer(ngram_range=...)`;
 //! - [`Vocabulary`] / [`count_matrix`]: the fitted vocabulary (terms sorted, as `vocabulary_`'s
 //!   column order) and raw counts, rows sparse with ascending column indices;
 //! - [`tfidf`] / [`transform`]: `TfidfTransformer` defaults: `idf = ln((1 + n) / (1 + df)) + 1`,
@@ -35,17 +36,9 @@ pub fn sklearn_tokens(text: &str) -> Vec<String> {
     tokens_of(&text.to_lowercase()).map(str::to_owned).collect()
 }
 
-/// The word n-grams of `tokens` for `n` in `min..=max`, each joined by one space (for `min == 1`
-/// the tokens themselves come first, as scikit-learn's `_word_ngrams`).
-pub fn ngrams(tokens: &[String], (min, max): (usize, usize)) -> Vec<String> {
-    let mut out = Vec::new();
-    for n in min.max(1)..=max.min(tokens.len()) {
-        out.extend(tokens.windows(n).map(|w| w.join(" ")));
-    }
-    out
-}
-
-/// The analyzed terms of `text`: [`ngrams`] of [`sklearn_tokens`].
+/// The analyzed terms of `text`: the word n-grams of its [`sklearn_tokens`] for `n` in
+/// `min..=max`, each joined by one space (for `min == 1` the tokens themselves come first, as
+/// scikit-learn's `_word_ngrams`).
 pub fn analyze(text: &str, ngram_range: (usize, usize)) -> Vec<String> {
     let mut out = Vec::new();
     for_each_term(text, ngram_range, |term| out.push(term.to_owned()));
@@ -103,14 +96,9 @@ pub struct Vocabulary {
 }
 
 impl Vocabulary {
-    /// The vocabulary of `texts` (`CountVectorizer(ngram_range).fit`); empty if no text has a
-    /// token (scikit-learn raises "empty vocabulary" then: callers should refuse it).
-    pub fn fit(texts: &[&str], ngram_range: (usize, usize)) -> Self {
-        Self::fit_transform(texts, ngram_range).0
-    }
-
-    /// The vocabulary of `texts` and their raw counts (`CountVectorizer.fit_transform`), each text
-    /// analyzed once: terms get ids as first seen, and the ids become columns once the terms are
+    /// The vocabulary of `texts` and their raw counts (`CountVectorizer.fit_transform`; the
+    /// vocabulary is empty if no text has a token: scikit-learn raises "empty vocabulary" then,
+    /// and callers should refuse it), each text analyzed once: terms get ids as first seen, and the ids become columns once the terms are
     /// sorted.
     pub fn fit_transform(texts: &[&str], ngram_range: (usize, usize)) -> (Self, Vec<SparseRow>) {
         let mut seen: FxHashMap<String, usize> = FxHashMap::default();
@@ -259,9 +247,9 @@ mod tests {
             sklearn_tokens("Hello, a snake_case World42 x! Ünïcode"),
             ["hello", "snake_case", "world42", "ünïcode"]
         );
-        assert_eq!(ngrams(&sklearn_tokens("a b c d"), (1, 2)), Vec::<String>::new());
-        assert_eq!(ngrams(&sklearn_tokens("aa bb cc"), (1, 2)), ["aa", "bb", "cc", "aa bb", "bb cc"]);
-        assert_eq!(ngrams(&sklearn_tokens("aa bb cc"), (3, 5)), ["aa bb cc"]);
+        assert_eq!(analyze("a b c d", (1, 2)), Vec::<String>::new());
+        assert_eq!(analyze("aa bb cc", (1, 2)), ["aa", "bb", "cc", "aa bb", "bb cc"]);
+        assert_eq!(analyze("aa bb cc", (3, 5)), ["aa bb cc"]);
     }
 
     #[test]
@@ -277,7 +265,7 @@ mod tests {
         let norm = (a * a + 4.0).sqrt();
         assert!((rows[1][0].1 - a / norm).abs() < 1e-15 && (rows[1][1].1 - 2.0 / norm).abs() < 1e-15);
         assert!((cosine(&rows[0], &rows[1]) - dot(&rows[0], &rows[1])).abs() < 1e-15);
-        let fresh = transform(&[Vocabulary::fit(&["the cat"], (1, 1)).counts("zebra")], &idf);
+        let fresh = transform(&[Vocabulary::fit_transform(&["the cat"], (1, 1)).0.counts("zebra")], &idf);
         assert!(fresh[0].is_empty(), "a text with no known term is a zero row");
         assert_eq!(dense(&rows[0], 3)[1], 0.0);
     }

@@ -426,12 +426,12 @@ impl Logistic {
         if classes == 2 { 1 } else { classes }
     }
 
-    /// The decision values of a row into `z` (one per vector).
+    /// The decision values of a row, given as (column, value) pairs, into `z` (one per vector).
     #[inline(always)]
-    fn decision_into(theta: &[f64], terms: usize, columns: &[usize], values: &[f64], z: &mut [f64]) {
+    fn decision_into(theta: &[f64], terms: usize, row: impl Iterator<Item = (usize, f64)>, z: &mut [f64]) {
         let vectors = z.len();
         z.copy_from_slice(&theta[terms * vectors..]);
-        for (&t, &v) in columns.iter().zip(values) {
+        for (t, v) in row {
             for (zk, w) in z.iter_mut().zip(&theta[t * vectors..(t + 1) * vectors]) {
                 *zk += v * w;
             }
@@ -466,7 +466,7 @@ impl Logistic {
         let z = &mut z[..vectors];
         for (i, &yi) in y.iter().enumerate() {
             let (columns, values) = x.row(i);
-            Self::decision_into(theta, terms, columns, values, z);
+            Self::decision_into(theta, terms, columns.iter().copied().zip(values.iter().copied()), z);
             // z becomes C * dloss/dz for each vector.
             if vectors == 1 {
                 let target = if yi == 1 { 1.0 } else { 0.0 };
@@ -518,8 +518,7 @@ impl Logistic {
 
     fn predict(&self, x: &[(usize, f64)]) -> Vec<f64> {
         let mut z = vec![0.0; Self::vectors(self.classes)];
-        let (columns, values): (Vec<usize>, Vec<f64>) = x.iter().copied().unzip();
-        Self::decision_into(&self.theta, self.terms, &columns, &values, &mut z);
+        Self::decision_into(&self.theta, self.terms, x.iter().copied(), &mut z);
         if self.classes == 2 {
             let p = 1.0 / (1.0 + (-z[0]).exp());
             vec![1.0 - p, p]
