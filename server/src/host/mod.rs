@@ -27,6 +27,7 @@ pub mod guest_stdio;
 pub mod http;
 pub mod input;
 pub mod limiter;
+mod listings;
 pub mod log;
 pub mod policy;
 pub mod progress;

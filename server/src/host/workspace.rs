@@ -12,6 +12,9 @@
 //! the pool that compiles components and validates schemas); a call waiting for one is bounded by
 //! its own time limit, and a read is capped at [`MAX_READ_BYTES`].
 //!
+//! Listings are kept between calls and kept exact by inotify ([`Listings`]): an unchanged
+//! directory is answered from memory, on the calling thread, with no `statx` per entry.
+//!
 //! A call owns no workspace state: the roots are opened at startup and granted by the tool's
 //! policy, and the interface is implemented on [`WorkspaceView`], a borrow of those grants.
 
@@ -26,6 +29,7 @@ use cap_std::fs::Dir;
 
 use wasmtime::component::{HasData, Linker};
 
+use super::listings::Listings;
 use crate::bindings::ide_agents::tool::workspace::{self, Entry, EntryKind, FsError, Host};
 
 /// Largest file a tool may read in one call, bytes: large enough for source files and logs,
@@ -43,6 +47,8 @@ static FILE_IO: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(FILE_
 pub struct Root {
     path: PathBuf,
     dir: Arc<Dir>,
+    /// Listings kept between calls (shared by every tool granted this root).
+    listings: Arc<Listings>,
 }
 
 impl std::fmt::Debug for Root {
@@ -56,7 +62,7 @@ impl Root {
     pub fn open(path: &Path) -> Result<Self, String> {
         let dir = Dir::open_ambient_dir(path, ambient_authority())
             .map_err(|e| format!("cannot open directory {}: {e}", path.display()))?;
-        Ok(Self { path: path.to_path_buf(), dir: Arc::new(dir) })
+        Ok(Self { path: path.to_path_buf(), dir: Arc::new(dir), listings: Arc::default() })
     }
 
     /// The directory on the host.
@@ -96,33 +102,58 @@ impl Root {
     /// The entries of the directory `path`, sorted by name.
     pub fn list(&self, path: &str) -> Result<Vec<Entry>, FsError> {
         let rel = relative(path)?;
-        let entries = if rel.as_os_str().is_empty() { self.dir.entries() } else { self.dir.read_dir(&rel) }
-            .map_err(|e| io_error(path, e))?;
-        let mut out = Vec::new();
-        for entry in entries {
-            let entry = entry.map_err(|e| io_error(path, e))?;
-            let Ok(file_type) = entry.file_type() else { continue };
-            let meta = entry.metadata().ok();
-            let kind = if file_type.is_symlink() {
-                EntryKind::Symlink
-            } else if file_type.is_dir() {
-                EntryKind::Directory
-            } else if file_type.is_file() {
-                EntryKind::File
-            } else {
-                EntryKind::Other
-            };
-            let modified_ms = meta
-                .as_ref()
-                .and_then(|m| m.modified().ok())
-                .and_then(|t| t.into_std().duration_since(UNIX_EPOCH).ok())
-                .map_or(0, |d| d.as_millis() as u64);
-            let size = if kind == EntryKind::File { meta.map_or(0, |m| m.len()) } else { 0 };
-            out.push(Entry { name: entry.file_name().to_string_lossy().into_owned(), kind, size, modified_ms });
+        if let Some(entries) = self.listings.get(&self.dir, &rel) {
+            return Ok(entries);
         }
-        out.sort_by(|a, b| a.name.cmp(&b.name));
-        Ok(out)
+        let dir = self.dir.open_dir(if rel.as_os_str().is_empty() { Path::new(".") } else { &rel });
+        let dir = dir.map_err(|e| io_error(path, e))?;
+        let ticket = self.listings.watch(&self.dir, &rel, &dir);
+        let entries = read_entries(&dir).map_err(|e| io_error(path, e))?;
+        if let Some(ticket) = ticket {
+            self.listings.keep(ticket, &entries);
+        }
+        Ok(entries)
     }
+
+    /// The listing of `path` if it is kept and unchanged (see [`Listings`]): answered without a
+    /// file I/O thread.
+    pub fn kept_listing(&self, path: &str) -> Option<Vec<Entry>> {
+        self.listings.get(&self.dir, &relative(path).ok()?)
+    }
+
+    /// How many listings were answered from memory.
+    pub fn kept_listing_hits(&self) -> u64 {
+        self.listings.hits()
+    }
+}
+
+/// The entries of `dir`, sorted by name.
+fn read_entries(dir: &Dir) -> std::io::Result<Vec<Entry>> {
+    let mut out = Vec::new();
+    for entry in dir.entries()? {
+        let entry = entry?;
+        let Ok(file_type) = entry.file_type() else { continue };
+        let meta = entry.metadata().ok();
+        let kind = if file_type.is_symlink() {
+            EntryKind::Symlink
+        } else if file_type.is_dir() {
+            EntryKind::Directory
+        } else if file_type.is_file() {
+            EntryKind::File
+        } else {
+            EntryKind::Other
+        };
+        let modified_ms = meta.as_ref().map_or(0, modified_ms);
+        let size = if kind == EntryKind::File { meta.map_or(0, |m| m.len()) } else { 0 };
+        out.push(Entry { name: entry.file_name().to_string_lossy().into_owned(), kind, size, modified_ms });
+    }
+    out.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(out)
+}
+
+/// A modification time in milliseconds since the Unix epoch (0 if unknown).
+pub(super) fn modified_ms(meta: &cap_std::fs::Metadata) -> u64 {
+    meta.modified().ok().and_then(|t| t.into_std().duration_since(UNIX_EPOCH).ok()).map_or(0, |d| d.as_millis() as u64)
 }
 
 /// `path` as a relative path with no `..`: the rules a guest path must follow.
@@ -198,6 +229,9 @@ impl Host for WorkspaceView<'_> {
 
     async fn list_dir(&mut self, root: String, path: String) -> Result<Vec<Entry>, FsError> {
         let root = self.root(&root)?;
+        if let Some(entries) = root.kept_listing(&path) {
+            return Ok(entries);
+        }
         blocking(move || root.list(&path), FsError::Io).await
     }
 }
@@ -257,5 +291,138 @@ mod tests {
             other => panic!("a FIFO must be refused, got {other:?}"),
         }
         assert!(matches!(root.read("/dev/zero", 100), Err(FsError::InvalidPath(_))));
+    }
+
+    /// A deterministic xorshift generator for the randomised test below.
+    struct Rng(u64);
+
+    impl Rng {
+        fn below(&mut self, n: usize) -> usize {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            (self.0 % n as u64) as usize
+        }
+    }
+
+    /// What a listing of `rel` says when read afresh: entries or "fails".
+    fn fresh(top: &Path, rel: &str) -> Option<Vec<(String, u8, u64, u64)>> {
+        let dir = Dir::open_ambient_dir(top, ambient_authority()).ok()?;
+        let dir = if rel.is_empty() { dir } else { dir.open_dir(rel).ok()? };
+        Some(read_entries(&dir).ok()?.into_iter().map(|e| (e.name, e.kind as u8, e.size, e.modified_ms)).collect())
+    }
+
+    fn through(root: &Root, rel: &str) -> Option<Vec<(String, u8, u64, u64)>> {
+        Some(root.list(rel).ok()?.into_iter().map(|e| (e.name, e.kind as u8, e.size, e.modified_ms)).collect())
+    }
+
+    #[test]
+    fn kept_listings_follow_every_change() {
+        let tmp = tempfile::tempdir().unwrap();
+        let top = tmp.path();
+        let root = Root::open(top).unwrap();
+        let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+        let mut dirs: Vec<String> = vec![String::new()];
+        let mut files: Vec<String> = Vec::new();
+        let mut seen: std::collections::BTreeSet<String> = [String::new()].into();
+        let join = |d: &str, n: &str| if d.is_empty() { n.to_owned() } else { format!("{d}/{n}") };
+        for step in 0..400 {
+            let name = format!("n{step}");
+            let dir = dirs[rng.below(dirs.len())].clone();
+            let op = rng.below(11);
+            let result = match op {
+                0 | 1 => {
+                    let path = join(&dir, &format!("{name}.txt"));
+                    files.push(path.clone());
+                    std::fs::write(top.join(&path), "x".repeat(rng.below(50)))
+                }
+                2 if !files.is_empty() => {
+                    let f = &files[rng.below(files.len())];
+                    std::fs::write(top.join(f), "y".repeat(rng.below(50)))
+                }
+                3 if !files.is_empty() => {
+                    let f = &files[rng.below(files.len())];
+                    let file = std::fs::OpenOptions::new().append(true).open(top.join(f));
+                    file.and_then(|mut file| std::io::Write::write_all(&mut file, b"more"))
+                }
+                4 => {
+                    let target = if files.is_empty() || rng.below(2) == 0 {
+                        dir.clone()
+                    } else {
+                        files[rng.below(files.len())].clone()
+                    };
+                    let time =
+                        UNIX_EPOCH + std::time::Duration::from_millis(1_600_000_000_000 + rng.below(1 << 30) as u64);
+                    std::fs::File::open(top.join(&target)).and_then(|f| f.set_modified(time))
+                }
+                5 if dirs.len() < 12 => {
+                    let path = join(&dir, &name);
+                    dirs.push(path.clone());
+                    std::fs::create_dir(top.join(&path))
+                }
+                6 if !files.is_empty() => std::fs::remove_file(top.join(files.swap_remove(rng.below(files.len())))),
+                7 if !files.is_empty() => {
+                    let i = rng.below(files.len());
+                    let to = join(&dir, &format!("{name}.moved"));
+                    let from = std::mem::replace(&mut files[i], to.clone());
+                    std::fs::rename(top.join(from), top.join(to))
+                }
+                8 if dirs.len() > 1 => {
+                    // A directory renamed (not into itself), with everything under it.
+                    let from = dirs[1 + rng.below(dirs.len() - 1)].clone();
+                    let to = join(&dir, &name);
+                    if to.starts_with(&format!("{from}/")) {
+                        Ok(())
+                    } else {
+                        let moved = |p: &mut String| {
+                            if p == &from || p.starts_with(&format!("{from}/")) {
+                                *p = format!("{to}{}", &p[from.len()..]);
+                            }
+                        };
+                        dirs.iter_mut().for_each(moved);
+                        files.iter_mut().for_each(moved);
+                        std::fs::rename(top.join(&from), top.join(&to))
+                    }
+                }
+                9 if dirs.len() > 1 && rng.below(3) == 0 => {
+                    let gone = dirs.swap_remove(1 + rng.below(dirs.len() - 1));
+                    let under = |p: &String| p != &gone && !p.starts_with(&format!("{gone}/"));
+                    dirs.retain(under);
+                    files.retain(under);
+                    std::fs::remove_dir_all(top.join(&gone))
+                }
+                10 if dirs.len() > 1 => {
+                    // A symlink to a directory, made or pointed elsewhere.
+                    let link = join("", "link");
+                    let target = dirs[1 + rng.below(dirs.len() - 1)].clone();
+                    let _ = std::fs::remove_file(top.join(&link));
+                    std::os::unix::fs::symlink(top.join(&target), top.join(&link))
+                }
+                _ => Ok(()),
+            };
+            result.unwrap_or_else(|e| panic!("step {step}, op {op}: {e}"));
+            seen.extend(dirs.iter().cloned());
+            seen.insert("link".into());
+            for d in &seen {
+                assert_eq!(through(&root, d), fresh(top, d), "step {step} (op {op}): listing of {d:?}");
+            }
+        }
+        assert!(root.kept_listing_hits() > 1000, "listings were kept ({} hits)", root.kept_listing_hits());
+    }
+
+    #[test]
+    fn a_subdirectory_that_is_not_watched_shows_its_new_time() {
+        let tmp = tempfile::tempdir().unwrap();
+        std::fs::create_dir(tmp.path().join("sub")).unwrap();
+        let old = UNIX_EPOCH + std::time::Duration::from_secs(1_600_000_000);
+        std::fs::File::open(tmp.path().join("sub")).unwrap().set_modified(old).unwrap();
+        let root = Root::open(tmp.path()).unwrap();
+        assert_eq!(root.list("").unwrap()[0].modified_ms, 1_600_000_000_000);
+        assert_eq!(root.list("").unwrap()[0].modified_ms, 1_600_000_000_000);
+        assert_eq!(root.kept_listing_hits(), 1);
+        // Only the root is watched: a file made inside `sub` sends it no event.
+        std::fs::write(tmp.path().join("sub/new.txt"), "new").unwrap();
+        assert_eq!(through(&root, ""), fresh(tmp.path(), ""));
+        assert_ne!(root.list("").unwrap()[0].modified_ms, 1_600_000_000_000);
     }
 }
