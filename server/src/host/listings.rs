@@ -53,6 +53,12 @@ pub const MAX_KEPT_ENTRIES: usize = 200_000;
 const LOCAL_FILE_SYSTEMS: &[u32] =
     &[0xEF53, 0x5846_5342, 0x9123_683E, 0x0102_1994, 0x794C_7630, 0x2FC1_2FC1, 0xF2F5_2010, 0x8584_58F6, 0xCA45_1A4E];
 
+/// A modification time in milliseconds since the Unix epoch (0 if unknown).
+pub fn modified_ms(meta: &cap_std::fs::Metadata) -> u64 {
+    let since_epoch = meta.modified().ok().and_then(|t| t.into_std().duration_since(std::time::UNIX_EPOCH).ok());
+    since_epoch.map_or(0, |d| d.as_millis() as u64)
+}
+
 /// The events watched: everything that changes a listing or moves the directory.
 fn watched_events() -> WatchFlags {
     WatchFlags::CREATE
@@ -115,7 +121,7 @@ impl Listings {
         // A subdirectory that is not watched changes its time without an event here.
         for i in unwatched {
             let meta = root.symlink_metadata(dir.join(&entries[i].name)).ok()?;
-            entries[i].modified_ms = super::workspace::modified_ms(&meta);
+            entries[i].modified_ms = modified_ms(&meta);
         }
         self.hits.fetch_add(1, Ordering::Relaxed);
         Some(entries)

@@ -22,14 +22,13 @@ use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
-use std::time::UNIX_EPOCH;
 
 use cap_std::ambient_authority;
 use cap_std::fs::Dir;
 
 use wasmtime::component::{HasData, Linker};
 
-use super::listings::Listings;
+use super::listings::{Listings, modified_ms};
 use crate::bindings::ide_agents::tool::workspace::{self, Entry, EntryKind, FsError, Host};
 
 /// Largest file a tool may read in one call, bytes: large enough for source files and logs,
@@ -151,11 +150,6 @@ fn read_entries(dir: &Dir) -> std::io::Result<Vec<Entry>> {
     Ok(out)
 }
 
-/// A modification time in milliseconds since the Unix epoch (0 if unknown).
-pub(super) fn modified_ms(meta: &cap_std::fs::Metadata) -> u64 {
-    meta.modified().ok().and_then(|t| t.into_std().duration_since(UNIX_EPOCH).ok()).map_or(0, |d| d.as_millis() as u64)
-}
-
 /// `path` as a relative path with no `..`: the rules a guest path must follow.
 fn relative(path: &str) -> Result<PathBuf, FsError> {
     let p = Path::new(path);
@@ -255,6 +249,7 @@ pub(super) async fn blocking<T: Send + 'static, E: Send + 'static>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::UNIX_EPOCH;
 
     #[test]
     fn paths_cannot_leave_the_root() {
