@@ -54,15 +54,19 @@ const ULTRA_CALLS: &[(&str, &str, &str)] = &[
     ("ultra_search", "", ""),
 ];
 
+/// A call's environment as the server builds it: the tool's names, its policy and the services
+/// are shared (cloned `Arc`s); the hooks are made per call.
 fn env() -> CallEnv {
-    CallEnv {
+    static TEMPLATE: std::sync::OnceLock<CallEnv> = std::sync::OnceLock::new();
+    let template = TEMPLATE.get_or_init(|| CallEnv {
         tool: "ide_agents_health".into(),
         component: "builtin:health".into(),
         progress_token: None,
         hooks: Arc::new(Detached),
         services: services(),
         policy: Arc::new(ToolPolicy::default()),
-    }
+    });
+    CallEnv { hooks: Arc::new(Detached), ..template.clone() }
 }
 
 /// A store ready to run: no deadline reached in a benchmark.

@@ -4,8 +4,9 @@
 //!   digits) and its shingles are the distinct runs of `shingle_size` consecutive tokens, joined
 //!   by one space; an item with fewer tokens has one shingle (all of them), an item without tokens
 //!   none (it is listed in `empty` and never paired).
-//! - MinHash: each distinct shingle is hashed once to 32 bits (its tokens' hashes, FNV-1a 64
-//!   and the SplitMix64 finaliser, folded by the finaliser; the high half); permutation `i` maps a hash `h` to `a_i * h + b_i` (wrapping
+//! - MinHash: each shingle is hashed to 32 bits (its tokens' hashes, FNV-1a 64 and the
+//!   SplitMix64 finaliser, folded by the finaliser; the high half; a token is hashed once and
+//!   shingles are never stored); permutation `i` maps a hash `h` to `a_i * h + b_i` (wrapping
 //!   32-bit arithmetic, `a_i` odd, so a bijection; the pairs are drawn by SplitMix64 from `seed`),
 //!   and an item's signature is the minimum per permutation (a loop the compiler runs four lanes
 //!   at a time with SIMD). The estimated Jaccard of two items is the fraction of equal
@@ -15,7 +16,8 @@
 //!   `1 - (1 - t^rows)^bands >= 0.99` ([`RECALL_TARGET`]); unused signature entries are ignored.
 //!   Items are grouped per band by sorting on a hash of their band, and two items are candidates
 //!   when their bands are equal.
-//! - Every candidate pair gets its exact Jaccard (shared shingles / all shingles of the two);
+//! - Every candidate pair gets its exact Jaccard (shared shingles / all shingles of the two,
+//!   shingles compared as token sequences; the sets are made only for items in candidates);
 //!   only pairs with exact Jaccard >= `threshold` are reported, so there are no false positives;
 //!   a pair above the threshold is missed only if LSH did not make it a candidate.
 
@@ -186,88 +188,93 @@ fn load(args: &mut Args) -> Result<(Vec<String>, Vec<String>), Error> {
 }
 
 /// The tokens of `text`: its maximal runs of letters and digits, lowercased (as
-/// [`textkit::tokenize`], borrowing the tokens that are lowercase ASCII already).
+/// [`textkit::tokenize`]; ASCII is classified byte by byte, and tokens that are lowercase ASCII
+/// already are borrowed).
 fn tokens(text: &str) -> impl Iterator<Item = Cow<'_, str>> {
-    text.split(|c: char| !c.is_alphanumeric()).filter(|t| !t.is_empty()).map(|t| {
-        if t.bytes().all(|b| b.is_ascii() && !b.is_ascii_uppercase()) {
-            Cow::Borrowed(t)
+    /// Whether the character at byte `i` is a letter or digit, and its length in bytes.
+    #[inline(always)]
+    fn class(text: &str, i: usize) -> (bool, usize) {
+        let byte = text.as_bytes()[i];
+        if byte.is_ascii() {
+            (byte.is_ascii_alphanumeric(), 1)
         } else {
-            Cow::Owned(t.to_lowercase())
+            let c = text[i..].chars().next().expect("i is on a character boundary");
+            (c.is_alphanumeric(), c.len_utf8())
         }
+    }
+    let mut i = 0;
+    std::iter::from_fn(move || {
+        let start = loop {
+            if i == text.len() {
+                return None;
+            }
+            let (alphanumeric, width) = class(text, i);
+            if alphanumeric {
+                break i;
+            }
+            i += width;
+        };
+        let mut lowercase_ascii = true;
+        while i < text.len() {
+            let (alphanumeric, width) = class(text, i);
+            if !alphanumeric {
+                break;
+            }
+            lowercase_ascii &= width == 1 && !text.as_bytes()[i].is_ascii_uppercase();
+            i += width;
+        }
+        let token = &text[start..i];
+        Some(if lowercase_ascii { Cow::Borrowed(token) } else { Cow::Owned(token.to_lowercase()) })
     })
 }
 
-/// Shingles as ids. Each distinct token gets an id and a hash; a shingle is the sequence of its
-/// tokens' ids (the same sequence is the same text: tokens hold no spaces), and each distinct
-/// shingle gets an id and a hash (of its tokens' hashes, so it depends on the text only).
+/// Tokens as ids (one per distinct token text, so equal id sequences are equal texts: tokens
+/// hold no spaces) with their hashes.
 #[derive(Default)]
-struct Shingler {
-    token_ids: FxHashMap<String, u32>,
+struct Tokens {
+    ids: FxHashMap<String, u32>,
     /// The hash of each token, by id.
-    token_hashes: Vec<u64>,
-    /// Shingles of up to four tokens, their ids packed into one key (no allocation).
-    short: FxHashMap<u128, u32>,
-    /// Longer shingles.
-    long: FxHashMap<Box<[u32]>, u32>,
-    /// The hash of each shingle, by id.
-    hashes: Vec<u32>,
+    hashes: Vec<u64>,
 }
 
-impl Shingler {
-    /// A shingler with room for the shingles of about `bytes` of text (a token takes at least
-    /// two bytes with its separator; typical words take six to eight).
-    fn with_capacity(bytes: usize) -> Self {
-        let shingles = bytes / 6;
-        Self {
-            short: FxHashMap::with_capacity_and_hasher(shingles, Default::default()),
-            hashes: Vec::with_capacity(shingles),
-            ..Self::default()
-        }
+impl Tokens {
+    /// The token ids of `text`.
+    fn of(&mut self, text: &str) -> Vec<u32> {
+        tokens(text).map(|t| self.id(&t)).collect()
     }
 
-    /// The distinct shingles of `text`, sorted by id: the runs of `size` consecutive tokens (all
-    /// of them if fewer; none without tokens).
-    fn shingles(&mut self, text: &str, size: usize) -> Vec<u32> {
-        let tokens: Vec<u32> = tokens(text).map(|t| self.token(&t)).collect();
-        if tokens.is_empty() {
-            return Vec::new();
-        }
-        let mut out: Vec<u32> = tokens.windows(size.min(tokens.len()).max(1)).map(|w| self.shingle(w)).collect();
-        out.sort_unstable();
-        out.dedup();
-        out
-    }
-
-    fn token(&mut self, token: &str) -> u32 {
-        if let Some(&id) = self.token_ids.get(token) {
+    fn id(&mut self, token: &str) -> u32 {
+        if let Some(&id) = self.ids.get(token) {
             return id;
         }
-        let id = u32::try_from(self.token_hashes.len()).expect("fewer than 2^32 tokens");
-        self.token_hashes.push(mix(fnv(token.as_bytes())));
-        self.token_ids.insert(token.to_owned(), id);
+        let id = u32::try_from(self.hashes.len()).expect("fewer than 2^32 tokens");
+        self.hashes.push(mix(fnv(token.as_bytes())));
+        self.ids.insert(token.to_owned(), id);
         id
     }
 
-    fn shingle(&mut self, tokens: &[u32]) -> u32 {
-        let next = u32::try_from(self.hashes.len()).expect("fewer than 2^32 shingles");
-        let id = if tokens.len() <= 4 {
-            let key = tokens.iter().fold(u128::from(tokens.len() as u32), |key, &t| key << 32 | u128::from(t));
-            *self.short.entry(key).or_insert(next)
-        } else if let Some(&id) = self.long.get(tokens) {
-            id
-        } else {
-            *self.long.entry(tokens.into()).or_insert(next)
-        };
-        if id == next {
-            let hash = tokens.iter().fold(0, |h, &t| mix(h ^ self.token_hashes[t as usize]));
-            self.hashes.push((hash >> 32) as u32);
-        }
-        id
+    /// The hash of a shingle (its tokens' hashes folded), 32 bits: depends on the text only.
+    fn shingle_hash(&self, shingle: &[u32]) -> u32 {
+        (shingle.iter().fold(0, |h, &t| mix(h ^ self.hashes[t as usize])) >> 32) as u32
     }
+}
+
+/// The shingles of an item with these tokens, with repeats: the runs of `size` consecutive tokens
+/// (all of them if fewer; none without tokens).
+fn shingles(tokens: &[u32], size: usize) -> std::slice::Windows<'_, u32> {
+    tokens.windows(size.min(tokens.len()).max(1))
+}
+
+/// The distinct shingles of an item, sorted (for the exact Jaccard).
+fn shingle_set(tokens: &[u32], size: usize) -> Vec<&[u32]> {
+    let mut set: Vec<&[u32]> = if tokens.is_empty() { Vec::new() } else { shingles(tokens, size).collect() };
+    set.sort_unstable();
+    set.dedup();
+    set
 }
 
 /// Exact Jaccard of two sorted, distinct sets.
-fn jaccard(a: &[u32], b: &[u32]) -> f64 {
+fn jaccard<T: Ord>(a: &[T], b: &[T]) -> f64 {
     let (mut i, mut j, mut shared) = (0, 0, 0usize);
     while i < a.len() && j < b.len() {
         match a[i].cmp(&b[j]) {
@@ -315,11 +322,15 @@ impl Permutations {
     }
 }
 
-/// The MinHash signature of a shingle set (ids into `hashes`).
-fn signature(set: &[u32], hashes: &[u32], permutations: &Permutations) -> Vec<u32> {
+/// The MinHash signature of an item: the least image of its shingles' hashes under each
+/// permutation (repeated shingles change no minimum).
+fn signature(tokens: &Tokens, item: &[u32], size: usize, permutations: &Permutations) -> Vec<u32> {
     let mut signature = vec![u32::MAX; permutations.a.len()];
-    for &id in set {
-        let h = hashes[id as usize];
+    if item.is_empty() {
+        return signature;
+    }
+    for shingle in shingles(item, size) {
+        let h = tokens.shingle_hash(shingle);
         for ((min, &a), &b) in signature.iter_mut().zip(&permutations.a).zip(&permutations.b) {
             *min = (*min).min(a.wrapping_mul(h).wrapping_add(b));
         }
@@ -346,9 +357,10 @@ fn duplicates(ids: &[String], texts: &[String], args: &Args) -> Result<Found, Er
         ));
     }
     let permutations = Permutations::new(args.seed, args.num_perm);
-    let mut shingler = Shingler::with_capacity(texts.iter().map(String::len).sum());
-    let sets: Vec<Vec<u32>> = texts.iter().map(|t| shingler.shingles(t, args.shingle_size)).collect();
-    let signatures: Vec<Vec<u32>> = sets.iter().map(|s| signature(s, &shingler.hashes, &permutations)).collect();
+    let mut vocabulary = Tokens::default();
+    let items: Vec<Vec<u32>> = texts.iter().map(|t| vocabulary.of(t)).collect();
+    let size = args.shingle_size;
+    let signatures: Vec<Vec<u32>> = items.iter().map(|i| signature(&vocabulary, i, size, &permutations)).collect();
     let (bands, rows) = banding(args.num_perm, args.threshold);
     let mut candidates: BTreeSet<(usize, usize)> = BTreeSet::new();
     let mut keyed: Vec<(u64, usize)> = Vec::with_capacity(texts.len());
@@ -357,7 +369,7 @@ fn duplicates(ids: &[String], texts: &[String], args: &Args) -> Result<Found, Er
         keyed.clear();
         keyed.extend(
             (0..texts.len())
-                .filter(|&i| !sets[i].is_empty())
+                .filter(|&i| !items[i].is_empty())
                 .map(|i| (slice(i).iter().fold(0, |h, &v| mix(h ^ u64::from(v))), i)),
         );
         keyed.sort_unstable();
@@ -367,9 +379,17 @@ fn duplicates(ids: &[String], texts: &[String], args: &Args) -> Result<Found, Er
             }
         }
     }
+    // Shingle sets only for the items in candidate pairs.
+    let mut sets: Vec<Option<Vec<&[u32]>>> = vec![None; texts.len()];
+    for &(i, j) in &candidates {
+        for k in [i, j] {
+            sets[k].get_or_insert_with(|| shingle_set(&items[k], size));
+        }
+    }
+    let set = |k: usize| sets[k].as_deref().expect("made for every candidate");
     let mut pairs: Vec<(usize, usize, f64)> = candidates
         .iter()
-        .map(|&(i, j)| (i, j, jaccard(&sets[i], &sets[j])))
+        .map(|&(i, j)| (i, j, jaccard(set(i), set(j))))
         .filter(|&(_, _, jac)| jac >= args.threshold)
         .collect();
     pairs.sort_by(|x, y| y.2.total_cmp(&x.2).then((x.0, x.1).cmp(&(y.0, y.1))));
@@ -387,7 +407,7 @@ fn duplicates(ids: &[String], texts: &[String], args: &Args) -> Result<Found, Er
             }
         })
         .collect();
-    let empty = (0..texts.len()).filter(|&i| sets[i].is_empty()).map(|i| ids[i].clone()).collect();
+    let empty = (0..texts.len()).filter(|&i| items[i].is_empty()).map(|i| ids[i].clone()).collect();
     Ok(Found { items: texts.len(), bands, rows, candidates: candidates.len(), pairs_found, pairs, empty })
 }
 
@@ -401,22 +421,45 @@ mod tests {
         duplicates(&ids, &texts, &args)
     }
 
+    /// The shingle set of `text`, as token texts.
+    fn set_of(text: &str, size: usize) -> Vec<Vec<String>> {
+        let mut vocabulary = Tokens::default();
+        let item = vocabulary.of(text);
+        let names: Vec<&String> = {
+            let mut by_id: Vec<(&String, &u32)> = vocabulary.ids.iter().collect();
+            by_id.sort_by_key(|(_, id)| **id);
+            by_id.into_iter().map(|(t, _)| t).collect()
+        };
+        let mut set: Vec<Vec<String>> =
+            shingle_set(&item, size).iter().map(|s| s.iter().map(|&t| names[t as usize].clone()).collect()).collect();
+        set.sort();
+        set
+    }
+
+    #[test]
+    fn tokens_are_textkits() {
+        for text in
+            ["A b c a b c", "Ünïcode ÄND ascii", "snake_case camelCase 42x", "--", "", "ﬁ ǅ Σ x²y ٣٤", "a\u{301}b"]
+        {
+            let ours: Vec<String> = tokens(text).map(Cow::into_owned).collect();
+            assert_eq!(ours, textkit::tokenize(text), "{text:?}");
+        }
+    }
+
     #[test]
     fn shingles_and_jaccard_are_exact() {
-        let mut shingler = Shingler::default();
-        let abc = shingler.shingles("A b c a b c", 3);
-        assert_eq!(abc.len(), 3, "a b c, b c a, c a b");
-        assert_eq!(shingler.shingles("a B C", 3), abc[..1], "the same text is the same shingle");
-        assert_eq!(shingler.shingles("one two", 3).len(), 1);
-        assert!(shingler.shingles("--", 3).is_empty());
-        let unicode = shingler.shingles("Ünïcode ÄND ascii", 3);
-        assert_eq!(shingler.shingles("ünïcode änd ASCII", 3), unicode);
-        let long = shingler.shingles("a b c d e f", 5);
-        assert_eq!(long.len(), 2);
-        let shifted = shingler.shingles("x A B C D E", 5);
-        assert!(shifted.contains(&long[0]) && !shifted.contains(&long[1]), "a b c d e again, not b c d e f");
-        let (a, b) = (shingler.shingles("a b c d e", 2), shingler.shingles("a b c d f", 2));
-        assert_eq!(jaccard(&a, &b), 3.0 / 5.0);
+        let words = |s: &str| s.split(' ').map(str::to_owned).collect::<Vec<_>>();
+        assert_eq!(set_of("A b c a b c", 3), [words("a b c"), words("b c a"), words("c a b")]);
+        assert_eq!(set_of("one two", 3), [words("one two")], "fewer tokens than the size: one shingle");
+        assert!(set_of("--", 3).is_empty());
+        assert_eq!(set_of("Ünïcode ÄND ascii", 3), set_of("ünïcode änd ASCII", 3));
+        assert_eq!(set_of("a b c d e f", 5), [words("a b c d e"), words("b c d e f")]);
+        let mut vocabulary = Tokens::default();
+        let (a, b) = (vocabulary.of("a b c d e"), vocabulary.of("a b c d f"));
+        assert_eq!(jaccard(&shingle_set(&a, 2), &shingle_set(&b, 2)), 3.0 / 5.0);
+        // The same text gives the same shingle hashes, whatever else was read before.
+        let again = vocabulary.of("x y a b c");
+        assert_eq!(vocabulary.shingle_hash(&again[2..]), vocabulary.shingle_hash(&a[..3]));
         assert_eq!(banding(128, 0.8), (21, 6));
     }
 
@@ -430,8 +473,9 @@ mod tests {
             .unwrap();
         let pairs: Vec<(&str, &str, f64)> =
             found.pairs.iter().map(|p| (p.a.as_str(), p.b.as_str(), p.jaccard)).collect();
-        let mut shingler = Shingler::default();
-        let j = jaccard(&shingler.shingles(base, 3), &shingler.shingles(&near, 3));
+        let mut vocabulary = Tokens::default();
+        let (b, n) = (vocabulary.of(base), vocabulary.of(&near));
+        let j = jaccard(&shingle_set(&b, 3), &shingle_set(&n, 3));
         assert_eq!(pairs, [("0", "3", 1.0), ("0", "2", j), ("2", "3", j)]);
         assert_eq!(found.pairs[0].estimated_jaccard, 1.0);
         assert_eq!(found.empty, ["4"]);
