@@ -22,7 +22,7 @@
 //! ancestor is seen. A listing read while an event arrived for its directory is not kept.
 //!
 //! Kept only where the kernel reports every change: directories on local file systems (network
-//! and FUSE file systems change without telling inotify), within [`MAX_WATCHED_DIRS`] and
+//! and FUSE file systems change without telling inotify), within [`watch_budget`] and
 //! [`MAX_KEPT_ENTRIES`] per root, and where inotify is available; everything else is listed afresh
 //! every time. Two changes the kernel sends no event for are not seen until the directory changes
 //! otherwise: writes through a hard link in another directory and through a shared writable
@@ -42,8 +42,9 @@ use rustix::fs::inotify::{self, CreateFlags, ReadFlags, WatchFlags};
 
 use crate::bindings::ide_agents::tool::workspace::{Entry, EntryKind};
 
-/// Most directories watched per root.
-pub const MAX_WATCHED_DIRS: usize = 20_000;
+/// Most directories watched per root; fewer where the user's inotify budget is small (see
+/// [`watch_budget`]).
+pub const MAX_WATCHED_DIRS: usize = 8_192;
 
 /// Most entries kept per root (about 80 bytes each with a short name).
 pub const MAX_KEPT_ENTRIES: usize = 200_000;
@@ -57,6 +58,15 @@ const LOCAL_FILE_SYSTEMS: &[u32] =
 pub fn modified_ms(meta: &cap_std::fs::Metadata) -> u64 {
     let since_epoch = meta.modified().ok().and_then(|t| t.into_std().duration_since(std::time::UNIX_EPOCH).ok());
     since_epoch.map_or(0, |d| d.as_millis() as u64)
+}
+
+/// Directories one root may watch: [`MAX_WATCHED_DIRS`], or a quarter of the user's
+/// `fs.inotify.max_user_watches` if that is less, so that editors' file watchers, which share
+/// that budget, keep most of it.
+fn watch_budget() -> usize {
+    let user = std::fs::read_to_string("/proc/sys/fs/inotify/max_user_watches").ok();
+    let user: usize = user.and_then(|s| s.trim().parse().ok()).unwrap_or(8_192);
+    MAX_WATCHED_DIRS.min(user / 4)
 }
 
 /// The events watched: everything that changes a listing or moves the directory.
@@ -204,6 +214,8 @@ struct Watch {
 /// by watch descriptor.
 struct Watcher {
     fd: OwnedFd,
+    /// Most directories watched ([`watch_budget`]).
+    budget: usize,
     watches: BTreeMap<PathBuf, Watch>,
     dirs: HashMap<i32, PathBuf>,
     kept: BTreeMap<PathBuf, Vec<Entry>>,
@@ -219,6 +231,7 @@ impl Watcher {
     fn new(fd: OwnedFd) -> Self {
         Self {
             fd,
+            budget: watch_budget(),
             watches: BTreeMap::new(),
             dirs: HashMap::new(),
             kept: BTreeMap::new(),
@@ -233,7 +246,7 @@ impl Watcher {
         if let Some(parent) = dir.parent() {
             self.watches.get(parent)?;
         }
-        if self.watches.len() >= MAX_WATCHED_DIRS && !self.watches.contains_key(dir) {
+        if self.watches.len() >= self.budget && !self.watches.contains_key(dir) {
             return None;
         }
         let handle = format!("/proc/self/fd/{}", opened.as_fd().as_raw_fd());
