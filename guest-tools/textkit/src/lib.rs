@@ -6,6 +6,7 @@
 pub mod code;
 pub mod vectorize;
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 /// BM25 term-frequency saturation.
@@ -17,7 +18,47 @@ pub const NGRAM_BUCKETS: u32 = 1 << 18;
 
 /// Lowercased runs of alphanumeric characters (`_` and punctuation separate tokens).
 pub fn tokenize(text: &str) -> Vec<String> {
-    text.split(|c: char| !c.is_alphanumeric()).filter(|t| !t.is_empty()).map(str::to_lowercase).collect()
+    tokens(text).map(Cow::into_owned).collect()
+}
+
+/// [`tokenize`]'s tokens without collecting them: ASCII is classified byte by byte, and tokens
+/// that are lowercase ASCII already are borrowed from `text`.
+pub fn tokens(text: &str) -> impl Iterator<Item = Cow<'_, str>> {
+    /// Whether the character at byte `i` is a letter or digit, and its length in bytes.
+    #[inline(always)]
+    fn class(text: &str, i: usize) -> (bool, usize) {
+        let byte = text.as_bytes()[i];
+        if byte.is_ascii() {
+            (byte.is_ascii_alphanumeric(), 1)
+        } else {
+            let c = text[i..].chars().next().expect("i is on a character boundary");
+            (c.is_alphanumeric(), c.len_utf8())
+        }
+    }
+    let mut i = 0;
+    std::iter::from_fn(move || {
+        let start = loop {
+            if i == text.len() {
+                return None;
+            }
+            let (alphanumeric, width) = class(text, i);
+            if alphanumeric {
+                break i;
+            }
+            i += width;
+        };
+        let mut lowercase_ascii = true;
+        while i < text.len() {
+            let (alphanumeric, width) = class(text, i);
+            if !alphanumeric {
+                break;
+            }
+            lowercase_ascii &= width == 1 && !text.as_bytes()[i].is_ascii_uppercase();
+            i += width;
+        }
+        let token = &text[start..i];
+        Some(if lowercase_ascii { Cow::Borrowed(token) } else { Cow::Owned(token.to_lowercase()) })
+    })
 }
 
 /// A BM25 index over a fixed set of documents.
@@ -155,6 +196,17 @@ fn bucket(prefix: &[u8], bytes: &[u8]) -> u32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tokens_are_the_lowercased_alphanumeric_runs() {
+        for text in
+            ["A b c a b c", "Ünïcode ÄND ascii", "snake_case camelCase 42x", "--", "", "ﬁ ǅ Σ x²y ٣٤", "a\u{301}b"]
+        {
+            let plain: Vec<String> =
+                text.split(|c: char| !c.is_alphanumeric()).filter(|t| !t.is_empty()).map(str::to_lowercase).collect();
+            assert_eq!(tokenize(text), plain, "{text:?}");
+        }
+    }
 
     #[test]
     fn bm25_matches_the_formula() {

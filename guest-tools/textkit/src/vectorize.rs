@@ -98,8 +98,8 @@ pub struct Vocabulary {
 impl Vocabulary {
     /// The vocabulary of `texts` and their raw counts (`CountVectorizer.fit_transform`; the
     /// vocabulary is empty if no text has a token: scikit-learn raises "empty vocabulary" then,
-    /// and callers should refuse it), each text analyzed once: terms get ids as first seen, and the ids become columns once the terms are
-    /// sorted.
+    /// and callers should refuse it), each text analyzed once: terms get ids as first seen, and
+    /// the ids become columns once the terms are sorted.
     pub fn fit_transform(texts: &[&str], ngram_range: (usize, usize)) -> (Self, Vec<SparseRow>) {
         let mut seen: FxHashMap<String, usize> = FxHashMap::default();
         let ids: Vec<Vec<usize>> = texts

@@ -21,7 +21,6 @@
 //!   only pairs with exact Jaccard >= `threshold` are reported, so there are no false positives;
 //!   a pair above the threshold is missed only if LSH did not make it a candidate.
 
-use std::borrow::Cow;
 use std::collections::BTreeSet;
 
 use rustc_hash::FxHashMap;
@@ -175,7 +174,6 @@ impl Found {
     }
 }
 
-/// Ids and texts: the texts by index, then the files by path.
 /// The ids and texts of the items: the inline texts (taken out of `args`), then the files'.
 fn load(args: &mut Args) -> Result<(Vec<String>, Vec<String>), Error> {
     let mut ids: Vec<String> = (0..args.texts.len()).map(|i| i.to_string()).collect();
@@ -185,47 +183,6 @@ fn load(args: &mut Args) -> Result<(Vec<String>, Vec<String>), Error> {
         ids.push(path.clone());
     }
     Ok((ids, texts))
-}
-
-/// The tokens of `text`: its maximal runs of letters and digits, lowercased (as
-/// [`textkit::tokenize`]; ASCII is classified byte by byte, and tokens that are lowercase ASCII
-/// already are borrowed).
-fn tokens(text: &str) -> impl Iterator<Item = Cow<'_, str>> {
-    /// Whether the character at byte `i` is a letter or digit, and its length in bytes.
-    #[inline(always)]
-    fn class(text: &str, i: usize) -> (bool, usize) {
-        let byte = text.as_bytes()[i];
-        if byte.is_ascii() {
-            (byte.is_ascii_alphanumeric(), 1)
-        } else {
-            let c = text[i..].chars().next().expect("i is on a character boundary");
-            (c.is_alphanumeric(), c.len_utf8())
-        }
-    }
-    let mut i = 0;
-    std::iter::from_fn(move || {
-        let start = loop {
-            if i == text.len() {
-                return None;
-            }
-            let (alphanumeric, width) = class(text, i);
-            if alphanumeric {
-                break i;
-            }
-            i += width;
-        };
-        let mut lowercase_ascii = true;
-        while i < text.len() {
-            let (alphanumeric, width) = class(text, i);
-            if !alphanumeric {
-                break;
-            }
-            lowercase_ascii &= width == 1 && !text.as_bytes()[i].is_ascii_uppercase();
-            i += width;
-        }
-        let token = &text[start..i];
-        Some(if lowercase_ascii { Cow::Borrowed(token) } else { Cow::Owned(token.to_lowercase()) })
-    })
 }
 
 /// Tokens as ids (one per distinct token text, so equal id sequences are equal texts: tokens
@@ -240,7 +197,7 @@ struct Tokens {
 impl Tokens {
     /// The token ids of `text`.
     fn of(&mut self, text: &str) -> Vec<u32> {
-        tokens(text).map(|t| self.id(&t)).collect()
+        textkit::tokens(text).map(|t| self.id(&t)).collect()
     }
 
     fn id(&mut self, token: &str) -> u32 {
@@ -434,16 +391,6 @@ mod tests {
             shingle_set(&item, size).iter().map(|s| s.iter().map(|&t| names[t as usize].clone()).collect()).collect();
         set.sort();
         set
-    }
-
-    #[test]
-    fn tokens_are_textkits() {
-        for text in
-            ["A b c a b c", "Ünïcode ÄND ascii", "snake_case camelCase 42x", "--", "", "ﬁ ǅ Σ x²y ٣٤", "a\u{301}b"]
-        {
-            let ours: Vec<String> = tokens(text).map(Cow::into_owned).collect();
-            assert_eq!(ours, textkit::tokenize(text), "{text:?}");
-        }
     }
 
     #[test]

@@ -98,12 +98,15 @@ impl Root {
         Ok(bytes)
     }
 
-    /// The entries of the directory `path`, sorted by name.
+    /// The entries of the directory `path`, sorted by name: the kept listing if there is one
+    /// ([`Self::kept_listing`]), else read ([`Self::list_afresh`]).
     pub fn list(&self, path: &str) -> Result<Vec<Entry>, FsError> {
+        self.kept_listing(path).map_or_else(|| self.list_afresh(path), Ok)
+    }
+
+    /// The entries of the directory `path` as read from disk (then kept where they can be).
+    pub fn list_afresh(&self, path: &str) -> Result<Vec<Entry>, FsError> {
         let rel = relative(path)?;
-        if let Some(entries) = self.listings.get(&self.dir, &rel) {
-            return Ok(entries);
-        }
         let dir = self.dir.open_dir(if rel.as_os_str().is_empty() { Path::new(".") } else { &rel });
         let dir = dir.map_err(|e| io_error(path, e))?;
         let ticket = self.listings.watch(&self.dir, &rel, &dir);
@@ -226,7 +229,7 @@ impl Host for WorkspaceView<'_> {
         if let Some(entries) = root.kept_listing(&path) {
             return Ok(entries);
         }
-        blocking(move || root.list(&path), FsError::Io).await
+        blocking(move || root.list_afresh(&path), FsError::Io).await
     }
 }
 
