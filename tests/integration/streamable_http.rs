@@ -465,6 +465,33 @@ fn tls_serves_https_with_the_given_certificate() {
     assert!(!plain.contains("200 OK"), "{plain}");
 }
 
+/// Opens a keep-alive connection and proves it holds a connection slot: it is served one
+/// `/healthz` and stays open. A slot frees only after the server has finished with a closed
+/// connection, a moment after the client sees it close; a 503 is retried until `deadline`.
+fn hold_slot(host: &str, deadline: Instant) -> TcpStream {
+    let request = format!("GET /healthz HTTP/1.1\r\nHost: {host}\r\n\r\n");
+    loop {
+        let mut stream = TcpStream::connect(host).unwrap();
+        stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        stream.write_all(request.as_bytes()).unwrap();
+        let mut seen = Vec::new();
+        let mut buf = [0u8; 512];
+        // The healthz body is "ok\n"; a 503 closes the connection.
+        while !seen.ends_with(b"\r\n\r\nok\n") {
+            match stream.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => seen.extend_from_slice(&buf[..n]),
+            }
+        }
+        let text = String::from_utf8_lossy(&seen);
+        if text.starts_with("HTTP/1.1 200") && text.ends_with("ok\n") {
+            return stream;
+        }
+        assert!(text.starts_with("HTTP/1.1 503") && Instant::now() < deadline, "no slot came free: {text:?}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
 #[test]
 fn slow_and_flooding_clients_cost_only_themselves() {
     let server = Launch::with_tools(&["echo"]).args(["--http", "127.0.0.1:0", "--http-max-connections", "4"]).spawn();
@@ -473,21 +500,20 @@ fn slow_and_flooding_clients_cost_only_themselves() {
     // A slow-loris client: half a request head, then nothing.
     let mut slow = TcpStream::connect(&host).unwrap();
     slow.write_all(b"POST /mcp HTTP/1.1\r\nHost: localhost\r\nContent-Type: appl").unwrap();
-    // Two more idle connections: with the slow one, 3 of the 4 slots.
-    let idle: Vec<TcpStream> = (0..2).map(|_| TcpStream::connect(&host).unwrap()).collect();
-    std::thread::sleep(Duration::from_millis(200));
+    // Two more connections that stay open: with the slow one, 3 of the 4 slots.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let idle: Vec<TcpStream> = (0..2).map(|_| hold_slot(&host, deadline)).collect();
     // The fourth slot still serves.
     let healthz = format!("GET /healthz HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
     assert_eq!(raw(&url, healthz.as_bytes()).status, 200);
-    // A flood past the limit: the fifth connection gets 503 at once.
-    let fourth = TcpStream::connect(&host).unwrap();
-    std::thread::sleep(Duration::from_millis(200));
+    // A flood past the limit: with the fourth slot held, the fifth connection gets 503 at once.
+    let fourth = hold_slot(&host, deadline);
     let over = raw_lossy(&url, healthz.as_bytes());
     assert!(over.starts_with("HTTP/1.1 503"), "{over:?}");
     assert!(over.contains("too many connections"), "{over}");
     drop((idle, fourth));
-    std::thread::sleep(Duration::from_millis(200));
-    assert_eq!(raw(&url, healthz.as_bytes()).status, 200, "slots come back when clients leave");
+    // Slots come back when clients leave.
+    drop(hold_slot(&host, Instant::now() + Duration::from_secs(10)));
     // The slow client is cut off once the head timeout (10 s) passes.
     slow.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
     let started = Instant::now();
