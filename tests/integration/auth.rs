@@ -245,17 +245,23 @@ fn one_principal_over_its_limits_gets_429_and_others_are_served() {
     let extra = "max_calls_in_flight_per_principal = 2";
     // With authentication configured, a non-loopback address is allowed.
     let (_server, url, _dir) = serve(&jwks_server(keys), extra, "0.0.0.0:0");
-    let meta = json!({"io.modelcontextprotocol/protocolVersion": "2026-07-28", "io.modelcontextprotocol/clientCapabilities": {}});
+    let meta = json!({"io.modelcontextprotocol/protocolVersion": "2026-07-28", "io.modelcontextprotocol/clientCapabilities": {},
+                      "progressToken": "slow"});
+    // Each slow call reports one progress step (so its client knows it is running) and then
+    // holds its slot for 8 s.
     let slow = json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call",
-                      "params": {"name": "echo", "arguments": {"message": "m", "delay_ms": 1500}, "_meta": meta}})
+                      "params": {"name": "echo", "arguments": {"message": "m", "steps": 1, "delay_ms": 8000}, "_meta": meta}})
     .to_string();
+    let (admitted, running) = std::sync::mpsc::channel();
     let calls: Vec<_> = (0..2)
         .map(|_| {
-            let (url, slow) = (url.clone(), slow.clone());
-            std::thread::spawn(move || slow_call(&url, &slow))
+            let (url, slow, admitted) = (url.clone(), slow.clone(), admitted.clone());
+            std::thread::spawn(move || slow_call(&url, &slow, &admitted))
         })
         .collect();
-    std::thread::sleep(Duration::from_millis(400));
+    for _ in 0..2 {
+        running.recv_timeout(Duration::from_secs(30)).expect("a slow call was not admitted");
+    }
     let (status, head, _) = mcp(&url, Some(STATIC_TOKEN), Some("echo"));
     assert_eq!(status, 429, "{head}");
     assert!(head.to_ascii_lowercase().contains("retry-after: 1"), "{head}");
@@ -266,18 +272,32 @@ fn one_principal_over_its_limits_gets_429_and_others_are_served() {
     assert_eq!(mcp(&url, Some(STATIC_TOKEN), Some("echo")).0, 200, "slots come back");
 }
 
-fn slow_call(url: &str, body: &str) -> u16 {
+/// Makes a call that streams its progress; says `admitted` once the first progress event arrives
+/// (the call is then running), and returns the response's status when the stream ends.
+fn slow_call(url: &str, body: &str, admitted: &std::sync::mpsc::Sender<()>) -> u16 {
     let authority = url.trim_start_matches("http://").split('/').next().unwrap().to_owned();
     let mut stream = std::net::TcpStream::connect(&authority).unwrap();
     write!(
         stream,
         "POST /mcp HTTP/1.1\r\nHost: {authority}\r\nAuthorization: Bearer {STATIC_TOKEN}\r\nContent-Type: application/json\r\n\
-         Accept: application/json\r\nMCP-Protocol-Version: 2026-07-28\r\nMcp-Method: tools/call\r\nMcp-Name: echo\r\n\
-         Connection: close\r\nContent-Length: {}\r\n\r\n{body}",
+         Accept: application/json, text/event-stream\r\nMCP-Protocol-Version: 2026-07-28\r\nMcp-Method: tools/call\r\n\
+         Mcp-Name: echo\r\nConnection: close\r\nContent-Length: {}\r\n\r\n{body}",
         body.len()
     )
     .unwrap();
-    let mut text = String::new();
-    let _ = stream.read_to_string(&mut text);
+    let mut bytes = Vec::new();
+    let mut buf = [0u8; 4096];
+    let mut said = false;
+    while let Ok(n) = stream.read(&mut buf) {
+        if n == 0 {
+            break;
+        }
+        bytes.extend_from_slice(&buf[..n]);
+        if !said && String::from_utf8_lossy(&bytes).contains("notifications/progress") {
+            let _ = admitted.send(());
+            said = true;
+        }
+    }
+    let text = String::from_utf8_lossy(&bytes);
     text.split_whitespace().nth(1).unwrap_or("0").parse().unwrap()
 }

@@ -135,8 +135,9 @@ fn start(runs: &Arc<Mutex<HashMap<String, Run>>>, body: &[u8]) -> ApiReply {
     let outputs: Vec<Arc<Mutex<Vec<u8>>>> = vec![Arc::default(), Arc::default()];
     let pipes: Vec<Box<dyn Read + Send>> =
         vec![Box::new(child.stdout.take().unwrap()), Box::new(child.stderr.take().unwrap())];
+    let mut readers = Vec::new();
     for (mut pipe, sink) in pipes.into_iter().zip(outputs.clone()) {
-        std::thread::spawn(move || {
+        readers.push(std::thread::spawn(move || {
             let mut buf = [0u8; 8192];
             while let Ok(n) = pipe.read(&mut buf) {
                 if n == 0 {
@@ -144,14 +145,14 @@ fn start(runs: &Arc<Mutex<HashMap<String, Run>>>, body: &[u8]) -> ApiReply {
                 }
                 sink.lock().unwrap().extend_from_slice(&buf[..n]);
             }
-        });
+        }));
     }
     let id = format!("run-{}", runs.lock().unwrap().len() + 1);
     let record = json!({"id": id, "command": name, "args": args, "status": "running", "exit_code": null,
                         "stdout": "", "stderr": "", "truncated": false, "started_ms": now_ms(), "finished_ms": null});
     runs.lock().unwrap().insert(id.clone(), Run { record, child: Some(child), cancel: false, _dir: dir });
     let (runs_bg, id_bg) = (runs.clone(), id.clone());
-    std::thread::spawn(move || supervise(&runs_bg, &id_bg, timeout, &outputs));
+    std::thread::spawn(move || supervise(&runs_bg, &id_bg, timeout, &outputs, &readers));
     if wait {
         wait_until_done(runs, &id, timeout + Duration::from_secs(5));
     }
@@ -159,7 +160,13 @@ fn start(runs: &Arc<Mutex<HashMap<String, Run>>>, body: &[u8]) -> ApiReply {
 }
 
 /// Polls the run's process until it exits, is cancelled or times out; keeps its record current.
-fn supervise(runs: &Mutex<HashMap<String, Run>>, id: &str, timeout: Duration, outputs: &[Arc<Mutex<Vec<u8>>>]) {
+fn supervise(
+    runs: &Mutex<HashMap<String, Run>>,
+    id: &str,
+    timeout: Duration,
+    outputs: &[Arc<Mutex<Vec<u8>>>],
+    readers: &[std::thread::JoinHandle<()>],
+) {
     let started = Instant::now();
     loop {
         std::thread::sleep(Duration::from_millis(5));
@@ -181,8 +188,12 @@ fn supervise(runs: &Mutex<HashMap<String, Run>>, id: &str, timeout: Duration, ou
             None => continue,
         };
         drop(guard);
-        // Let the pipe readers drain what the process wrote before it ended.
-        std::thread::sleep(Duration::from_millis(20));
+        // The pipe readers end at EOF, once they hold all the process wrote (within 10 s: a
+        // grandchild that kept a pipe open must not hold the run up).
+        let drained = Instant::now();
+        while !readers.iter().all(|r| r.is_finished()) && drained.elapsed() < Duration::from_secs(10) {
+            std::thread::sleep(Duration::from_millis(2));
+        }
         let text = |i: usize| {
             let bytes = outputs[i].lock().unwrap();
             (String::from_utf8_lossy(&bytes[..bytes.len().min(OUTPUT_CAP)]).into_owned(), bytes.len() > OUTPUT_CAP)

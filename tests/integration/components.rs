@@ -22,6 +22,10 @@ fn unusable_files_are_reported_and_skipped() {
     assert_eq!(extensions, [&"echo", &"echo_calls"], "only echo's tools come from the directory: {names:?}");
     assert!(names.contains(&"ide_agents_health"));
     assert_eq!(server.call("echo", json!({"message": "ok"}))["isError"], false);
+    // Reports reach stderr on their own pipe, possibly after the answers above.
+    for file in ["garbage.wasm", "core-module.wasm", "otherworld.wasm"] {
+        server.wait_stderr(&dir.path().join(file).display().to_string());
+    }
     let stderr = server.stderr();
     for (file, reason) in [
         ("garbage.wasm", "not a valid WebAssembly component"),

@@ -338,9 +338,11 @@ fn a_closed_stream_cancels_its_call_and_sigterm_exits_cleanly() {
     let spans = dir.path().join("spans.jsonl");
     let server = Launch::with_tools(&["echo"]).telemetry(&spans).args(["--http", "127.0.0.1:0"]).spawn();
     let url = server.http_url();
-    // A 20-second call whose client goes away after 300 ms.
-    let mut params = json!({"name": "echo", "arguments": {"message": "slow", "delay_ms": 20_000}});
+    // A 20-second call whose client goes away once the call is running (its one progress step
+    // has arrived).
+    let mut params = json!({"name": "echo", "arguments": {"message": "slow", "steps": 1, "delay_ms": 20_000}});
     params["_meta"] = meta();
+    params["_meta"]["progressToken"] = json!("slow");
     let body = json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": params}).to_string();
     let request = format!(
         "POST /mcp HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nAccept: text/event-stream\r\n\
@@ -350,7 +352,14 @@ fn a_closed_stream_cancels_its_call_and_sigterm_exits_cleanly() {
     );
     let mut stream = TcpStream::connect(authority(&url)).unwrap();
     stream.write_all(request.as_bytes()).unwrap();
-    std::thread::sleep(Duration::from_millis(300));
+    stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    let mut seen = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !String::from_utf8_lossy(&seen).contains("notifications/progress") {
+        let n = stream.read(&mut buf).unwrap();
+        assert!(n > 0, "the call's stream ended before its progress: {}", String::from_utf8_lossy(&seen));
+        seen.extend_from_slice(&buf[..n]);
+    }
     drop(stream);
     // A subscription stream: acknowledged at once; SIGTERM closes it with its result.
     let listen_body = json!({"jsonrpc": "2.0", "id": 77, "method": "subscriptions/listen",

@@ -107,6 +107,8 @@ pub struct Server {
     stdin: Option<ChildStdin>,
     lines: Receiver<String>,
     stderr: Arc<Mutex<String>>,
+    /// The thread copying stderr into `stderr`; it ends at the pipe's EOF.
+    stderr_reader: std::thread::JoinHandle<()>,
     next_id: i64,
     /// Notifications received while waiting for responses.
     pub notifications: Vec<Value>,
@@ -151,7 +153,7 @@ impl Server {
         let stderr = Arc::new(Mutex::new(String::new()));
         let sink = stderr.clone();
         let err = child.stderr.take().unwrap();
-        std::thread::spawn(move || {
+        let stderr_reader = std::thread::spawn(move || {
             for line in BufReader::new(err).lines() {
                 let Ok(line) = line else { break };
                 let mut s = sink.lock().unwrap();
@@ -164,6 +166,7 @@ impl Server {
             child,
             lines,
             stderr,
+            stderr_reader,
             next_id: 1000,
             notifications: Vec::new(),
             _tools: tools,
@@ -240,6 +243,18 @@ impl Server {
         }
     }
 
+    /// Waits (at most 10 s, pinging to collect what arrives) until more than `seen` notifications
+    /// of `method` have arrived. A notification may follow the answer that first shows its
+    /// effect: the server changes its state, then announces it.
+    pub fn wait_notifications(&mut self, method: &str, seen: usize) {
+        let started = Instant::now();
+        while self.notifications.iter().filter(|n| n["method"] == method).count() <= seen {
+            assert!(started.elapsed() < Duration::from_secs(10), "no new {method}: {:?}", self.notifications);
+            self.request("ping", json!({}));
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     /// Sends a request with a fresh integer id and returns the whole response.
     pub fn request(&mut self, method: &str, params: Value) -> Value {
         self.next_id += 1;
@@ -299,8 +314,12 @@ impl Server {
         while let Ok(line) = self.lines.recv_timeout(Duration::from_secs(5)) {
             stdout.push(line);
         }
-        // Give the stderr thread a moment to drain the pipe.
-        std::thread::sleep(Duration::from_millis(50));
+        // Let the stderr thread read the pipe to its end (within 10 s: a process the server
+        // started could hold the pipe open).
+        let drained = Instant::now();
+        while !self.stderr_reader.is_finished() && drained.elapsed() < Duration::from_secs(10) {
+            std::thread::sleep(Duration::from_millis(2));
+        }
         Finished { status, stderr: self.stderr(), stdout, exit_time }
     }
 
@@ -402,11 +421,21 @@ pub fn ultra_server() -> Server {
 }
 
 /// A server (initialised) for the freshly built components in `tools`, with `work` holding its
-/// configuration (`[server] discovery_wait_ms` raised so `tools/list` waits for a component with
-/// an interpreter in it, whose first compile takes seconds, then `extra_config`) and its cache.
+/// configuration (`[server] discovery_wait_ms` and the compile and describe budgets raised, so
+/// `tools/list` waits for a component with an interpreter in it, whose first compile takes
+/// seconds, then `extra_config`) and its cache.
 pub fn serve_built(tools: &Path, work: &Path, extra_config: &str) -> Server {
     let config = work.join("config.toml");
-    std::fs::write(&config, format!("[server]\ndiscovery_wait_ms = 180000\n{extra_config}")).unwrap();
+    // The compile and describe budgets raised too: two interpreted components compiling at once
+    // on a loaded machine can pass the default minute, and a timed-out compile is remembered.
+    std::fs::write(
+        &config,
+        format!(
+            "[server]\ndiscovery_wait_ms = 180000\n[limits]\ncompile_timeout_ms = 900000\n\
+             describe_timeout_ms = 60000\n{extra_config}"
+        ),
+    )
+    .unwrap();
     let cache = work.join("cache");
     let mut server = Launch::bare()
         .args(["--tools-dir".as_ref(), tools.as_os_str(), "--cache-dir".as_ref(), cache.as_os_str()])

@@ -65,7 +65,7 @@ fn a_watched_tools_directory_swaps_components_in_and_out() {
     assert_eq!(text(&reply["result"]), "old version", "{reply}");
     let names = wait_until(&mut server, "the swap", |n| !n.iter().any(|t| t == "echo"));
     assert!(!names.is_empty(), "the new version's tools are served: {names:?}");
-    assert!(announced(&server) > before, "the swap was not announced: {:?}", server.notifications);
+    server.wait_notifications("notifications/tools/list_changed", before);
 
     // An added component appears; a removed one goes.
     let net = dir.path().join("nettest.wasm");
