@@ -43,10 +43,38 @@ pub fn tools_dir(components: &[&str]) -> TempDir {
 }
 
 /// A cache directory shared by the tests that do not test caching, so each component is compiled
-/// once per test run rather than once per test.
+/// once per test run rather than once per test. Before the first test uses it, one server compiles
+/// and describes `echo` and `hostile` and compiles the health built-in into it, with no time
+/// pressure: otherwise the first tests, run two at a time, would race their compiles against the
+/// server's 2-second discovery wait.
 pub fn shared_cache() -> &'static Path {
     static CACHE: OnceLock<TempDir> = OnceLock::new();
-    CACHE.get_or_init(|| tempfile::tempdir().unwrap()).path()
+    CACHE
+        .get_or_init(|| {
+            let cache = tempfile::tempdir().unwrap();
+            let tools = tools_dir(&["echo", "hostile"]);
+            let config = tempfile::NamedTempFile::new().unwrap();
+            std::fs::write(config.path(), "[server]\ndiscovery_wait_ms = 600000\n").unwrap();
+            let args: Vec<OsString> = vec![
+                "serve".into(),
+                "--tools-dir".into(),
+                tools.path().into(),
+                "--cache-dir".into(),
+                cache.path().into(),
+                "--config".into(),
+                config.path().into(),
+                "--telemetry".into(),
+                "off".into(),
+            ];
+            let mut server = Server::spawn(args, Some(tools));
+            server.initialize();
+            let listed = server.result("tools/list", json!({}));
+            assert!(listed.to_string().contains("\"echo\""), "warming the shared cache: {listed}");
+            assert_eq!(server.call("ide_agents_health", json!({}))["isError"], false);
+            assert!(server.finish().status.success());
+            cache
+        })
+        .path()
 }
 
 /// Starts servers with a given tools directory, cache directory and extra flags. Telemetry goes
