@@ -100,8 +100,9 @@ fn cargo_build(workspace: &Path, target_dir: &Path, args: &[&str]) {
     );
 }
 
-/// Prints `cargo:rerun-if-changed` for every `Cargo.toml` and `Cargo.lock` under `dir` (build
-/// output excluded).
+/// Prints `cargo:rerun-if-changed` for every `Cargo.toml`, `Cargo.lock`, `rust-toolchain.toml`
+/// and cargo configuration (`.cargo/config.toml`: the guests' rustflags) under `dir` (build output
+/// excluded).
 fn rerun_if_changed_manifests(dir: &Path) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
@@ -112,7 +113,9 @@ fn rerun_if_changed_manifests(dir: &Path) {
             if entry.file_name() != "target" {
                 rerun_if_changed_manifests(&path);
             }
-        } else if matches!(entry.file_name().to_str(), Some("Cargo.toml" | "Cargo.lock" | "rust-toolchain.toml")) {
+        } else if matches!(entry.file_name().to_str(), Some("Cargo.toml" | "Cargo.lock" | "rust-toolchain.toml"))
+            || (dir.file_name().is_some_and(|d| d == ".cargo") && entry.file_name() == "config.toml")
+        {
             println!("cargo:rerun-if-changed={}", path.display());
         }
     }
