@@ -514,11 +514,13 @@ impl Logistic {
     }
 
     /// The inverse of the objective's Hessian diagonal at `theta`: `1 / (1 + C * sum_i x_it^2 *
-    /// p_ik (1 - p_ik))` for the weight of term `t` in vector `k`, `1 / (C * sum_i p_ik (1 - p_ik))`
-    /// for an intercept. L-BFGS starts from it as its inverse Hessian: an intercept's curvature
-    /// (about `C * n / 4`) dwarfs a term's (`1 + C * sum x^2`, the TF-IDF rows having unit
-    /// length), and an unscaled start spends most of its steps balancing the two. One pass over
-    /// the rows, like one evaluation of the objective.
+    /// p_ik (1 - p_ik))` for the weight of term `t` in vector `k` (the 1 is the L2 term's), and
+    /// `1 / (1 + C * sum_i p_ik (1 - p_ik))` for an intercept (the same floor, as an intercept's
+    /// curvature vanishes where the rows are separated with certainty, and a first step scaled by
+    /// its inverse would be out of all proportion). L-BFGS starts from it as its inverse Hessian:
+    /// an intercept's curvature (about `C * n / 4` at the start) dwarfs a term's (`1 + C * sum
+    /// x^2`, the TF-IDF rows having unit length), and an unscaled start spends most of its steps
+    /// balancing the two. One pass over the rows, like one evaluation of the objective.
     fn preconditioner(theta: &[f64], x: &Rows, y: &[usize], terms: usize, vectors: usize, c: f64) -> Vec<f64> {
         let mut curvature = vec![0.0; theta.len()];
         let mut z = [0.0; MAX_CLASSES];
@@ -545,8 +547,7 @@ impl Logistic {
                 *h += d;
             }
         }
-        let weights = terms * vectors;
-        curvature.iter().enumerate().map(|(i, h)| 1.0 / (h + if i < weights { 1.0 } else { 0.0 }).max(1e-12)).collect()
+        curvature.iter().map(|h| 1.0 / (1.0 + h)).collect()
     }
 
     /// Fits from `start` (zero weights without one).
@@ -680,6 +681,22 @@ mod tests {
 
     fn run(json: &str) -> Result<Classification, Error> {
         classify(&serde_json::from_str(json).unwrap())
+    }
+
+    #[test]
+    fn separable_rows_with_a_large_c_reach_the_optimum() {
+        // Separated with near certainty, the intercepts' curvature all but vanishes at the
+        // optimum; the fit must still get there (gradient relative to C * n, as it stops).
+        let x: Vec<SparseRow> =
+            vec![vec![(0, 1.0)], vec![(1, 1.0)], vec![(0, 0.6), (2, 0.8)], vec![(1, 0.6), (2, 0.8)]];
+        for c in [1.0, 1e3, 1e6] {
+            for (y, k) in [(vec![0, 1, 0, 1], 2), (vec![0, 1, 2, 1], 3)] {
+                let lr = Logistic::fit(&x, &y, k, 3, c, None);
+                let (_, g) = Logistic::objective(&lr.theta, &Rows::new(&x), &y, 3, Logistic::vectors(k), c);
+                let largest = g.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+                assert!(largest / (c * 4.0) < 1e-8, "C {c}, {k} classes: gradient {largest:e}");
+            }
+        }
     }
 
     #[test]
