@@ -77,7 +77,7 @@ fn for_each_term(text: &str, (min, max): (usize, usize), mut f: impl FnMut(&str)
 /// Columns (with repeats, in any order) as a sparse row of counts.
 fn count_columns(mut columns: Vec<usize>) -> SparseRow {
     columns.sort_unstable();
-    let mut row: SparseRow = Vec::new();
+    let mut row: SparseRow = Vec::with_capacity(columns.len());
     for col in columns {
         match row.last_mut() {
             Some((last, count)) if *last == col => *count += 1.0,
@@ -105,7 +105,9 @@ impl Vocabulary {
         let ids: Vec<Vec<usize>> = texts
             .iter()
             .map(|text| {
-                let mut ids = Vec::new();
+                // Room for every term of a unigram text (a word takes at least three bytes with
+                // its separator), so the list is not regrown token by token.
+                let mut ids = Vec::with_capacity(text.len() / 3 + 1);
                 for_each_term(text, ngram_range, |term| {
                     let next = seen.len();
                     ids.push(match seen.get(term) {
@@ -152,7 +154,7 @@ impl Vocabulary {
     /// Raw counts of the known terms of `text` (`CountVectorizer.transform`: unknown terms are
     /// dropped).
     pub fn counts(&self, text: &str) -> SparseRow {
-        let mut columns = Vec::new();
+        let mut columns = Vec::with_capacity(text.len() / 3 + 1);
         for_each_term(text, self.ngram_range, |term| columns.extend(self.index.get(term)));
         count_columns(columns)
     }
