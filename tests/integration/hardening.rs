@@ -13,7 +13,10 @@ use serde_json::{Value, json};
 use crate::support::{Launch, Server, guest, proc_status_kib, text};
 
 /// A server over copies of `components` with `config` (TOML), its own cache directory (so that
-/// nothing is remembered from other tests unless `cache` is given), initialized.
+/// nothing is remembered from other tests unless `cache` is given), initialized. Unless `config`
+/// has a `[server]` table of its own, `tools/list` waits up to a minute for discovery instead of
+/// the default 2 s: a fresh cache compiles every component, which takes longer than that on a
+/// loaded machine.
 fn serve(components: &[&str], config: &str, cache: Option<&Path>) -> (Server, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let tools = dir.path().join("tools");
@@ -22,7 +25,8 @@ fn serve(components: &[&str], config: &str, cache: Option<&Path>) -> (Server, te
         std::fs::copy(guest(name), tools.join(format!("{name}.wasm"))).unwrap();
     }
     let config_path = dir.path().join("config.toml");
-    std::fs::write(&config_path, config).unwrap();
+    let wait = if config.contains("[server]") { "" } else { "[server]\ndiscovery_wait_ms = 60000\n" };
+    std::fs::write(&config_path, format!("{wait}{config}")).unwrap();
     let cache = cache.map_or_else(|| dir.path().join("cache"), Path::to_path_buf);
     let mut server = Launch::bare()
         .args(["--tools-dir".as_ref(), tools.as_os_str(), "--config".as_ref(), config_path.as_os_str()])

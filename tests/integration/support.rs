@@ -77,6 +77,15 @@ pub fn shared_cache() -> &'static Path {
         .path()
 }
 
+/// Writes, in `dir`, a configuration that lets `tools/list` wait up to a minute for discovery:
+/// for tests on a fresh cache, which compiles every component (the default wait, 2 s, is for
+/// interactive use and is shorter than a compile on a loaded machine).
+pub fn patient_config(dir: &Path) -> PathBuf {
+    let path = dir.join("patient.toml");
+    std::fs::write(&path, "[server]\ndiscovery_wait_ms = 60000\n").unwrap();
+    path
+}
+
 /// Starts servers with a given tools directory, cache directory and extra flags. Telemetry goes
 /// to `spans.jsonl` in the tools directory (or is off for [`Launch::bare`]).
 pub struct Launch {
