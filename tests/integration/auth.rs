@@ -286,17 +286,9 @@ fn slow_call(url: &str, body: &str, admitted: &std::sync::mpsc::Sender<()>) -> u
     )
     .unwrap();
     let mut bytes = Vec::new();
-    let mut buf = [0u8; 4096];
-    let mut said = false;
-    while let Ok(n) = stream.read(&mut buf) {
-        if n == 0 {
-            break;
-        }
-        bytes.extend_from_slice(&buf[..n]);
-        if !said && String::from_utf8_lossy(&bytes).contains("notifications/progress") {
-            let _ = admitted.send(());
-            said = true;
-        }
+    if crate::support::read_until(&mut stream, &mut bytes, "notifications/progress") {
+        let _ = admitted.send(());
+        let _ = stream.read_to_end(&mut bytes);
     }
     let text = String::from_utf8_lossy(&bytes);
     text.split_whitespace().nth(1).unwrap_or("0").parse().unwrap()

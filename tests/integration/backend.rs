@@ -188,12 +188,8 @@ fn supervise(
             None => continue,
         };
         drop(guard);
-        // The pipe readers end at EOF, once they hold all the process wrote (within 10 s: a
-        // grandchild that kept a pipe open must not hold the run up).
-        let drained = Instant::now();
-        while !readers.iter().all(|r| r.is_finished()) && drained.elapsed() < Duration::from_secs(10) {
-            std::thread::sleep(Duration::from_millis(2));
-        }
+        // The pipe readers end at EOF, once they hold all the process wrote.
+        crate::support::wait_finished(readers, Duration::from_secs(10));
         let text = |i: usize| {
             let bytes = outputs[i].lock().unwrap();
             (String::from_utf8_lossy(&bytes[..bytes.len().min(OUTPUT_CAP)]).into_owned(), bytes.len() > OUTPUT_CAP)

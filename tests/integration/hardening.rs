@@ -25,7 +25,7 @@ fn serve(components: &[&str], config: &str, cache: Option<&Path>) -> (Server, te
         std::fs::copy(guest(name), tools.join(format!("{name}.wasm"))).unwrap();
     }
     let config_path = dir.path().join("config.toml");
-    let wait = if config.contains("[server]") { "" } else { "[server]\ndiscovery_wait_ms = 60000\n" };
+    let wait = if config.contains("[server]") { "" } else { crate::support::PATIENT_DISCOVERY };
     std::fs::write(&config_path, format!("{wait}{config}")).unwrap();
     let cache = cache.map_or_else(|| dir.path().join("cache"), Path::to_path_buf);
     let mut server = Launch::bare()

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::support::{Launch, Server};
+use crate::support::{Launch, Server, read_until};
 
 /// A parsed HTTP response.
 struct Reply {
@@ -354,12 +354,8 @@ fn a_closed_stream_cancels_its_call_and_sigterm_exits_cleanly() {
     stream.write_all(request.as_bytes()).unwrap();
     stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
     let mut seen = Vec::new();
-    let mut buf = [0u8; 4096];
-    while !String::from_utf8_lossy(&seen).contains("notifications/progress") {
-        let n = stream.read(&mut buf).unwrap();
-        assert!(n > 0, "the call's stream ended before its progress: {}", String::from_utf8_lossy(&seen));
-        seen.extend_from_slice(&buf[..n]);
-    }
+    let running = read_until(&mut stream, &mut seen, "notifications/progress");
+    assert!(running, "the call's stream ended before its progress: {}", String::from_utf8_lossy(&seen));
     drop(stream);
     // A subscription stream: acknowledged at once; SIGTERM closes it with its result.
     let listen_body = json!({"jsonrpc": "2.0", "id": 77, "method": "subscriptions/listen",
@@ -484,14 +480,8 @@ fn hold_slot(host: &str, deadline: Instant) -> TcpStream {
         stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
         stream.write_all(request.as_bytes()).unwrap();
         let mut seen = Vec::new();
-        let mut buf = [0u8; 512];
         // The healthz body is "ok\n"; a 503 closes the connection.
-        while !seen.ends_with(b"\r\n\r\nok\n") {
-            match stream.read(&mut buf) {
-                Ok(0) | Err(_) => break,
-                Ok(n) => seen.extend_from_slice(&buf[..n]),
-            }
-        }
+        read_until(&mut stream, &mut seen, "\r\n\r\nok\n");
         let text = String::from_utf8_lossy(&seen);
         if text.starts_with("HTTP/1.1 200") && text.ends_with("ok\n") {
             return stream;

@@ -2,7 +2,7 @@
 //! components and a cache directory, and speaks line-delimited JSON-RPC to it.
 
 use std::ffi::OsString;
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
@@ -77,13 +77,38 @@ pub fn shared_cache() -> &'static Path {
         .path()
 }
 
-/// Writes, in `dir`, a configuration that lets `tools/list` wait up to a minute for discovery:
-/// for tests on a fresh cache, which compiles every component (the default wait, 2 s, is for
-/// interactive use and is shorter than a compile on a loaded machine).
+/// Configuration that lets `tools/list` wait up to a minute for discovery: for tests on a fresh
+/// cache, which compiles every component (the default wait, 2 s, is for interactive use and is
+/// shorter than a compile on a loaded machine).
+pub const PATIENT_DISCOVERY: &str = "[server]\ndiscovery_wait_ms = 60000\n";
+
+/// Writes [`PATIENT_DISCOVERY`] as a configuration file in `dir`.
 pub fn patient_config(dir: &Path) -> PathBuf {
     let path = dir.join("patient.toml");
-    std::fs::write(&path, "[server]\ndiscovery_wait_ms = 60000\n").unwrap();
+    std::fs::write(&path, PATIENT_DISCOVERY).unwrap();
     path
+}
+
+/// Reads `stream` into `seen` until `needle` is in it; false if the stream ends (or fails)
+/// first.
+pub fn read_until(stream: &mut impl Read, seen: &mut Vec<u8>, needle: &str) -> bool {
+    let mut buf = [0u8; 4096];
+    while !String::from_utf8_lossy(seen).contains(needle) {
+        match stream.read(&mut buf) {
+            Ok(0) | Err(_) => return false,
+            Ok(n) => seen.extend_from_slice(&buf[..n]),
+        }
+    }
+    true
+}
+
+/// Waits until every thread in `threads` has finished, for at most `within` (a reader of a pipe
+/// that another process keeps open must not hold a test up).
+pub fn wait_finished(threads: &[std::thread::JoinHandle<()>], within: Duration) {
+    let started = Instant::now();
+    while !threads.iter().all(|t| t.is_finished()) && started.elapsed() < within {
+        std::thread::sleep(Duration::from_millis(2));
+    }
 }
 
 /// Starts servers with a given tools directory, cache directory and extra flags. Telemetry goes
@@ -145,7 +170,7 @@ pub struct Server {
     lines: Receiver<String>,
     stderr: Arc<Mutex<String>>,
     /// The thread copying stderr into `stderr`; it ends at the pipe's EOF.
-    stderr_reader: std::thread::JoinHandle<()>,
+    stderr_reader: [std::thread::JoinHandle<()>; 1],
     next_id: i64,
     /// Notifications received while waiting for responses.
     pub notifications: Vec<Value>,
@@ -203,7 +228,7 @@ impl Server {
             child,
             lines,
             stderr,
-            stderr_reader,
+            stderr_reader: [stderr_reader],
             next_id: 1000,
             notifications: Vec::new(),
             _tools: tools,
@@ -351,12 +376,8 @@ impl Server {
         while let Ok(line) = self.lines.recv_timeout(Duration::from_secs(5)) {
             stdout.push(line);
         }
-        // Let the stderr thread read the pipe to its end (within 10 s: a process the server
-        // started could hold the pipe open).
-        let drained = Instant::now();
-        while !self.stderr_reader.is_finished() && drained.elapsed() < Duration::from_secs(10) {
-            std::thread::sleep(Duration::from_millis(2));
-        }
+        // Let the stderr thread read the pipe to its end.
+        wait_finished(&self.stderr_reader, Duration::from_secs(10));
         Finished { status, stderr: self.stderr(), stdout, exit_time }
     }
 

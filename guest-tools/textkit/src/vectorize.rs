@@ -74,6 +74,12 @@ fn for_each_term(text: &str, (min, max): (usize, usize), mut f: impl FnMut(&str)
     }
 }
 
+/// Room for every term of a unigram text (a word takes at least three bytes with its separator),
+/// so a text's term list is not regrown token by token.
+fn term_capacity(text: &str) -> usize {
+    text.len() / 3 + 1
+}
+
 /// Columns (with repeats, in any order) as a sparse row of counts.
 fn count_columns(mut columns: Vec<usize>) -> SparseRow {
     columns.sort_unstable();
@@ -105,9 +111,7 @@ impl Vocabulary {
         let ids: Vec<Vec<usize>> = texts
             .iter()
             .map(|text| {
-                // Room for every term of a unigram text (a word takes at least three bytes with
-                // its separator), so the list is not regrown token by token.
-                let mut ids = Vec::with_capacity(text.len() / 3 + 1);
+                let mut ids = Vec::with_capacity(term_capacity(text));
                 for_each_term(text, ngram_range, |term| {
                     let next = seen.len();
                     ids.push(match seen.get(term) {
@@ -154,7 +158,7 @@ impl Vocabulary {
     /// Raw counts of the known terms of `text` (`CountVectorizer.transform`: unknown terms are
     /// dropped).
     pub fn counts(&self, text: &str) -> SparseRow {
-        let mut columns = Vec::with_capacity(text.len() / 3 + 1);
+        let mut columns = Vec::with_capacity(term_capacity(text));
         for_each_term(text, self.ngram_range, |term| columns.extend(self.index.get(term)));
         count_columns(columns)
     }
