@@ -1,9 +1,10 @@
 # ide-agents-mcp tasks (optional: every step below is a plain command too; `cargo install just`).
 # `just --list` shows them all.
 
-# Build the shipped tool components (wasm32-wasip2) into guest-tools/target.
+# Build the shipped tool components' core modules (wasm32-unknown-unknown: no WASI) into
+# guest-tools/target; server/build.rs builds them and makes them components.
 build-guests:
-    cd guest-tools && cargo build --release --target wasm32-wasip2
+    cd guest-tools && cargo build --release --target wasm32-unknown-unknown
 
 # Build the test-only components into tests/guests/target (the benches' `echo`).
 build-test-guests:
@@ -19,7 +20,7 @@ lint:
     cd guest-tools && cargo fmt --all --check
     cd tests/guests && cargo fmt --all --check
     cargo clippy --release --workspace --all-targets -- -D warnings
-    cd guest-tools && cargo clippy --target wasm32-wasip2 --workspace -- -D warnings
+    cd guest-tools && cargo clippy --target wasm32-unknown-unknown --workspace -- -D warnings
     cd tests/guests && cargo clippy --target wasm32-wasip2 --workspace -- -D warnings
 
 # Run the server over stdio (release build).

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test. Works on a fresh machine that has rustup/cargo, python3 and node (with npm):
-# installs the wasm32-wasip2 target, the Python test packages (tests/interop/requirements.txt: the
-# mcp==2.3.0 interop client and scikit-learn, into tests/interop/.venv)
+# installs the wasm32-wasip2 and wasm32-unknown-unknown targets, the Python test packages
+# (tests/interop/requirements.txt: the mcp==2.3.0 interop client and scikit-learn, into
+# tests/interop/.venv)
 # the TypeScript interop client (@modelcontextprotocol/sdk@1.32.2) and ComponentizeJS 0.23.0 (the
 # JavaScript tool template's build) in tests/interop/node_modules
 # the official MCP conformance suite with the Node 22 it needs (tests/conformance/node_modules)
@@ -17,9 +18,12 @@ command -v cargo >/dev/null || die "cargo is missing: install Rust with rustup (
 command -v python3 >/dev/null || die "python3 is missing: install Python 3.10 or newer"
 command -v node >/dev/null && command -v npm >/dev/null || die "node and npm are missing: install Node.js 20 or newer"
 
-# The guest tools are built for wasm32-wasip2 (server/build.rs would also try this itself).
+# The test tools are built for wasm32-wasip2, the shipped ones for wasm32-unknown-unknown (no WASI);
+# rust-toolchain.toml lists both, so rustup would also add them by itself.
 if command -v rustup >/dev/null; then
-  rustup target list --installed | grep -qx wasm32-wasip2 || rustup target add wasm32-wasip2
+  for target in wasm32-wasip2 wasm32-unknown-unknown; do
+    rustup target list --installed | grep -qx "$target" || rustup target add "$target"
+  done
 fi
 
 interop=tests/interop

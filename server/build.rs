@@ -1,4 +1,5 @@
-//! Builds the shipped tool components in `../guest-tools` for `wasm32-wasip2` and embeds them.
+//! Builds the shipped tool components in `../guest-tools` (WASI-free: `wasm32-unknown-unknown`,
+//! made components by `ide_agents_guest_build`) and embeds them.
 //!
 //! The built-ins (see [`BUILTINS`]) are embedded with `include_bytes!` through
 //! `$OUT_DIR/builtins.rs`, each with its group, its SHA-256 (computed here, so startup does not
@@ -10,7 +11,7 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-use ide_agents_guest_build::{GUEST_TARGET, build_workspace_sized, rerun_if_changed_dir};
+use ide_agents_guest_build::{WASI_FREE_TARGET, build_wasi_free, rerun_if_changed_dir};
 use sha2::{Digest, Sha256};
 /// Components embedded in the server binary: (crate name, group). `ultra` components are only
 /// registered in ULTRA mode; without it their bytes are never touched.
@@ -66,14 +67,12 @@ fn main() {
     rerun_if_changed_dir(&manifest_dir.join("../wit"), &[]);
     let descriptors = manifest_dir.join("builtins");
     rerun_if_changed_dir(&descriptors, &[]);
-    let built =
-        build_workspace_sized(&manifest_dir.join("../guest-tools"), &out_dir.join("guest-target"), SIZE_OPTIMISED);
+    let built = build_wasi_free(&manifest_dir.join("../guest-tools"), &out_dir.join("guest-target"), SIZE_OPTIMISED);
     let mut builtins = String::from("/// Components compiled into the binary.\n");
     builtins.push_str("pub static BUILTIN_COMPONENTS: &[Builtin] = &[\n");
     for (name, group) in BUILTINS {
         let path = built.component(name);
-        let bytes =
-            std::fs::read(&path).unwrap_or_else(|e| panic!("guest build did not produce {}: {e}", path.display()));
+        let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
         let sha256: String = Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect();
         let described = descriptors.join(format!("{name}.json"));
         let descriptors = if described.is_file() {
@@ -91,8 +90,8 @@ fn main() {
     std::fs::write(out_dir.join("builtins.rs"), builtins).expect("write builtins.rs");
 }
 
-/// Stops the build with the exact command to run when the wasm32-wasip2 standard library is
-/// missing. (`rust-toolchain.toml` lists the target, so rustup normally installs it by itself.)
+/// Stops the build with the exact command to run when the standard library of the shipped tools'
+/// target is missing. (`rust-toolchain.toml` lists the target, so rustup normally installs it by itself.)
 fn check_target_installed() {
     let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
     let sysroot = Command::new(&rustc)
@@ -101,10 +100,10 @@ fn check_target_installed() {
         .ok()
         .filter(|o| o.status.success())
         .map(|o| PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()));
-    let installed = sysroot.as_ref().is_some_and(|s| s.join("lib/rustlib").join(GUEST_TARGET).exists());
+    let installed = sysroot.as_ref().is_some_and(|s| s.join("lib/rustlib").join(WASI_FREE_TARGET).exists());
     assert!(
         installed,
-        "the Rust target {GUEST_TARGET} is required to build the built-in tools and is not installed. \
-         Run `rustup target add {GUEST_TARGET}` and build again."
+        "the Rust target {WASI_FREE_TARGET} is required to build the built-in tools and is not installed. \
+         Run `rustup target add {WASI_FREE_TARGET}` and build again."
     );
 }

@@ -77,12 +77,12 @@ fn store(engine: &wasmtime::Engine) -> Store<HostState> {
     store
 }
 
-fn pre(engine: &wasmtime::Engine) -> ToolPre<HostState> {
-    pre_of(engine, "health")
+fn pre_of(engine: &wasmtime::Engine, name: &str) -> ToolPre<HostState> {
+    pre_from(engine, builtin(name).bytes)
 }
 
-fn pre_of(engine: &wasmtime::Engine, name: &str) -> ToolPre<HostState> {
-    let component = wasmtime::component::Component::new(engine, builtin(name).bytes).unwrap();
+fn pre_from(engine: &wasmtime::Engine, bytes: &[u8]) -> ToolPre<HostState> {
+    let component = wasmtime::component::Component::new(engine, bytes).unwrap();
     let linker = ide_agents_mcp::host::linker(engine).unwrap();
     ToolPre::new(linker.instantiate_pre(&component).unwrap()).unwrap()
 }
@@ -105,8 +105,14 @@ fn server(rt: &tokio::runtime::Runtime, cache: &Path, guests: Option<&Path>) -> 
     Arc::new(McpServer::new(runtime, registry, parts))
 }
 
-/// Runs every runtime benchmark; `scale` divides iteration counts (`--quick`).
-pub fn run(rt: &tokio::runtime::Runtime, guests: Option<&Path>, scale: usize) -> Value {
+/// Runs every runtime benchmark; `scale` divides iteration counts (`--quick`); `health_wasm`, if
+/// given, replaces the embedded health component in the instantiation and guest-call rows.
+pub fn run(rt: &tokio::runtime::Runtime, guests: Option<&Path>, health_wasm: Option<&Path>, scale: usize) -> Value {
+    let health_bytes = match health_wasm {
+        Some(path) => std::fs::read(path).unwrap_or_else(|e| panic!("--health-wasm {}: {e}", path.display())),
+        None => builtin("health").bytes.to_vec(),
+    };
+    let pre = |engine: &wasmtime::Engine| pre_from(engine, &health_bytes);
     let dir = tempfile::tempdir().unwrap();
     let mut results = serde_json::Map::new();
 

@@ -9,7 +9,11 @@
 //!
 //! ```text
 //! micro [--out bench-results] [--quick] [--guests guest-tools/target/wasm32-wasip2/release]
+//!       [--health-wasm FILE]
 //! ```
+//!
+//! `--health-wasm` measures the instantiation and guest-call rows with another build of the health
+//! component instead of the embedded one (to compare builds in one sitting).
 //!
 //! A harness of our own rather than criterion or divan: every result is a pair (optimised,
 //! baseline) whose ratio is the point, written as one JSON and one markdown table that the README
@@ -107,14 +111,16 @@ fn main() {
     let mut out = PathBuf::from("bench-results");
     let mut quick = false;
     let mut guests: Option<PathBuf> = None;
+    let mut health_wasm: Option<PathBuf> = None;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         match a.as_str() {
             "--out" => out = args.next().expect("--out DIR").into(),
             "--quick" => quick = true,
             "--guests" => guests = Some(args.next().expect("--guests DIR").into()),
+            "--health-wasm" => health_wasm = Some(args.next().expect("--health-wasm FILE").into()),
             _ => {
-                eprintln!("usage: micro [--out DIR] [--quick] [--guests DIR]");
+                eprintln!("usage: micro [--out DIR] [--quick] [--guests DIR] [--health-wasm FILE]");
                 std::process::exit(2);
             }
         }
@@ -269,7 +275,7 @@ fn main() {
                "speedup_vs_open_file": write_each_ns / batched_ns, "hot_path_ns_per_call": hot_ns}),
     );
 
-    results.insert("runtime".into(), runtime::run(&rt, guests.as_deref(), scale));
+    results.insert("runtime".into(), runtime::run(&rt, guests.as_deref(), health_wasm.as_deref(), scale));
     let report = Value::Object(results);
     std::fs::create_dir_all(&out).unwrap();
     std::fs::write(out.join("micro.json"), serde_json::to_string_pretty(&report).unwrap()).unwrap();

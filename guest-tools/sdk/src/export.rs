@@ -145,12 +145,14 @@ pub const fn entry<T: Tool>() -> Entry {
 /// The WIT `describe`: every tool's descriptor, in order.
 #[doc(hidden)]
 pub fn describe(tools: &[Entry]) -> Vec<ToolDescriptor> {
+    crate::wasi_free::report_panics();
     tools.iter().map(|t| (t.describe)()).collect()
 }
 
 /// The WIT `call`: runs the tool called `name`.
 #[doc(hidden)]
 pub fn dispatch(tools: &[Entry], name: String, arguments: &str) -> Result<CallResult, ToolError> {
+    crate::wasi_free::report_panics();
     match tools.iter().find(|t| t.name == name) {
         Some(tool) => (tool.call)(arguments),
         None => Err(ToolError::UnknownTool(name)),
@@ -207,6 +209,7 @@ macro_rules! export_tools {
 
             impl $crate::bindings::exports::ide_agents::tool::offerings::Guest for Component {
                 fn describe() -> $crate::offerings::Catalog {
+                    $crate::wasi_free::report_panics();
                     __ide_agents_offerings()
                 }
             }

@@ -1,5 +1,6 @@
 //! `ide-agents-tool`: the guest SDK for ide-agents-mcp tool components (WIT package
-//! `ide-agents:tool@0.1.0`, world `tool`, target `wasm32-wasip2`).
+//! `ide-agents:tool@0.1.0`, world `tool`, target `wasm32-wasip2`, or `wasm32-unknown-unknown`
+//! for a tool with no WASI imports: see [`wasi_free`](mod@wasi_free)).
 //!
 //! A tool is a type implementing [`Tool`]: its name, title, description and [`Annotations`] as
 //! constants, its arguments and structured output as Rust types, and a `call` function from one to
@@ -95,6 +96,7 @@ pub mod input;
 pub mod log;
 pub mod schema;
 pub mod tool;
+pub mod wasi_free;
 
 pub use bindings::exports::ide_agents::tool::offerings;
 pub use bindings::ide_agents::tool::types::ToolAnnotations as Annotations;

@@ -1,18 +1,28 @@
 //! For build scripts (the server's, which embeds the shipped tools, and `tests/artifacts`', which
-//! builds the test tools): builds a cargo workspace of tool components for `wasm32-wasip2` into a
-//! target directory of the caller's, with none of the host build's settings leaking in, and tells
-//! cargo to rerun the build script when a file the components were built from changes: the
-//! sources each `.wasm` file's dep-info (`<name>.d`) lists, as wasmtime's
-//! `crates/test-programs/artifacts` does, plus the workspace's manifests (which dep-info does not
-//! list). A README or a test file beside a component changes nothing.
+//! builds the test tools): builds a cargo workspace of tool components into a target directory of
+//! the caller's, with none of the host build's settings leaking in, and tells cargo to rerun the
+//! build script when a file the components were built from changes: the sources each `.wasm`
+//! file's dep-info (`<name>.d`) lists, as wasmtime's `crates/test-programs/artifacts` does, plus the
+//! workspace's manifests (which dep-info does not list). A README or a test file beside a component
+//! changes nothing.
+//!
+//! Two kinds of build: [`build_workspace`] for `wasm32-wasip2`, where rustc's linker makes the
+//! component (the test tools, which exercise WASI); and [`build_wasi_free`] for the shipped tools,
+//! built for `wasm32-unknown-unknown` and made components here with wit-component. A component
+//! with no WASI imports is 3 core instances instead of 16, which makes a fresh instance cheaper
+//! (`docs/design/0013-wasi-free-builtins.md`).
 
 #![expect(clippy::print_stdout, reason = "a build script talks to cargo on stdout")]
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// The target tool components are built for.
+/// The target test tool components are built for.
 pub const GUEST_TARGET: &str = "wasm32-wasip2";
+
+/// The target the shipped tools are built for: plain core modules, made components by
+/// [`Built::component`].
+pub const WASI_FREE_TARGET: &str = "wasm32-unknown-unknown";
 
 /// Settings of the host build that must not reach a guest build (also used by tests that run
 /// cargo on a tool crate).
@@ -31,50 +41,74 @@ pub const HOST_ONLY_VARS: &[&str] = &[
 /// Cranelift in less time on its first call).
 pub const SIZE_PROFILE: &str = "release-small";
 
-/// Where the components of a guest workspace build are.
+/// Where the core modules of a [`build_wasi_free`] build are, and where their components go.
 #[derive(Debug)]
 pub struct Built {
     release: PathBuf,
     small: PathBuf,
     small_members: Vec<String>,
+    components: PathBuf,
 }
 
 impl Built {
-    /// The `.wasm` file of the member `name`.
+    /// The component of the member `name`: its core module made a component (with the WIT world
+    /// wit-bindgen embedded in it) and written beside the build. Panics, failing the build, with
+    /// the reason when the module is missing or cannot be made a component.
     pub fn component(&self, name: &str) -> PathBuf {
         let dir = if self.small_members.iter().any(|m| m == name) { &self.small } else { &self.release };
-        dir.join(format!("{name}.wasm"))
+        let module_path = dir.join(format!("{name}.wasm"));
+        let module = std::fs::read(&module_path)
+            .unwrap_or_else(|e| panic!("the guest build did not produce {}: {e}", module_path.display()));
+        let component = componentize(&module)
+            .unwrap_or_else(|e| panic!("cannot make {} a component: {e:#}", module_path.display()));
+        std::fs::create_dir_all(&self.components)
+            .unwrap_or_else(|e| panic!("cannot create {}: {e}", self.components.display()));
+        let path = self.components.join(format!("{name}.wasm"));
+        std::fs::write(&path, component).unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
+        path
     }
 }
 
-/// Builds every member of the workspace in `workspace` (release, `wasm32-wasip2`) into
-/// `target_dir` and returns the directory holding the `.wasm` files. Panics (failing the build)
-/// with the reason when cargo cannot run or the build fails, naming the command to install the
-/// target when it is missing.
-pub fn build_workspace(workspace: &Path, target_dir: &Path) -> PathBuf {
-    build_workspace_sized(workspace, target_dir, &[]).release
+/// A core module built with wit-bindgen (which embeds the world in a `component-type` custom
+/// section) as a component, validated; what `wasm-tools component new` does.
+pub fn componentize(module: &[u8]) -> anyhow::Result<Vec<u8>> {
+    wit_component::ComponentEncoder::default().validate(true).module(module)?.encode()
 }
 
-/// [`build_workspace`], with the members named in `small` built with [`SIZE_PROFILE`] instead of
-/// `release` (a second cargo run; the dependencies they share are built once per profile).
-pub fn build_workspace_sized(workspace: &Path, target_dir: &Path, small: &[&str]) -> Built {
+/// Builds every member of the workspace in `workspace` (release, `wasm32-wasip2`) into
+/// `target_dir` and returns the directory holding the `.wasm` components. Panics (failing the
+/// build) with the reason when cargo cannot run or the build fails, naming the command to install
+/// the target when it is missing.
+pub fn build_workspace(workspace: &Path, target_dir: &Path) -> PathBuf {
+    rerun_if_changed_manifests(workspace);
+    cargo_build(workspace, target_dir, GUEST_TARGET, &["--release", "--workspace"]);
+    let release = target_dir.join(GUEST_TARGET).join("release");
+    rerun_if_changed_dep_info(&release);
+    release
+}
+
+/// Builds every member of the workspace in `workspace` for [`WASI_FREE_TARGET`] into `target_dir`
+/// (release; the members named in `small` with [`SIZE_PROFILE`] instead, in a second cargo run),
+/// panicking like [`build_workspace`]; [`Built::component`] makes each a component.
+pub fn build_wasi_free(workspace: &Path, target_dir: &Path, small: &[&str]) -> Built {
     rerun_if_changed_manifests(workspace);
     let mut release = vec!["--release", "--workspace"];
     for member in small {
         release.extend(["--exclude", member]);
     }
-    cargo_build(workspace, target_dir, &release);
+    cargo_build(workspace, target_dir, WASI_FREE_TARGET, &release);
     if !small.is_empty() {
         let mut sized = vec!["--profile", SIZE_PROFILE];
         for member in small {
             sized.extend(["-p", member]);
         }
-        cargo_build(workspace, target_dir, &sized);
+        cargo_build(workspace, target_dir, WASI_FREE_TARGET, &sized);
     }
     let built = Built {
-        release: target_dir.join(GUEST_TARGET).join("release"),
-        small: target_dir.join(GUEST_TARGET).join(SIZE_PROFILE),
+        release: target_dir.join(WASI_FREE_TARGET).join("release"),
+        small: target_dir.join(WASI_FREE_TARGET).join(SIZE_PROFILE),
         small_members: small.iter().map(|m| (*m).to_owned()).collect(),
+        components: target_dir.join("components"),
     };
     rerun_if_changed_dep_info(&built.release);
     if !small.is_empty() {
@@ -83,19 +117,19 @@ pub fn build_workspace_sized(workspace: &Path, target_dir: &Path, small: &[&str]
     built
 }
 
-/// Runs `cargo build --target wasm32-wasip2 --target-dir target_dir` with `args` in `workspace`.
-fn cargo_build(workspace: &Path, target_dir: &Path, args: &[&str]) {
+/// Runs `cargo build --target <target> --target-dir target_dir` with `args` in `workspace`.
+fn cargo_build(workspace: &Path, target_dir: &Path, target: &str, args: &[&str]) {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut cmd = Command::new(&cargo);
-    cmd.current_dir(workspace).arg("build").args(args).args(["--target", GUEST_TARGET, "--target-dir"]).arg(target_dir);
+    cmd.current_dir(workspace).arg("build").args(args).args(["--target", target, "--target-dir"]).arg(target_dir);
     for var in HOST_ONLY_VARS {
         cmd.env_remove(var);
     }
     let status = cmd.status().unwrap_or_else(|e| panic!("cannot run `{cargo}` to build {}: {e}", workspace.display()));
     assert!(
         status.success(),
-        "building the tool components in {} failed (see the output above; if the {GUEST_TARGET} target is \
-         missing, run `rustup target add {GUEST_TARGET}`)",
+        "building the tool components in {} failed (see the output above; if the {target} target is \
+         missing, run `rustup target add {target}`)",
         workspace.display()
     );
 }

@@ -1,5 +1,6 @@
 //! The per-store resource limiter: caps a call's linear memory and tables, and remembers
-//! whether the cap was hit so a trap that follows is reported as the memory limit.
+//! whether the cap was hit so a trap that follows is reported as the memory limit, and the
+//! largest memory it allowed.
 
 /// Largest table a guest may grow to (elements); Rust and C guests need a few hundred.
 pub const MAX_TABLE_ELEMENTS: usize = 100_000;
@@ -9,12 +10,13 @@ pub const MAX_TABLE_ELEMENTS: usize = 100_000;
 pub struct MemoryLimiter {
     limit: usize,
     hit: bool,
+    peak: usize,
 }
 
 impl MemoryLimiter {
     /// A limiter allowing `limit` bytes of linear memory in total per memory.
     pub fn new(limit: usize) -> Self {
-        Self { limit, hit: false }
+        Self { limit, hit: false, peak: 0 }
     }
 
     /// Whether a growth was refused because of the limit.
@@ -26,6 +28,12 @@ impl MemoryLimiter {
     pub fn limit(&self) -> usize {
         self.limit
     }
+
+    /// The largest linear memory allowed so far, bytes (a memory's creation at its initial size
+    /// included): unchanged by a call that never grew its memory.
+    pub fn peak(&self) -> usize {
+        self.peak
+    }
 }
 
 impl wasmtime::ResourceLimiter for MemoryLimiter {
@@ -34,6 +42,7 @@ impl wasmtime::ResourceLimiter for MemoryLimiter {
             self.hit = true;
             return Ok(false);
         }
+        self.peak = self.peak.max(desired);
         Ok(true)
     }
 
