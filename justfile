@@ -19,9 +19,11 @@ lint:
     cargo fmt --all --check
     cd guest-tools && cargo fmt --all --check
     cd tests/guests && cargo fmt --all --check
+    cd tests/guests-wasi-free && cargo fmt --all --check
     cargo clippy --release --workspace --all-targets -- -D warnings
     cd guest-tools && cargo clippy --target wasm32-unknown-unknown --workspace -- -D warnings
     cd tests/guests && cargo clippy --target wasm32-wasip2 --workspace -- -D warnings
+    cd tests/guests-wasi-free && cargo clippy --target wasm32-unknown-unknown --workspace -- -D warnings
 
 # Run the server over stdio (release build).
 run *ARGS:

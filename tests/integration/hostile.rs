@@ -300,3 +300,32 @@ fn the_line_limit_is_configurable() {
     assert!(reply["error"]["message"].as_str().unwrap().contains("2048-byte"));
     assert_eq!(server.result("ping", json!({})), json!({}));
 }
+
+/// A tool built as the shipped tools are (`wasm32-unknown-unknown` with the guest SDK: no WASI,
+/// so no stderr) that panics: the call fails on its own as a crash, and the panic message reaches
+/// the server's stderr log through the SDK's panic hook and the WIT `log` interface.
+#[test]
+fn a_wasi_free_tool_that_panics_reports_its_message() {
+    let tools = tempfile::tempdir().unwrap();
+    std::fs::copy(ide_agents_test_guests::PANICKY, tools.path().join("panicky.wasm")).unwrap();
+    let config = crate::support::patient_config(tools.path());
+    let mut server = Launch::bare()
+        .args([
+            "--tools-dir".as_ref(),
+            tools.path().as_os_str(),
+            "--cache-dir".as_ref(),
+            crate::support::shared_cache().as_os_str(),
+            "--config".as_ref(),
+            config.as_os_str(),
+        ])
+        .spawn();
+    server.initialize();
+    for _ in 0..2 {
+        let result = server.call("panicky", json!({}));
+        assert_eq!(result["isError"], true, "{result}");
+        assert!(text(&result).contains("crashed"), "{result}");
+    }
+    server.wait_stderr("panicky was asked to panic");
+    // The server goes on serving.
+    assert!(!text(&server.call("ide_agents_health", json!({}))).is_empty());
+}
