@@ -5,12 +5,12 @@
 //! - **Allocator.** dlmalloc, the standard library's allocator on this target, takes every region
 //!   it manages from `memory.grow`, so a fresh instance's first allocation grows its memory even
 //!   though the pages after the stack and static data are free. On the host a grow, and the reset
-//!   of the grown pages when the instance is dropped, each cost an `mprotect` (and a TLB flush):
-//!   about a fifth of a fresh instance's health call. [`TailFirst`] gives dlmalloc that free tail
-//!   (`__heap_base` to the end of the initial memory) as its first region, so a call that fits
-//!   there grows nothing; later regions come from `memory.grow` as before, and since the tail ends
-//!   where a grow starts, dlmalloc merges them. (wasi-libc's `malloc` on `wasm32-wasip2` already
-//!   starts in the tail.)
+//!   of the grown pages when the instance is dropped, each cost an `mprotect` (and a TLB flush);
+//!   `docs/design/0013-wasi-free-builtins.md` has the measurements. `TailFirst` gives dlmalloc
+//!   that free tail (`__heap_base` to the end of the initial memory) as its first region, so a call
+//!   that fits there grows nothing; later regions come from `memory.grow` as before, and since the
+//!   tail ends where a grow starts, dlmalloc merges them. (wasi-libc's `malloc` on `wasm32-wasip2`
+//!   already starts in the tail.)
 //! - **Panics.** Without WASI there is no stderr, so a panic would trap with no message.
 //!   [`report_panics`] logs the message at `error` level through the WIT `log` interface (the
 //!   server's stderr log and the client) before the trap.
