@@ -308,17 +308,7 @@ fn the_line_limit_is_configurable() {
 fn a_wasi_free_tool_that_panics_reports_its_message() {
     let tools = tempfile::tempdir().unwrap();
     std::fs::copy(ide_agents_test_guests::PANICKY, tools.path().join("panicky.wasm")).unwrap();
-    let config = crate::support::patient_config(tools.path());
-    let mut server = Launch::bare()
-        .args([
-            "--tools-dir".as_ref(),
-            tools.path().as_os_str(),
-            "--cache-dir".as_ref(),
-            crate::support::shared_cache().as_os_str(),
-            "--config".as_ref(),
-            config.as_os_str(),
-        ])
-        .spawn();
+    let mut server = Launch::patient(tools.path(), crate::support::shared_cache()).spawn();
     server.initialize();
     for _ in 0..2 {
         let result = server.call("panicky", json!({}));

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use serde_json::json;
 
-use crate::support::{CORE_COMPONENTS, Finished, Launch, patient_config, tools_dir};
+use crate::support::{CORE_COMPONENTS, Finished, Launch, tools_dir};
 
 fn count(stderr: &str, needle: &str) -> usize {
     stderr.lines().filter(|l| l.contains(needle)).count()
@@ -19,10 +19,7 @@ fn files(dir: &Path) -> Vec<std::path::PathBuf> {
 }
 
 fn run(tools: &Path, cache: &Path, steps: impl FnOnce(&mut crate::support::Server)) -> Finished {
-    let config = patient_config(tools);
-    let mut server = Launch::bare()
-        .args(["--tools-dir".as_ref(), tools, "--cache-dir".as_ref(), cache, "--config".as_ref(), config.as_ref()])
-        .spawn();
+    let mut server = Launch::patient(tools, cache).spawn();
     server.initialize();
     steps(&mut server);
     let finished = server.finish();

@@ -65,11 +65,7 @@ fn a_scaffolded_tool_tests_natively_builds_and_is_served_alone() {
     assert_eq!(wasm, ["word_count.wasm"], "only the author's component is in {}", release.display());
 
     let cache = work.path().join("cache");
-    let config = crate::support::patient_config(work.path());
-    let mut server = Launch::bare()
-        .args(["--tools-dir".as_ref(), release.as_os_str(), "--cache-dir".as_ref(), cache.as_os_str()])
-        .args(["--config".as_ref(), config.as_os_str()])
-        .spawn();
+    let mut server = Launch::patient(&release, &cache).spawn();
     server.initialize();
     let listed = server.result("tools/list", json!({}));
     assert_eq!(crate::support::extension_tools(&listed), ["word_count"], "{listed}");

@@ -143,6 +143,13 @@ impl Launch {
         Self { args: vec!["serve".into()], tools: None, telemetry: None }
     }
 
+    /// The components in `tools` (a directory of the caller's, which also gets the
+    /// [`patient_config`] file), `cache` as the cache directory, telemetry off.
+    pub fn patient(tools: &Path, cache: &Path) -> Self {
+        let config = patient_config(tools);
+        Self::bare().args(["--tools-dir".as_ref(), tools, "--cache-dir".as_ref(), cache, "--config".as_ref(), &config])
+    }
+
     /// Writes telemetry spans to `path`.
     pub fn telemetry(mut self, path: impl Into<PathBuf>) -> Self {
         self.telemetry = Some(path.into());
