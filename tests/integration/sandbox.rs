@@ -79,11 +79,13 @@ fn guests_get_no_ambient_authority() {
     );
 }
 
+/// What `echo_calls` answers to five calls in a row: the count kept in its static memory.
+fn calls(server: &mut crate::support::Server) -> Vec<u64> {
+    (0..5).map(|_| server.call("echo_calls", json!({}))["structuredContent"]["calls"].as_u64().unwrap()).collect()
+}
+
 #[test]
 fn instances_are_fresh_unless_a_tool_opts_into_reuse() {
-    let calls = |server: &mut crate::support::Server| -> Vec<u64> {
-        (0..5).map(|_| server.call("echo_calls", json!({}))["structuredContent"]["calls"].as_u64().unwrap()).collect()
-    };
     let mut fresh = Launch::with_tools(&["echo"]).spawn();
     fresh.initialize();
     assert_eq!(calls(&mut fresh), [1, 1, 1, 1, 1], "no state survives a call by default");
@@ -97,4 +99,14 @@ fn instances_are_fresh_unless_a_tool_opts_into_reuse() {
     // `echo` did not opt in: its calls still get fresh instances (a kept one is not used for it).
     assert_eq!(text(&reused.call("echo", json!({"message": "fresh"}))), "fresh");
     assert_eq!(calls(&mut reused)[0], 6);
+}
+
+/// The pooling allocator resets a slot with `PAGEMAP_SCAN` where the kernel's answer is reliable
+/// (`runtime/pagemap.rs`), and with memset and `madvise` otherwise: the test above runs whichever
+/// this kernel gets, this one the fallback. Either way no state survives a call.
+#[test]
+fn instances_are_fresh_when_slots_are_reset_without_the_pagemap_scan() {
+    let mut server = Launch::with_tools(&["echo"]).env("IDE_AGENTS_MCP_PAGEMAP_SCAN", "off").spawn();
+    server.initialize();
+    assert_eq!(calls(&mut server), [1, 1, 1, 1, 1], "no state survives a call");
 }

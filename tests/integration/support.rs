@@ -66,7 +66,7 @@ pub fn shared_cache() -> &'static Path {
                 "--telemetry".into(),
                 "off".into(),
             ];
-            let mut server = Server::spawn(args, Some(tools));
+            let mut server = Server::spawn(args, Some(tools), Vec::new());
             server.initialize();
             let listed = server.result("tools/list", json!({}));
             assert!(listed.to_string().contains("\"echo\""), "warming the shared cache: {listed}");
@@ -117,6 +117,7 @@ pub struct Launch {
     args: Vec<OsString>,
     tools: Option<TempDir>,
     telemetry: Option<PathBuf>,
+    env: Vec<(OsString, OsString)>,
 }
 
 impl Launch {
@@ -133,6 +134,7 @@ impl Launch {
             args: vec!["serve".into(), "--tools-dir".into(), tools.path().into()],
             tools: Some(tools),
             telemetry,
+            env: Vec::new(),
         };
         launch.args.extend(["--cache-dir".into(), shared_cache().into()]);
         launch
@@ -140,7 +142,7 @@ impl Launch {
 
     /// Arguments only (no tools directory, no cache flag).
     pub fn bare() -> Self {
-        Self { args: vec!["serve".into()], tools: None, telemetry: None }
+        Self { args: vec!["serve".into()], tools: None, telemetry: None, env: Vec::new() }
     }
 
     /// The components in `tools` (a directory of the caller's, which also gets the
@@ -156,6 +158,12 @@ impl Launch {
         self
     }
 
+    /// Sets an environment variable of the server process.
+    pub fn env(mut self, key: &str, value: &str) -> Self {
+        self.env.push((key.into(), value.into()));
+        self
+    }
+
     /// Adds arguments.
     pub fn args<I: IntoIterator<Item = S>, S: Into<OsString>>(mut self, args: I) -> Self {
         self.args.extend(args.into_iter().map(Into::into));
@@ -166,7 +174,7 @@ impl Launch {
     pub fn spawn(mut self) -> Server {
         let telemetry = self.telemetry.take().map_or_else(|| OsString::from("off"), OsString::from);
         self.args.extend(["--telemetry".into(), telemetry]);
-        Server::spawn(self.args, self.tools)
+        Server::spawn(self.args, self.tools, self.env)
     }
 }
 
@@ -197,9 +205,10 @@ pub struct Finished {
 }
 
 impl Server {
-    fn spawn(args: Vec<OsString>, tools: Option<TempDir>) -> Self {
+    fn spawn(args: Vec<OsString>, tools: Option<TempDir>, env: Vec<(OsString, OsString)>) -> Self {
         let mut child = Command::new(server_bin())
             .args(&args)
+            .envs(env)
             .env("IDE_AGENTS_MCP_LOG", "info")
             .env(CHECK_BUILTIN_OUTPUT.0, CHECK_BUILTIN_OUTPUT.1)
             // Tests configure tokens themselves; a developer's own must not leak in.

@@ -1,11 +1,13 @@
 //! The one wasmtime [`Engine`] of the server: lean features, pooling allocator sized from the
-//! concurrency limit, epoch interruption for timeouts and cancellation, and the key that ties an
-//! AOT artifact to this exact engine configuration.
+//! concurrency limit (resetting slots with `PAGEMAP_SCAN` only where `pagemap.rs` finds it
+//! reliable), epoch interruption for timeouts and cancellation, and the key that ties an AOT
+//! artifact to this exact engine configuration.
 
 use sha2::{Digest, Sha256};
 use wasmtime::{Config, Enabled, Engine, InstanceAllocationStrategy, OptLevel, PoolingAllocationConfig};
 
 use super::limits::{KEEP_RESIDENT_BYTES, STACK_KEEP_RESIDENT_BYTES};
+use super::pagemap;
 
 /// Component instances reserved beyond the call limit (and the idle instances kept for reuse), for
 /// tool discovery at startup.
@@ -33,6 +35,8 @@ pub struct EngineSettings {
 pub fn build(settings: EngineSettings) -> anyhow::Result<Engine> {
     let reserved = DISCOVERY_SLOTS + u32::try_from(settings.idle_instances).unwrap_or(0);
     let slots = u32::try_from(settings.max_concurrent_calls).unwrap_or(u32::MAX / 64).saturating_add(reserved);
+    let scan = pagemap::probe();
+    tracing::debug!(?scan, "PAGEMAP_SCAN for resetting instance slots");
     let mut pool = PoolingAllocationConfig::default();
     // Core instances are only counted (their metadata is allocated per instance), so the pool
     // admits every slot holding the largest component allowed: the slot count, memories and
@@ -48,8 +52,19 @@ pub fn build(settings: EngineSettings) -> anyhow::Result<Engine> {
         .linear_memory_keep_resident(KEEP_RESIDENT_BYTES)
         .table_keep_resident(KEEP_RESIDENT_BYTES)
         .async_stack_keep_resident(STACK_KEEP_RESIDENT_BYTES)
-        // Linux 6.7+: reset only the pages a call dirtied (falls back to memset + madvise).
-        .pagemap_scan(Enabled::Auto);
+        // Linux 6.7+: reset only the pages written (see `limits::KEEP_RESIDENT_BYTES`), if this
+        // kernel's scan reports them; otherwise memset + madvise.
+        .pagemap_scan(match scan {
+            pagemap::Scan::Reliable => Enabled::Auto,
+            pagemap::Scan::Unavailable => Enabled::No,
+            pagemap::Scan::Unreliable => {
+                tracing::warn!(
+                    "this kernel's PAGEMAP_SCAN does not report the pages a process wrote; \
+                     instance slots are reset with memset and madvise instead (slower)"
+                );
+                Enabled::No
+            }
+        });
 
     let mut config = compiler_config();
     config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));

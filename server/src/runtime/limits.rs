@@ -44,9 +44,11 @@ pub const EPOCH_TICK: Duration = Duration::from_millis(1);
 /// Bytes of linear memory (and table) a pooled slot resets in place after a call instead of
 /// returning them to the OS with `madvise`. Returning pages costs a TLB-shootdown IPI to every
 /// core running the server, and the next call page-faults them back in; that was the largest
-/// cost of a fresh-instance call on this machine. With `PAGEMAP_SCAN` (Linux 6.7+) only the pages
-/// a call dirtied are reset, so a generous window costs nothing for small tools. See
-/// `docs/design/0002-fresh-instance-cost.md`.
+/// cost of a fresh-instance call on this machine. With `PAGEMAP_SCAN` (Linux 6.7+, `pagemap.rs`)
+/// only the pages written are reset; outside userfaultfd write protection the kernel counts every
+/// page still present as written, so that is every page of the instance's memory that any call
+/// in the slot wrote, within this window: a generous window costs a small tool little, since its
+/// calls touch the same few pages. See `docs/design/0002-fresh-instance-cost.md`.
 pub const KEEP_RESIDENT_BYTES: usize = 1 << 20;
 
 /// Bytes of a pooled async (fiber) stack reset in place after a call instead of `madvise`d.

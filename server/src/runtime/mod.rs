@@ -2,7 +2,8 @@
 //! descriptor and AOT cache, and the per-call sandbox (fresh store, limits, timeout).
 //!
 //! - `builtins.rs`: the components embedded in the binary
-//! - `engine.rs`: engine and pooling configuration, AOT artifact key
+//! - `engine.rs`: engine and pooling configuration, AOT artifact key; `pagemap.rs`: whether
+//!   this kernel's `PAGEMAP_SCAN` may reset slots
 //! - `cache.rs`: descriptor, failure and AOT files on disk
 //! - `compile.rs`: native compilation within a budget (untrusted components in a child process)
 //! - `spec.rs`: validated tool descriptors and their MCP form; `offerings.rs`: the resources
@@ -26,6 +27,7 @@ pub mod invoke;
 pub mod limits;
 pub mod linked;
 pub mod offerings;
+pub mod pagemap;
 pub mod plain;
 pub mod registry;
 pub mod spec;
