@@ -116,13 +116,13 @@ mod ioctl {
         categories: u64,
     }
 
-    struct Scan(ScanArg);
+    struct PageMapScan(ScanArg);
 
     // SAFETY: the opcode is `PAGEMAP_SCAN` (`_IOWR('f', 16, struct pm_scan_arg)`), the argument
     // is that struct, the kernel writes into it (and into the region buffer it points to, which
     // outlives the call in `written_regions`), and the ioctl returns the number of regions.
     #[expect(unsafe_code, reason = "implementing rustix's Ioctl for PAGEMAP_SCAN")]
-    unsafe impl Ioctl for Scan {
+    unsafe impl Ioctl for PageMapScan {
         type Output = usize;
         const IS_MUTATING: bool = true;
 
@@ -162,7 +162,7 @@ mod ioctl {
         };
         // SAFETY: `arg` describes `regions`, which lives until the end of this function; the
         // range may be anything (the kernel only reads page tables).
-        let found = unsafe { rustix::ioctl::ioctl(&pagemap, Scan(arg)) }.ok()?;
+        let found = unsafe { rustix::ioctl::ioctl(&pagemap, PageMapScan(arg)) }.ok()?;
         Some(regions.iter().take(found.min(regions.len())).map(|r| (r.start, r.end)).collect())
     }
 }
