@@ -45,34 +45,73 @@ fn probe_kernel() -> Scan {
 /// page) and leaves the first alone, then runs the query wasmtime's reset runs: only the second
 /// may come back.
 #[cfg(target_os = "linux")]
-#[expect(unsafe_code, reason = "an anonymous mapping of our own, and the PAGEMAP_SCAN ioctl on it")]
 fn probe_kernel() -> Scan {
-    use rustix::mm::{MapFlags, ProtFlags, mmap_anonymous, munmap};
-
-    let page = rustix::param::page_size();
-    let len = 3 * page;
-    // SAFETY: a new private anonymous mapping that nothing else refers to; unmapped below.
-    let Ok(base) =
-        (unsafe { mmap_anonymous(std::ptr::null_mut(), len, ProtFlags::READ | ProtFlags::WRITE, MapFlags::PRIVATE) })
-    else {
+    let Some(mapping) = Mapping::new(3, true) else {
         return Scan::Unavailable;
     };
-    let base = base.cast::<u8>();
-    // SAFETY: both addresses are inside the mapping, which is readable and writable.
-    unsafe {
-        base.add(page).write_volatile(1);
-        let _ = base.add(2 * page).read_volatile();
-    }
-    let start = base as u64;
-    let found = ioctl::written_regions(start, start + len as u64);
-    // SAFETY: the mapping made above, no longer used.
-    unsafe {
-        let _ = munmap(base.cast(), len);
-    }
-    match found {
+    mapping.write(1);
+    mapping.read(2);
+    let (start, end) = mapping.range();
+    match ioctl::written_regions(start, end) {
         None => Scan::Unavailable,
-        Some(regions) if regions == [(start + page as u64, start + 2 * page as u64)] => Scan::Reliable,
+        Some(regions) if regions == [mapping.page_range(1)] => Scan::Reliable,
         Some(_) => Scan::Unreliable,
+    }
+}
+
+/// A private anonymous mapping of whole pages, unmapped when dropped.
+#[cfg(target_os = "linux")]
+struct Mapping {
+    base: *mut u8,
+    len: usize,
+}
+
+#[cfg(target_os = "linux")]
+#[expect(unsafe_code, reason = "a private anonymous mapping of our own")]
+impl Mapping {
+    /// `pages` pages, readable, and writable if `writable`; `None` if the mapping fails.
+    fn new(pages: usize, writable: bool) -> Option<Self> {
+        use rustix::mm::{MapFlags, ProtFlags, mmap_anonymous};
+        let len = pages * rustix::param::page_size();
+        let prot = if writable { ProtFlags::READ | ProtFlags::WRITE } else { ProtFlags::READ };
+        // SAFETY: a new mapping at an address the kernel chooses, which nothing else refers to.
+        let base = unsafe { mmap_anonymous(std::ptr::null_mut(), len, prot, MapFlags::PRIVATE) }.ok()?;
+        Some(Self { base: base.cast(), len })
+    }
+
+    /// The address range of page `index`.
+    fn page_range(&self, index: usize) -> (u64, u64) {
+        let page = rustix::param::page_size() as u64;
+        let start = self.base as u64 + index as u64 * page;
+        (start, start + page)
+    }
+
+    /// The whole mapping's address range.
+    fn range(&self) -> (u64, u64) {
+        (self.base as u64, self.base as u64 + self.len as u64)
+    }
+
+    /// Writes a byte to page `index` (the mapping must be writable).
+    fn write(&self, index: usize) {
+        assert!(index * rustix::param::page_size() < self.len);
+        // SAFETY: inside the mapping, which `new` made writable for the probe.
+        unsafe { self.base.add(index * rustix::param::page_size()).write_volatile(1) }
+    }
+
+    /// Reads a byte of page `index`.
+    fn read(&self, index: usize) {
+        assert!(index * rustix::param::page_size() < self.len);
+        // SAFETY: inside the mapping, which is readable.
+        let _ = unsafe { self.base.add(index * rustix::param::page_size()).read_volatile() };
+    }
+}
+
+#[cfg(target_os = "linux")]
+#[expect(unsafe_code, reason = "unmapping our own mapping")]
+impl Drop for Mapping {
+    fn drop(&mut self) {
+        // SAFETY: the mapping `new` made; nothing refers to it after this.
+        let _ = unsafe { rustix::mm::munmap(self.base.cast(), self.len) };
     }
 }
 
@@ -175,19 +214,12 @@ mod tests {
     /// the probe; the fresh-instance integration tests check both resets keep no state.
     #[cfg(target_os = "linux")]
     #[test]
-    #[expect(unsafe_code, reason = "a mapping of the test's own")]
     fn pages_not_written_are_not_reported() {
-        use rustix::mm::{MapFlags, ProtFlags, mmap_anonymous, munmap};
-        let page = rustix::param::page_size();
-        // SAFETY: a new private anonymous mapping, read once and unmapped here.
-        unsafe {
-            let base = mmap_anonymous(std::ptr::null_mut(), 2 * page, ProtFlags::READ, MapFlags::PRIVATE).unwrap();
-            let _ = base.cast::<u8>().add(page).read_volatile();
-            let start = base as u64;
-            if let Some(regions) = super::ioctl::written_regions(start, start + 2 * page as u64) {
-                assert!(regions.is_empty(), "{regions:?}");
-            }
-            munmap(base, 2 * page).unwrap();
+        let mapping = super::Mapping::new(2, false).unwrap();
+        mapping.read(1);
+        let (start, end) = mapping.range();
+        if let Some(regions) = super::ioctl::written_regions(start, end) {
+            assert!(regions.is_empty(), "{regions:?}");
         }
     }
 }
