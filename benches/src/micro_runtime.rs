@@ -15,6 +15,7 @@ use ide_agents_mcp::mcp::dispatch::{Action, Era};
 use ide_agents_mcp::mcp::request::parse_call_params;
 use ide_agents_mcp::mcp::session::Peer;
 use ide_agents_mcp::mcp::{McpServer, ServerParts, ServerSettings, jsonrpc};
+use ide_agents_mcp::runtime::linked::ToolLinked;
 use ide_agents_mcp::runtime::registry::{Component, ComponentSource};
 use ide_agents_mcp::runtime::{Runtime, RuntimeSettings, engine};
 use ide_agents_mcp::telemetry::{Telemetry, TelemetrySettings};
@@ -77,14 +78,15 @@ fn store(engine: &wasmtime::Engine) -> Store<HostState> {
     store
 }
 
-fn pre_of(engine: &wasmtime::Engine, name: &str) -> ToolPre<HostState> {
+fn pre_of(engine: &wasmtime::Engine, name: &str) -> ToolLinked {
     pre_from(engine, builtin(name).bytes)
 }
 
-fn pre_from(engine: &wasmtime::Engine, bytes: &[u8]) -> ToolPre<HostState> {
+/// `bytes` linked as the server links a component of the world (`runtime::linked`).
+fn pre_from(engine: &wasmtime::Engine, bytes: &[u8]) -> ToolLinked {
     let component = wasmtime::component::Component::new(engine, bytes).unwrap();
     let linker = ide_agents_mcp::host::linker(engine).unwrap();
-    ToolPre::new(linker.instantiate_pre(&component).unwrap()).unwrap()
+    ToolLinked::new(ToolPre::new(linker.instantiate_pre(&component).unwrap()).unwrap()).unwrap()
 }
 
 /// The server without its transport: what `tools/call` runs after the line is read.
@@ -221,7 +223,7 @@ pub fn run(rt: &tokio::runtime::Runtime, guests: Option<&Path>, health_wasm: Opt
                 let t = Instant::now();
                 for _ in 0..n {
                     let mut store = store(engine);
-                    std::hint::black_box(pre.instantiate_async(&mut store).await.unwrap());
+                    std::hint::black_box(pre.instantiate(&mut store).await.unwrap());
                 }
                 t.elapsed()
             })
@@ -240,8 +242,8 @@ pub fn run(rt: &tokio::runtime::Runtime, guests: Option<&Path>, health_wasm: Opt
             let t = Instant::now();
             for _ in 0..n {
                 let mut store = store(&pooling);
-                let tool = pre_pooled.instantiate_async(&mut store).await.unwrap();
-                let r = tool.ide_agents_tool_tools().call_call(&mut store, "ide_agents_health", "{}").await.unwrap();
+                let instance = pre_pooled.instantiate(&mut store).await.unwrap();
+                let r = pre_pooled.call(&mut store, instance, "ide_agents_health", "{}").await.unwrap();
                 std::hint::black_box(r.unwrap());
             }
             t.elapsed()
@@ -249,7 +251,8 @@ pub fn run(rt: &tokio::runtime::Runtime, guests: Option<&Path>, health_wasm: Opt
     });
     let reused_ns = rt.block_on(async {
         let mut store = store(&pooling);
-        let tool = pre_pooled.instantiate_async(&mut store).await.unwrap();
+        // A reused instance keeps the typed bindings, as the server does.
+        let tool = pre_pooled.pre.instantiate_async(&mut store).await.unwrap();
         let mut rounds = Vec::new();
         for _ in 0..7 {
             let t = Instant::now();
@@ -273,7 +276,7 @@ pub fn run(rt: &tokio::runtime::Runtime, guests: Option<&Path>, health_wasm: Opt
                 let t = Instant::now();
                 for _ in 0..n {
                     let mut store = store(&pooling);
-                    std::hint::black_box(pre.instantiate_async(&mut store).await.unwrap());
+                    std::hint::black_box(pre.instantiate(&mut store).await.unwrap());
                 }
                 t.elapsed()
             })
@@ -284,8 +287,8 @@ pub fn run(rt: &tokio::runtime::Runtime, guests: Option<&Path>, health_wasm: Opt
                     let t = Instant::now();
                     for _ in 0..n {
                         let mut store = store(&pooling);
-                        let instance = pre.instantiate_async(&mut store).await.unwrap();
-                        let r = instance.ide_agents_tool_tools().call_call(&mut store, tool, args).await.unwrap();
+                        let instance = pre.instantiate(&mut store).await.unwrap();
+                        let r = pre.call(&mut store, instance, tool, args).await.unwrap();
                         assert!(r.is_ok_and(|r| !r.is_error), "{tool} {args}");
                     }
                     t.elapsed()

@@ -190,7 +190,7 @@ impl Runtime {
     ) -> anyhow::Result<Descriptors> {
         let label = &source.label();
         let (tools, catalog) = match linked {
-            Linked::Tool(pre) => self.describe_tool(label, pre).await?,
+            Linked::Tool(tool) => self.describe_tool(label, &tool.pre).await?,
             Linked::Plain(plain) => {
                 for reason in &plain.skipped {
                     tracing::warn!(component = %label, "function not served: {reason}");

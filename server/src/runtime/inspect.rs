@@ -170,11 +170,11 @@ impl Runtime {
                     .await;
                 instantiate.extend(made.ok().map(|()| started.elapsed()));
                 // A plain component has no `describe`: its functions are read from its types.
-                let Linked::Tool(pre) = &pre else { continue };
+                let Linked::Tool(tool) = &pre else { continue };
                 let started = Instant::now();
                 let (described, _) = self
                     .guarded(&label, env(), limits, async |store| {
-                        let instance = pre.instance_pre().instantiate_async(&mut *store).await?;
+                        let instance = tool.pre.instance_pre().instantiate_async(&mut *store).await?;
                         let tools = crate::bindings::Tool::new(&mut *store, &instance)?;
                         tools.ide_agents_tool_tools().call_describe(&mut *store).await.map(drop)
                     })

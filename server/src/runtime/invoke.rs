@@ -1,5 +1,5 @@
 //! One call: load the component on first use (AOT cache hit, or compile and store), take a call
-//! slot, create a fresh store and instance from the cached `ToolPre`, run the guest under the
+//! slot, create a fresh store and instance of the linked component, run the guest under the
 //! memory limit and the wall-clock timeout, and classify what went wrong.
 //!
 //! Dropping the future returned by [`Runtime::call`] stops the guest at its next epoch yield and
@@ -15,7 +15,7 @@ use anyhow::Context;
 use wasmtime::Store;
 
 use super::cache::Cache;
-use super::linked::Linked;
+use super::linked::{Linked, TOOLS_EXPORT, ToolLinked};
 use super::plain::PlainPre;
 use super::registry::{Component, ComponentSource, Idle, IdleCount, RegisteredTool, component_hash};
 use super::{Runtime, acquire_timed};
@@ -165,8 +165,8 @@ impl Runtime {
         };
         let (_slot, queued) = acquire_timed(&self.call_slots).await;
         report.queued = queued;
-        let pre = match &*linked {
-            Linked::Tool(pre) => pre,
+        let tool = match &*linked {
+            Linked::Tool(tool) => tool,
             Linked::Plain(plain) => {
                 let (result, times) = self
                     .guarded(name, env, limits, async |store| {
@@ -176,34 +176,43 @@ impl Runtime {
                 return (checked_size(name, result, limits), report.with(times));
             }
         };
-        // Plain components always run in a fresh instance: reuse keeps the typed exports.
+        // Plain components always run in a fresh instance. Reuse keeps the typed bindings, whose
+        // exports are type-checked once per instance; a fresh instance checks only `call`.
         let reuse = env.policy.reuse_instance;
         let idle = if reuse { component.take_idle() } else { None };
         let (result, times, store) = match idle {
-            Some(Idle { mut store, tool: instance, counted }) => {
+            Some(Idle { mut store, tool: bindings, counted }) => {
                 drop(counted);
                 store.data_mut().prepare_for(env, limits.memory);
                 self.run_guarded(name, store, limits, async |store| {
                     store.data_mut().instantiated_at = Some(Instant::now());
-                    let answer = instance.ide_agents_tool_tools().call_call(&mut *store, name, arguments).await?;
-                    Ok((answer, instance))
+                    let answer = bindings.ide_agents_tool_tools().call_call(&mut *store, name, arguments).await?;
+                    Ok((answer, Some(bindings)))
+                })
+                .await
+            }
+            None if reuse => {
+                self.run_guarded(name, self.new_store(env, limits), limits, async |store| {
+                    let bindings = tool.pre.instantiate_async(&mut *store).await?;
+                    store.data_mut().instantiated_at = Some(Instant::now());
+                    let answer = bindings.ide_agents_tool_tools().call_call(&mut *store, name, arguments).await?;
+                    Ok((answer, Some(bindings)))
                 })
                 .await
             }
             None => {
                 self.run_guarded(name, self.new_store(env, limits), limits, async |store| {
-                    let instance = pre.instantiate_async(&mut *store).await?;
+                    let instance = tool.instantiate(store).await?;
                     store.data_mut().instantiated_at = Some(Instant::now());
-                    let answer = instance.ide_agents_tool_tools().call_call(&mut *store, name, arguments).await?;
-                    Ok((answer, instance))
+                    Ok((tool.call(store, instance, name, arguments).await?, None))
                 })
                 .await
             }
         };
         let result = match result {
-            Ok((answer, instance)) => {
-                if reuse {
-                    self.keep_idle(component, store, instance);
+            Ok((answer, kept)) => {
+                if let Some(bindings) = kept {
+                    self.keep_idle(component, store, bindings);
                 }
                 Ok(answer)
             }
@@ -330,7 +339,10 @@ impl Runtime {
             let pre = ToolPre::new(instance_pre).map_err(|e| {
                 permanent(format!("{label} does not export ide-agents:tool/tools as the WIT says: {e:#}"))
             })?;
-            return Ok(Linked::Tool(pre));
+            let tool = ToolLinked::new(pre).map_err(|e| {
+                permanent(format!("{label} does not export ide-agents:tool/tools as the WIT says: {e:#}"))
+            })?;
+            return Ok(Linked::Tool(tool));
         }
         PlainPre::new(instance_pre, &self.engine).map(Linked::Plain).map_err(|e| {
             permanent(format!(
@@ -424,9 +436,6 @@ impl Runtime {
         unsafe { wasmtime::component::Component::deserialize_file(&self.engine, path) }.map_err(anyhow::Error::from)
     }
 }
-
-/// The export that makes a component one of the `ide-agents:tool` world.
-const TOOLS_EXPORT: &str = "ide-agents:tool/tools@0.1.0";
 
 impl CallReport {
     /// This report with the times of the guarded run.
