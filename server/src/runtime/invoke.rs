@@ -336,10 +336,7 @@ impl Runtime {
             .instantiate_pre(component)
             .map_err(|e| permanent(format!("{label} does not fit the ide-agents:tool world: {e:#}")))?;
         if component.get_export_index(None, TOOLS_EXPORT).is_some() {
-            let pre = ToolPre::new(instance_pre).map_err(|e| {
-                permanent(format!("{label} does not export ide-agents:tool/tools as the WIT says: {e:#}"))
-            })?;
-            let tool = ToolLinked::new(pre).map_err(|e| {
+            let tool = ToolPre::new(instance_pre).and_then(ToolLinked::new).map_err(|e| {
                 permanent(format!("{label} does not export ide-agents:tool/tools as the WIT says: {e:#}"))
             })?;
             return Ok(Linked::Tool(tool));

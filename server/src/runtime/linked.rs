@@ -43,12 +43,12 @@ pub struct ToolLinked {
 
 impl ToolLinked {
     /// Wraps `pre`; fails if the component has no `tools.call` export.
-    pub fn new(pre: ToolPre<HostState>) -> anyhow::Result<Self> {
+    pub fn new(pre: ToolPre<HostState>) -> wasmtime::Result<Self> {
         let component = pre.instance_pre().component();
         let call = component
             .get_export_index(None, TOOLS_EXPORT)
             .and_then(|tools| component.get_export_index(Some(&tools), "call"))
-            .ok_or_else(|| anyhow::anyhow!("no `call` in its `{TOOLS_EXPORT}` export"))?;
+            .ok_or_else(|| wasmtime::format_err!("no `call` in its `{TOOLS_EXPORT}` export"))?;
         Ok(Self { pre, call })
     }
 
