@@ -208,11 +208,12 @@ impl Server {
     fn spawn(args: Vec<OsString>, tools: Option<TempDir>, env: Vec<(OsString, OsString)>) -> Self {
         let mut child = Command::new(server_bin())
             .args(&args)
-            .envs(env)
             .env("IDE_AGENTS_MCP_LOG", "info")
             .env(CHECK_BUILTIN_OUTPUT.0, CHECK_BUILTIN_OUTPUT.1)
             // Tests configure tokens themselves; a developer's own must not leak in.
             .env_remove("GITHUB_TOKEN")
+            // The test's own settings last, so they win over the defaults above.
+            .envs(env)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())

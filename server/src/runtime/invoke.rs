@@ -178,36 +178,32 @@ impl Runtime {
         };
         // Plain components always run in a fresh instance. Reuse keeps the typed bindings, whose
         // exports are type-checked once per instance; a fresh instance checks only `call`.
-        let reuse = env.policy.reuse_instance;
-        let idle = if reuse { component.take_idle() } else { None };
-        let (result, times, store) = match idle {
-            Some(Idle { mut store, tool: bindings, counted }) => {
-                drop(counted);
-                store.data_mut().prepare_for(env, limits.memory);
-                self.run_guarded(name, store, limits, async |store| {
-                    store.data_mut().instantiated_at = Some(Instant::now());
-                    let answer = bindings.ide_agents_tool_tools().call_call(&mut *store, name, arguments).await?;
-                    Ok((answer, Some(bindings)))
-                })
-                .await
-            }
-            None if reuse => {
-                self.run_guarded(name, self.new_store(env, limits), limits, async |store| {
-                    let bindings = tool.pre.instantiate_async(&mut *store).await?;
-                    store.data_mut().instantiated_at = Some(Instant::now());
-                    let answer = bindings.ide_agents_tool_tools().call_call(&mut *store, name, arguments).await?;
-                    Ok((answer, Some(bindings)))
-                })
-                .await
-            }
-            None => {
-                self.run_guarded(name, self.new_store(env, limits), limits, async |store| {
-                    let instance = tool.instantiate(store).await?;
-                    store.data_mut().instantiated_at = Some(Instant::now());
-                    Ok((tool.call(store, instance, name, arguments).await?, None))
-                })
-                .await
-            }
+        let (result, times, store) = if env.policy.reuse_instance {
+            let (store, kept) = match component.take_idle() {
+                Some(Idle { mut store, tool: bindings, counted }) => {
+                    drop(counted);
+                    store.data_mut().prepare_for(env, limits.memory);
+                    (store, Some(bindings))
+                }
+                None => (self.new_store(env, limits), None),
+            };
+            self.run_guarded(name, store, limits, async |store| {
+                let bindings = match kept {
+                    Some(bindings) => bindings,
+                    None => tool.pre.instantiate_async(&mut *store).await?,
+                };
+                store.data_mut().instantiated_at = Some(Instant::now());
+                let answer = bindings.ide_agents_tool_tools().call_call(&mut *store, name, arguments).await?;
+                Ok((answer, Some(bindings)))
+            })
+            .await
+        } else {
+            self.run_guarded(name, self.new_store(env, limits), limits, async |store| {
+                let instance = tool.instantiate(store).await?;
+                store.data_mut().instantiated_at = Some(Instant::now());
+                Ok((tool.call(store, instance, name, arguments).await?, None))
+            })
+            .await
         };
         let result = match result {
             Ok((answer, kept)) => {
