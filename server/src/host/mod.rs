@@ -42,10 +42,10 @@ use serde_json::Value;
 use wasmtime::component::{HasData, Linker, ResourceTable};
 use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 
-use crate::bindings::ide_agents::tool::host_facts::{Facts, ServerCatalog};
-use crate::bindings::ide_agents::tool::host_facts::{HttpStats, TelemetryStats};
+use crate::bindings::ide_agents::tool::host_facts::{HttpStats, ServerCatalog, TelemetryStats};
 use crate::bindings::ide_agents::tool::log::Level;
 use crate::caches::GuestCache;
+pub use facts::{CacheStats, Facts};
 pub use limiter::MemoryLimiter;
 pub use policy::{Secret, ToolPolicy};
 
@@ -85,12 +85,12 @@ pub struct Detached;
 impl ServerHooks for Detached {
     fn facts(&self) -> Facts {
         Facts {
-            server_name: crate::about::SERVER_NAME.into(),
-            server_version: crate::about::SERVER_VERSION.into(),
-            runtime_version: crate::about::WASMTIME_VERSION.into(),
+            server_name: crate::about::SERVER_NAME,
+            server_version: crate::about::SERVER_VERSION,
+            runtime_version: crate::about::WASMTIME_VERSION,
             protocol_version: None,
             uptime_ms: 0,
-            registered_tools: Vec::new(),
+            registered_tools: Arc::from([]),
             loaded_tools: Vec::new(),
             calls_served: 0,
             ultra: false,

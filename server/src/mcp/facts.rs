@@ -9,9 +9,10 @@ use serde_json::Value;
 use super::server::McpServer;
 use super::session::Session;
 use crate::bindings::ide_agents::tool::host_facts::{
-    CacheStats, Facts, HttpStats, PromptArgument, PromptEntry, ResourceEntry, ServerCatalog, TelemetryStats, ToolEntry,
+    HttpStats, PromptArgument, PromptEntry, ResourceEntry, ServerCatalog, TelemetryStats, ToolEntry,
 };
 use crate::caches::HitCounters;
+use crate::host::{CacheStats, Facts};
 
 impl McpServer {
     /// The server's catalog, for `host-facts.catalog`.
@@ -67,24 +68,25 @@ impl McpServer {
 
     /// The server's facts, for `host-facts.get`.
     pub fn facts(&self, session: &Session) -> Facts {
-        let cache_stats = |name: &str, c: &HitCounters, entries: u64| CacheStats {
-            name: name.into(),
+        let cache_stats = |name: &'static str, c: &HitCounters, entries: u64| CacheStats {
+            name,
             hits: c.hits.load(Ordering::Relaxed),
             misses: c.misses.load(Ordering::Relaxed),
             entries,
         };
+        let registry = self.registry();
         let caches = &self.caches;
         let guest = &self.runtime.services().guest_cache;
         let http = &self.runtime.services().http;
         let t = &self.telemetry.counters;
         Facts {
-            server_name: crate::about::SERVER_NAME.into(),
-            server_version: crate::about::SERVER_VERSION.into(),
-            runtime_version: crate::about::WASMTIME_VERSION.into(),
-            protocol_version: session.protocol_version().map(str::to_owned),
+            server_name: crate::about::SERVER_NAME,
+            server_version: crate::about::SERVER_VERSION,
+            runtime_version: crate::about::WASMTIME_VERSION,
+            protocol_version: session.protocol_version(),
             uptime_ms: self.started.elapsed().as_millis() as u64,
-            registered_tools: self.registry().tool_names(),
-            loaded_tools: self.registry().loaded_tool_names(),
+            registered_tools: registry.tool_names(),
+            loaded_tools: registry.loaded_tool_names(),
             calls_served: self.calls_served.load(Ordering::Relaxed),
             ultra: self.ultra,
             rss_bytes: self.rss.get(),

@@ -54,5 +54,36 @@ impl InFlight {
 
 /// A request id in one canonical text form (so `"a"` and `"\u0061"` are the same id).
 pub fn id_key(id: &str) -> String {
+    if already_canonical(id) {
+        return id.to_owned();
+    }
     serde_json::from_str::<Value>(id).map_or_else(|_| id.to_owned(), |v| v.to_string())
+}
+
+/// Whether `id` (a JSON string or integer, as the envelope checked) reads back as itself: a
+/// string with no escapes, or an integer small enough to stay one. The usual ids, and the ones
+/// that skip the parse and print above.
+fn already_canonical(id: &str) -> bool {
+    match id.as_bytes() {
+        [b'"', .., b'"'] => !id.contains('\\'),
+        digits @ [b'0'..=b'9', ..] => digits.len() <= 19 && digits.iter().all(u8::is_ascii_digit),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_shortcut_agrees_with_the_parse() {
+        let parsed = |id: &str| serde_json::from_str::<Value>(id).unwrap().to_string();
+        for id in [r#""a-1""#, r#""""#, r#""é ü""#, "0", "7", "1234567890123456789", "18446744073709551615"] {
+            assert_eq!(id_key(id), parsed(id), "{id}");
+        }
+        for id in [r#""\u0061""#, r#""a\"b""#, "-0", "-12", "100000000000000000000"] {
+            assert!(!already_canonical(id), "{id}");
+            assert_eq!(id_key(id), parsed(id), "{id}");
+        }
+    }
 }

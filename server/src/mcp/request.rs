@@ -11,7 +11,7 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
-use super::jsonrpc::RpcError;
+use super::jsonrpc::{RpcError, borrowed_str};
 
 /// One MCP request, params parsed.
 #[derive(Debug)]
@@ -140,7 +140,7 @@ impl<'a> Request<'a> {
             "initialize" => {
                 #[derive(Deserialize)]
                 struct Init<'a> {
-                    #[serde(rename = "protocolVersion", borrow)]
+                    #[serde(rename = "protocolVersion", borrow, default, deserialize_with = "borrowed_str")]
                     protocol_version: Option<Cow<'a, str>>,
                     #[serde(borrow, default)]
                     capabilities: Option<&'a RawValue>,

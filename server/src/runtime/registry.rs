@@ -284,6 +284,8 @@ pub struct Registry {
     registration: Registration,
     entries: Vec<Entry>,
     tools: Vec<Arc<RegisteredTool>>,
+    /// The names of `tools`, in order.
+    names: Arc<[Arc<str>]>,
     index: HashMap<String, usize>,
     resources: Vec<ResourceDef>,
     prompts: Vec<PromptDef>,
@@ -429,6 +431,7 @@ impl Registry {
         }
         tools.sort_by(|a, b| a.spec.name.cmp(&b.spec.name));
         self.index = tools.iter().enumerate().map(|(i, t)| (t.spec.name.clone(), i)).collect();
+        self.names = tools.iter().map(|t| t.name.clone()).collect();
         self.tools = tools;
         self.resources = resources;
         self.prompts = prompts;
@@ -455,8 +458,8 @@ impl Registry {
     }
 
     /// Names of the tools whose component is loaded, sorted.
-    pub fn loaded_tool_names(&self) -> Vec<String> {
-        self.tools.iter().filter(|t| t.component.is_loaded()).map(|t| t.spec.name.clone()).collect()
+    pub fn loaded_tool_names(&self) -> Vec<Arc<str>> {
+        self.tools.iter().filter(|t| t.component.is_loaded()).map(|t| t.name.clone()).collect()
     }
 
     /// Every resource offered, by component in discovery order.
@@ -469,9 +472,9 @@ impl Registry {
         self.prompts.iter()
     }
 
-    /// Names of all tools, sorted.
-    pub fn tool_names(&self) -> Vec<String> {
-        self.tools.iter().map(|t| t.spec.name.clone()).collect()
+    /// Names of all tools, sorted (shared: made when the registry is).
+    pub fn tool_names(&self) -> Arc<[Arc<str>]> {
+        self.names.clone()
     }
 }
 

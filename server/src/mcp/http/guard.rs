@@ -11,7 +11,7 @@ use hyper::header::{ACCEPT, CONTENT_TYPE, HOST, ORIGIN};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use crate::mcp::jsonrpc::{ErrorCode, RpcError};
+use crate::mcp::jsonrpc::{ErrorCode, RpcError, borrowed_str};
 
 /// Which `Host` and `Origin` values are accepted.
 #[derive(Debug, Clone, Default)]
@@ -117,9 +117,9 @@ pub fn check_method_headers(headers: &HeaderMap, method: &str, params: Option<&R
     };
     #[derive(Deserialize)]
     struct Named<'a> {
-        #[serde(borrow, default)]
+        #[serde(borrow, default, deserialize_with = "borrowed_str")]
         name: Option<Cow<'a, str>>,
-        #[serde(borrow, default)]
+        #[serde(borrow, default, deserialize_with = "borrowed_str")]
         uri: Option<Cow<'a, str>>,
     }
     let named: Named = serde_json::from_str(params.map_or("{}", RawValue::get))
