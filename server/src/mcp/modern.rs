@@ -4,6 +4,7 @@
 //! `resultType`, its server identity in `_meta` and, for cacheable results, `ttlMs` and
 //! `cacheScope`. Tools never see any of this.
 
+use std::fmt::Write as _;
 use std::time::Duration;
 
 use serde::Deserialize;
@@ -77,14 +78,15 @@ pub fn shape(mut line: Vec<u8>, id: &RawValue, shape: Shape) -> Vec<u8> {
             fields.push_str(r#""resultType":"complete","#);
         }
         if let Some(ttl) = shape.ttl.filter(|_| complete) {
-            fields.push_str(&format!(r#""ttlMs":{},"cacheScope":"public","#, ttl.as_millis()));
+            let _ = write!(fields, r#""ttlMs":{},"cacheScope":"public","#, ttl.as_millis());
         }
-        fields.push_str(&format!(
+        let _ = write!(
+            fields,
             r#""_meta":{{"{}":{{"name":"{}","version":"{}"}}}}"#,
             meta::SERVER_INFO,
             crate::about::SERVER_NAME,
             crate::about::SERVER_VERSION
-        ));
+        );
         if !empty {
             fields.push(',');
         }

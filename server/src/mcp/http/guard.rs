@@ -26,21 +26,22 @@ pub struct Allowed {
     pub origins: Vec<String>,
 }
 
-/// The host part of `host[:port]` (brackets kept for IPv6), lowercased.
-fn host_name(authority: &str) -> String {
+/// The host part of `host[:port]` (brackets kept for IPv6), as given: compared ignoring case.
+fn host_name(authority: &str) -> &str {
     let authority = authority.trim();
-    let host = if authority.starts_with('[') {
+    if authority.starts_with('[') {
         authority.split_inclusive(']').next().unwrap_or(authority)
     } else {
         authority
             .rsplit_once(':')
             .map_or(authority, |(h, port)| if port.bytes().all(|b| b.is_ascii_digit()) { h } else { authority })
-    };
-    host.to_ascii_lowercase()
+    }
 }
 
 fn is_loopback_name(host: &str) -> bool {
-    matches!(host, "localhost" | "127.0.0.1" | "[::1]") || host.ends_with(".localhost")
+    const SUFFIX: &[u8] = b".localhost";
+    ["localhost", "127.0.0.1", "[::1]"].iter().any(|name| host.eq_ignore_ascii_case(name))
+        || host.len() > SUFFIX.len() && host.as_bytes()[host.len() - SUFFIX.len()..].eq_ignore_ascii_case(SUFFIX)
 }
 
 impl Allowed {
@@ -48,8 +49,8 @@ impl Allowed {
     pub fn check(&self, headers: &HeaderMap) -> Result<(), String> {
         if let Some(host) = headers.get(HOST) {
             let name = host_name(host.to_str().map_err(|_| "the Host header is not text")?);
-            let listed = self.hosts.iter().any(|h| h.eq_ignore_ascii_case(&name));
-            let ok = if self.loopback { is_loopback_name(&name) || listed } else { self.hosts.is_empty() || listed };
+            let listed = self.hosts.iter().any(|h| h.eq_ignore_ascii_case(name));
+            let ok = if self.loopback { is_loopback_name(name) || listed } else { self.hosts.is_empty() || listed };
             if !ok {
                 return Err(format!("Host {name:?} is not allowed"));
             }
@@ -59,7 +60,7 @@ impl Allowed {
             let listed = self.origins.iter().any(|o| o.eq_ignore_ascii_case(origin));
             let loopback_origin = origin
                 .split_once("://")
-                .is_some_and(|(scheme, rest)| matches!(scheme, "http" | "https") && is_loopback_name(&host_name(rest)));
+                .is_some_and(|(scheme, rest)| matches!(scheme, "http" | "https") && is_loopback_name(host_name(rest)));
             if !(listed || (self.loopback && loopback_origin)) {
                 return Err(format!("Origin {origin:?} is not allowed"));
             }
@@ -81,12 +82,14 @@ pub fn is_json(headers: &HeaderMap) -> bool {
 pub fn accepts(headers: &HeaderMap) -> (bool, bool) {
     let Some(accept) = headers.get(ACCEPT).and_then(|v| v.to_str().ok()) else { return (true, true) };
     let (mut json, mut sse) = (false, false);
-    for kind in accept.split(',').map(|k| k.split(';').next().unwrap_or("").trim().to_ascii_lowercase()) {
-        match kind.as_str() {
-            "*/*" => (json, sse) = (true, true),
-            "application/*" | "application/json" => json = true,
-            "text/*" | "text/event-stream" => sse = true,
-            _ => {}
+    for kind in accept.split(',').map(|k| k.split(';').next().unwrap_or("").trim()) {
+        let is = |name: &str| kind.eq_ignore_ascii_case(name);
+        if is("*/*") {
+            (json, sse) = (true, true);
+        } else if is("application/*") || is("application/json") {
+            json = true;
+        } else if is("text/*") || is("text/event-stream") {
+            sse = true;
         }
     }
     (json, sse)
@@ -167,6 +170,9 @@ mod tests {
         assert!(allowed.check(&headers(&[("host", "evil.example.com")])).is_err());
         assert!(allowed.check(&headers(&[("host", "localhost"), ("origin", "http://evil.example.com")])).is_err());
         assert!(allowed.check(&headers(&[("host", "[::1]:99")])).is_ok());
+        assert!(allowed.check(&headers(&[("host", "LocalHost:1"), ("origin", "http://App.LOCALHOST:3")])).is_ok());
+        assert!(allowed.check(&headers(&[("host", ".localhost")])).is_err());
+        assert!(allowed.check(&headers(&[("host", "localhost.evil.example")])).is_err());
         let listed = Allowed { origins: vec!["https://ide.example".into()], ..allowed };
         assert!(listed.check(&headers(&[("origin", "https://ide.example")])).is_ok());
     }
@@ -186,6 +192,8 @@ mod tests {
         assert_eq!(accepts(&headers(&[("accept", "application/json, text/event-stream")])), (true, true));
         assert_eq!(accepts(&headers(&[("accept", "text/event-stream")])), (false, true));
         assert_eq!(accepts(&headers(&[("accept", "text/html")])), (false, false));
+        assert_eq!(accepts(&headers(&[("accept", "Application/JSON;q=0.9")])), (true, false));
+        assert_eq!(accepts(&headers(&[("accept", "text/html, */*")])), (true, true));
         assert_eq!(accepts(&HeaderMap::new()), (true, true));
         assert!(is_json(&headers(&[("content-type", "application/json; charset=utf-8")])));
         assert!(!is_json(&headers(&[("content-type", "text/plain")])));

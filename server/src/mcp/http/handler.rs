@@ -142,19 +142,16 @@ impl Endpoint {
 
     /// The session a request names, if any: `Err` when it names one that does not exist
     /// (answered with [`unknown_session`]).
-    fn session(&self, headers: &HeaderMap) -> Result<Option<(String, Arc<HttpSession>)>, UnknownSession> {
+    fn session(&self, headers: &HeaderMap) -> Result<Option<Arc<HttpSession>>, UnknownSession> {
         let Some(id) = guard::text(headers, SESSION_HEADER) else { return Ok(None) };
-        match self.sessions.get(id) {
-            Some(session) => Ok(Some((id.to_owned(), session))),
-            None => Err(UnknownSession),
-        }
+        self.sessions.get(id).map(Some).ok_or(UnknownSession)
     }
 
     /// `GET`: an initialize-era session's stream of list-change notifications; 405 otherwise
     /// (2026-07-28 clients use `subscriptions/listen`).
     fn get(&self, headers: &HeaderMap) -> Reply {
         let session = match self.session(headers) {
-            Ok(Some((_, session))) => session,
+            Ok(Some(session)) => session,
             Ok(None) => {
                 let mut response = status_only(StatusCode::METHOD_NOT_ALLOWED);
                 response.headers_mut().insert(ALLOW, HeaderValue::from_static("POST"));
@@ -298,11 +295,11 @@ impl Endpoint {
             }
             Incoming::Notification { .. } | Incoming::Response { .. } => {
                 let peer = match &session {
-                    Some((_, s)) => Peer { session: s.session.clone(), out: outbox::outbox(1, 0).0, principal: None },
+                    Some(s) => Peer { session: s.session.clone(), out: outbox::outbox(1, 0).0, principal: None },
                     None => Peer::new(outbox::outbox(1, 0).0),
                 };
                 if let Action::Cancel(key) = self.server.dispatch(message, &peer, Era::Detect)
-                    && let Some((_, s)) = &session
+                    && let Some(s) = &session
                 {
                     s.in_flight.cancel(&key);
                 }
@@ -326,7 +323,7 @@ impl Endpoint {
         let header_version = guard::text(&headers, VERSION_HEADER);
         let legacy_header = header_version.is_none_or(|v| protocol::SUPPORTED_VERSIONS.contains(&v));
         let (peer, era, initializing) = match &session {
-            Some((_, s)) => (Peer { session: s.session.clone(), out, principal: None }, Era::Detect, false),
+            Some(s) => (Peer { session: s.session.clone(), out, principal: None }, Era::Detect, false),
             None if meta.protocol_version.is_none() && legacy_header && method == "initialize" => {
                 (Peer::new(out), Era::Detect, true)
             }
@@ -367,7 +364,7 @@ impl Endpoint {
         // body on every call (a roots request to a JSON-only call gets an isError that says so).
         let may_ask = !modern && peer.session.declared(capability::ELICITATION | capability::SAMPLING);
         let action = self.server.dispatch(message, &peer, era);
-        let in_flight = session.as_ref().map(|(_, s)| s.clone());
+        let in_flight = session.clone();
         drop(peer);
         let mut reply = match action {
             Action::Answer(line) => {
