@@ -121,39 +121,11 @@ mod ioctl {
 
     use std::ffi::c_void;
 
+    use linux_raw_sys::general::{
+        PAGE_IS_FILE, PAGE_IS_PFNZERO, PAGE_IS_PRESENT, PAGE_IS_SWAPPED, PAGE_IS_WRITTEN, page_region as Region,
+        pm_scan_arg as ScanArg,
+    };
     use rustix::ioctl::{Ioctl, IoctlOutput, Opcode, opcode};
-
-    const WRITTEN: u64 = 1 << 1;
-    const FILE: u64 = 1 << 2;
-    const PRESENT: u64 = 1 << 3;
-    const SWAPPED: u64 = 1 << 4;
-    const PFNZERO: u64 = 1 << 5;
-
-    /// `struct pm_scan_arg`.
-    #[repr(C)]
-    struct ScanArg {
-        size: u64,
-        flags: u64,
-        start: u64,
-        end: u64,
-        walk_end: u64,
-        vec: u64,
-        vec_len: u64,
-        max_pages: u64,
-        category_inverted: u64,
-        category_mask: u64,
-        category_anyof_mask: u64,
-        return_mask: u64,
-    }
-
-    /// `struct page_region`.
-    #[repr(C)]
-    #[derive(Clone, Copy, Default)]
-    struct Region {
-        start: u64,
-        end: u64,
-        categories: u64,
-    }
 
     struct PageMapScan(ScanArg);
 
@@ -184,7 +156,7 @@ mod ioctl {
     #[expect(unsafe_code, reason = "the PAGEMAP_SCAN ioctl")]
     pub fn written_regions(start: u64, end: u64) -> Option<Vec<(u64, u64)>> {
         let pagemap = std::fs::File::open("/proc/self/pagemap").ok()?;
-        let mut regions = [Region::default(); 4];
+        let mut regions = [Region { start: 0, end: 0, categories: 0 }; 4];
         let arg = ScanArg {
             size: size_of::<ScanArg>() as u64,
             flags: 0,
@@ -194,9 +166,9 @@ mod ioctl {
             vec: regions.as_mut_ptr() as u64,
             vec_len: regions.len() as u64,
             max_pages: (end - start) / rustix::param::page_size() as u64,
-            category_inverted: PFNZERO | FILE,
-            category_mask: WRITTEN | PFNZERO | FILE,
-            category_anyof_mask: PRESENT | SWAPPED,
+            category_inverted: u64::from(PAGE_IS_PFNZERO | PAGE_IS_FILE),
+            category_mask: u64::from(PAGE_IS_WRITTEN | PAGE_IS_PFNZERO | PAGE_IS_FILE),
+            category_anyof_mask: u64::from(PAGE_IS_PRESENT | PAGE_IS_SWAPPED),
             return_mask: 0,
         };
         // SAFETY: `arg` describes `regions`, which lives until the end of this function; the
