@@ -364,7 +364,7 @@ impl Endpoint {
         // body on every call (a roots request to a JSON-only call gets an isError that says so).
         let may_ask = !modern && peer.session.declared(capability::ELICITATION | capability::SAMPLING);
         let action = self.server.dispatch(message, &peer, era);
-        let in_flight = session.clone();
+        let in_flight = session;
         drop(peer);
         let mut reply = match action {
             Action::Answer(line) => {
@@ -423,7 +423,7 @@ impl Endpoint {
         if method == "tools/call" {
             #[derive(serde::Deserialize)]
             struct Named<'a> {
-                #[serde(borrow)]
+                #[serde(borrow, default, deserialize_with = "jsonrpc::borrowed_str")]
                 name: Option<std::borrow::Cow<'a, str>>,
             }
             let name = params.and_then(|p| serde_json::from_str::<Named>(p.get()).ok()).and_then(|n| n.name);
