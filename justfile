@@ -4,10 +4,12 @@
 # Build the shipped tool components' core modules (wasm32-unknown-unknown: no WASI) into
 # guest-tools/target; server/build.rs builds them and makes them components.
 build-guests:
+    rustup target add wasm32-unknown-unknown
     cd guest-tools && cargo build --release --target wasm32-unknown-unknown
 
 # Build the test-only components into tests/guests/target (the benches' `echo`).
 build-test-guests:
+    rustup target add wasm32-wasip2
     cd tests/guests && cargo build --release --target wasm32-wasip2
 
 # Run every test (installs the interop clients on first use).

@@ -9,9 +9,8 @@
 //! `tests/guests` and are built by the `ide-agents-test-guests` crate, for tests only.
 
 use std::path::PathBuf;
-use std::process::Command;
 
-use ide_agents_guest_build::{WASI_FREE_TARGET, build_wasi_free, rerun_if_changed_dir};
+use ide_agents_guest_build::{build_wasi_free, rerun_if_changed_dir};
 use sha2::{Digest, Sha256};
 /// Components embedded in the server binary: (crate name, group). `ultra` components are only
 /// registered in ULTRA mode; without it their bytes are never touched.
@@ -65,7 +64,6 @@ fn main() {
         .expect("write builtins.rs");
         return;
     }
-    check_target_installed();
     rerun_if_changed_dir(&manifest_dir.join("../wit"), &[]);
     let descriptors = manifest_dir.join("builtins");
     rerun_if_changed_dir(&descriptors, &[]);
@@ -92,20 +90,3 @@ fn main() {
     std::fs::write(out_dir.join("builtins.rs"), builtins).expect("write builtins.rs");
 }
 
-/// Stops the build with the exact command to run when the standard library of the shipped tools'
-/// target is missing. (`rust-toolchain.toml` lists the target, so rustup normally installs it by itself.)
-fn check_target_installed() {
-    let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
-    let sysroot = Command::new(&rustc)
-        .args(["--print", "sysroot"])
-        .output()
-        .ok()
-        .filter(|o| o.status.success())
-        .map(|o| PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()));
-    let installed = sysroot.as_ref().is_some_and(|s| s.join("lib/rustlib").join(WASI_FREE_TARGET).exists());
-    assert!(
-        installed,
-        "the Rust target {WASI_FREE_TARGET} is required to build the built-in tools and is not installed. \
-         Run `rustup target add {WASI_FREE_TARGET}` and build again."
-    );
-}

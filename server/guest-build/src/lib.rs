@@ -117,8 +117,52 @@ pub fn build_wasi_free(workspace: &Path, target_dir: &Path, small: &[&str]) -> B
     built
 }
 
-/// Runs `cargo build --target <target> --target-dir target_dir` with `args` in `workspace`.
+/// Makes sure the toolchain building this has the standard library for `target`, installing it
+/// with `rustup target add` when it is missing: rustup installs the targets `rust-toolchain.toml`
+/// lists only when it installs the toolchain itself, not into a toolchain that is already there
+/// (rustup 1.29, measured), so on a machine with `stable` but without the target the README's run
+/// command would otherwise stop here. Panics naming the command to run when it cannot install it.
+pub fn ensure_target(target: &str) {
+    if target_installed(target) {
+        return;
+    }
+    println!("cargo:warning=the Rust target {target} is not installed: running `rustup target add {target}`");
+    let mut rustup = Command::new("rustup");
+    rustup.args(["target", "add", target]);
+    // The toolchain cargo runs under (rustup sets this for the tools it starts).
+    if let Ok(toolchain) = std::env::var("RUSTUP_TOOLCHAIN") {
+        rustup.args(["--toolchain", &toolchain]);
+    }
+    // Cargo reads a build script's stdout as instructions: rustup's output goes to stderr.
+    rustup.stdout(std::io::stderr());
+    let outcome = match rustup.status() {
+        Ok(status) if status.success() => None,
+        Ok(status) => Some(format!("`rustup target add {target}` failed ({status})")),
+        Err(e) => Some(format!("rustup could not be run ({e})")),
+    };
+    assert!(
+        outcome.is_none() && target_installed(target),
+        "the Rust target {target} is required to build the tool components and is not installed; {}. Run \
+         `rustup target add {target}` and build again.",
+        outcome.as_deref().unwrap_or("rustup reported success but the target is still missing")
+    );
+}
+
+/// Whether the sysroot of the rustc building this has the standard library for `target`.
+fn target_installed(target: &str) -> bool {
+    let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
+    Command::new(&rustc)
+        .args(["--print", "sysroot"])
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .is_some_and(|o| PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()).join("lib/rustlib").join(target).exists())
+}
+
+/// Runs `cargo build --target <target> --target-dir target_dir` with `args` in `workspace`
+/// (installing `target` first if it is missing, [`ensure_target`]).
 fn cargo_build(workspace: &Path, target_dir: &Path, target: &str, args: &[&str]) {
+    ensure_target(target);
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut cmd = Command::new(&cargo);
     cmd.current_dir(workspace).arg("build").args(args).args(["--target", target, "--target-dir"]).arg(target_dir);
