@@ -89,4 +89,3 @@ fn main() {
     builtins.push_str("];\n");
     std::fs::write(out_dir.join("builtins.rs"), builtins).expect("write builtins.rs");
 }
-

@@ -151,12 +151,9 @@ pub fn ensure_target(target: &str) {
 /// Whether the sysroot of the rustc building this has the standard library for `target`.
 fn target_installed(target: &str) -> bool {
     let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
-    Command::new(&rustc)
-        .args(["--print", "sysroot"])
-        .output()
-        .ok()
-        .filter(|o| o.status.success())
-        .is_some_and(|o| PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()).join("lib/rustlib").join(target).exists())
+    Command::new(&rustc).args(["--print", "sysroot"]).output().ok().filter(|o| o.status.success()).is_some_and(|o| {
+        PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()).join("lib/rustlib").join(target).exists()
+    })
 }
 
 /// Runs `cargo build --target <target> --target-dir target_dir` with `args` in `workspace`
