@@ -76,11 +76,12 @@ pub fn componentize(module: &[u8]) -> anyhow::Result<Vec<u8>> {
 }
 
 /// Builds every member of the workspace in `workspace` (release, `wasm32-wasip2`) into
-/// `target_dir` and returns the directory holding the `.wasm` components. Panics (failing the
-/// build) with the reason when cargo cannot run or the build fails, naming the command to install
-/// the target when it is missing.
+/// `target_dir` and returns the directory holding the `.wasm` components, installing the target
+/// first if it is missing ([`ensure_target`]). Panics (failing the build) with the reason when the
+/// target cannot be installed, cargo cannot run or the build fails.
 pub fn build_workspace(workspace: &Path, target_dir: &Path) -> PathBuf {
     rerun_if_changed_manifests(workspace);
+    ensure_target(GUEST_TARGET);
     cargo_build(workspace, target_dir, GUEST_TARGET, &["--release", "--workspace"]);
     let release = target_dir.join(GUEST_TARGET).join("release");
     rerun_if_changed_dep_info(&release);
@@ -92,6 +93,7 @@ pub fn build_workspace(workspace: &Path, target_dir: &Path) -> PathBuf {
 /// panicking like [`build_workspace`]; [`Built::component`] makes each a component.
 pub fn build_wasi_free(workspace: &Path, target_dir: &Path, small: &[&str]) -> Built {
     rerun_if_changed_manifests(workspace);
+    ensure_target(WASI_FREE_TARGET);
     let mut release = vec!["--release", "--workspace"];
     for member in small {
         release.extend(["--exclude", member]);
@@ -122,7 +124,7 @@ pub fn build_wasi_free(workspace: &Path, target_dir: &Path, small: &[&str]) -> B
 /// lists only when it installs the toolchain itself, not into a toolchain that is already there
 /// (rustup 1.29, measured), so on a machine with `stable` but without the target the README's run
 /// command would otherwise stop here. Panics naming the command to run when it cannot install it.
-pub fn ensure_target(target: &str) {
+fn ensure_target(target: &str) {
     if target_installed(target) {
         return;
     }
@@ -156,10 +158,8 @@ fn target_installed(target: &str) -> bool {
     })
 }
 
-/// Runs `cargo build --target <target> --target-dir target_dir` with `args` in `workspace`
-/// (installing `target` first if it is missing, [`ensure_target`]).
+/// Runs `cargo build --target <target> --target-dir target_dir` with `args` in `workspace`.
 fn cargo_build(workspace: &Path, target_dir: &Path, target: &str, args: &[&str]) {
-    ensure_target(target);
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut cmd = Command::new(&cargo);
     cmd.current_dir(workspace).arg("build").args(args).args(["--target", target, "--target-dir"]).arg(target_dir);
