@@ -17,11 +17,9 @@ use crate::support::Launch;
 
 fn cargo(dir: &Path, target_dir: &Path, args: &[&str]) {
     let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
-    cmd.current_dir(dir).args(args).env("CARGO_TARGET_DIR", target_dir);
     // The settings of the cargo running this test must not reach the scaffolded crate's builds.
-    for var in ide_agents_guest_build::HOST_ONLY_VARS.iter().filter(|v| **v != "CARGO_TARGET_DIR") {
-        cmd.env_remove(var);
-    }
+    ide_agents_guest_build::isolate_from_host(&mut cmd);
+    cmd.current_dir(dir).args(args).env("CARGO_TARGET_DIR", target_dir);
     let output = cmd.output().expect("run cargo");
     assert!(
         output.status.success(),

@@ -24,17 +24,32 @@ pub const GUEST_TARGET: &str = "wasm32-wasip2";
 /// [`Built::component`].
 pub const WASI_FREE_TARGET: &str = "wasm32-unknown-unknown";
 
-/// Settings of the host build that must not reach a guest build (also used by tests that run
-/// cargo on a tool crate).
-pub const HOST_ONLY_VARS: &[&str] = &[
+/// Settings of the host build that must not reach a guest build, besides every `CARGO_PROFILE_*`
+/// variable ([`isolate_from_host`] removes both).
+const HOST_ONLY_VARS: &[&str] = &[
     "CARGO_ENCODED_RUSTFLAGS",
     "RUSTFLAGS",
     "CARGO_BUILD_TARGET",
     "CARGO_TARGET_DIR",
     "CARGO_BUILD_RUSTFLAGS",
     "RUSTC_WORKSPACE_WRAPPER",
-    "CARGO_PROFILE_RELEASE_DEBUG",
 ];
+
+/// Removes from `cmd`'s environment the host build's settings that must not reach a cargo run on a
+/// guest crate (also used by tests that run cargo on a tool crate): its rustflags, target, target
+/// directory and rustc wrapper, and every `CARGO_PROFILE_*` override, which would otherwise
+/// replace the guest workspace's own profile (CI, for one, turns the host's cross-crate LTO off;
+/// the guests keep theirs).
+pub fn isolate_from_host(cmd: &mut Command) {
+    for var in HOST_ONLY_VARS {
+        cmd.env_remove(var);
+    }
+    for (var, _) in std::env::vars_os() {
+        if var.to_str().is_some_and(|v| v.starts_with("CARGO_PROFILE_")) {
+            cmd.env_remove(var);
+        }
+    }
+}
 
 /// The cargo profile, defined in a guest workspace's manifest, for components that should
 /// compile fast more than run fast: optimised for size (a smaller component is compiled by
@@ -163,9 +178,7 @@ fn cargo_build(workspace: &Path, target_dir: &Path, target: &str, args: &[&str])
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut cmd = Command::new(&cargo);
     cmd.current_dir(workspace).arg("build").args(args).args(["--target", target, "--target-dir"]).arg(target_dir);
-    for var in HOST_ONLY_VARS {
-        cmd.env_remove(var);
-    }
+    isolate_from_host(&mut cmd);
     let status = cmd.status().unwrap_or_else(|e| panic!("cannot run `{cargo}` to build {}: {e}", workspace.display()));
     assert!(
         status.success(),
