@@ -198,9 +198,18 @@ fn load(rt: &tokio::runtime::Runtime, peer: &Peer, connections: usize, requests:
     })
 }
 
-/// `16,64` as numbers.
+/// `16,64` as numbers (each at least 1).
 fn counts(list: &str) -> Vec<usize> {
-    list.split(',').map(|c| c.parse().expect("--connections 16,64")).collect()
+    list.split(',').map(|c| c.parse().ok().filter(|n| *n > 0).unwrap_or_else(|| usage())).collect()
+}
+
+/// The flags, on stderr, and exit 2 (as `e2e` does for a flag it does not know).
+fn usage() -> ! {
+    eprintln!(
+        "usage: http --server PATH --guests DIR [--ts PATH] [--rmcp PATH] [--out DIR] [--requests N] \
+         [--connections 16,64]"
+    );
+    std::process::exit(2)
 }
 
 fn main() {
@@ -211,20 +220,19 @@ fn main() {
     let mut out = PathBuf::from("bench-results");
     let (mut requests, mut connections) = (20_000usize, vec![16usize, 64]);
     while let Some(flag) = args.next() {
-        let mut value = || args.next().unwrap_or_else(|| panic!("{flag} needs a value"));
+        let mut value = || args.next().unwrap_or_else(|| usage());
         match flag.as_str() {
             "--server" => server = Some(PathBuf::from(value())),
             "--guests" => guests = Some(PathBuf::from(value())),
             "--ts" => ts = Some(PathBuf::from(value())),
             "--rmcp" => rmcp = Some(PathBuf::from(value())),
             "--out" => out = PathBuf::from(value()),
-            "--requests" => requests = value().parse().expect("--requests N"),
+            "--requests" => requests = value().parse().ok().filter(|n| *n > 0).unwrap_or_else(|| usage()),
             "--connections" => connections = counts(&value()),
-            other => panic!("unknown flag {other}"),
+            _ => usage(),
         }
     }
-    let server = server.expect("--server PATH");
-    let guests = guests.expect("--guests DIR (holding echo.wasm)");
+    let (Some(server), Some(guests)) = (server, guests) else { usage() };
     let tools = tempfile::tempdir().unwrap();
     std::fs::copy(guests.join("echo.wasm"), tools.path().join("echo.wasm")).expect("echo.wasm in --guests");
     let cache = tempfile::tempdir().unwrap();
