@@ -14,6 +14,7 @@
 
 #![expect(clippy::print_stdout, reason = "a build script talks to cargo on stdout")]
 
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -41,14 +42,15 @@ const HOST_ONLY_VARS: &[&str] = &[
 /// replace the guest workspace's own profile (CI, for one, turns the host's cross-crate LTO off;
 /// the guests keep theirs).
 pub fn isolate_from_host(cmd: &mut Command) {
-    for var in HOST_ONLY_VARS {
+    for var in host_only(std::env::vars_os().map(|(name, _)| name)) {
         cmd.env_remove(var);
     }
-    for (var, _) in std::env::vars_os() {
-        if var.to_str().is_some_and(|v| v.starts_with("CARGO_PROFILE_")) {
-            cmd.env_remove(var);
-        }
-    }
+}
+
+/// [`HOST_ONLY_VARS`], and the `CARGO_PROFILE_*` variables among `present` (names of variables).
+fn host_only(present: impl Iterator<Item = OsString>) -> impl Iterator<Item = OsString> {
+    let profiles = present.filter(|name| name.to_str().is_some_and(|n| n.starts_with("CARGO_PROFILE_")));
+    HOST_ONLY_VARS.iter().map(OsString::from).chain(profiles)
 }
 
 /// The cargo profile, defined in a guest workspace's manifest, for components that should
@@ -271,5 +273,24 @@ mod tests {
     fn dep_info_lists_sources_with_escaped_spaces() {
         let text = "/t/health.wasm: /src/lib.rs /my\\ dir/x.rs /wit/a.wit\n\n/t/other.wasm: /y.rs\n";
         assert_eq!(super::dep_info_sources(text), ["/src/lib.rs", "/my dir/x.rs", "/wit/a.wit", "/y.rs"]);
+    }
+
+    #[test]
+    fn host_only_settings_are_the_fixed_list_and_every_profile_override() {
+        let present =
+            ["PATH", "CARGO_PROFILE_RELEASE_LTO", "CARGO_HOME", "CARGO_PROFILE_DEV_OPT_LEVEL", "RUSTUP_TOOLCHAIN"];
+        let removed: Vec<_> = super::host_only(present.into_iter().map(Into::into)).collect();
+        for name in [
+            "RUSTFLAGS",
+            "RUSTC_WORKSPACE_WRAPPER",
+            "CARGO_TARGET_DIR",
+            "CARGO_PROFILE_RELEASE_LTO",
+            "CARGO_PROFILE_DEV_OPT_LEVEL",
+        ] {
+            assert!(removed.iter().any(|r| r == name), "{name} must not reach a guest build");
+        }
+        for name in ["PATH", "CARGO_HOME", "RUSTUP_TOOLCHAIN"] {
+            assert!(!removed.iter().any(|r| r == name), "{name} must reach a guest build");
+        }
     }
 }
