@@ -18,8 +18,10 @@ command -v cargo >/dev/null || die "cargo is missing: install Rust with rustup (
 command -v python3 >/dev/null || die "python3 is missing: install Python 3.10 or newer"
 command -v node >/dev/null && command -v npm >/dev/null || die "node and npm are missing: install Node.js 20 or newer"
 
-# The test tools are built for wasm32-wasip2, the shipped ones for wasm32-unknown-unknown (no WASI);
-# rust-toolchain.toml lists both, so rustup would also add them by itself.
+# The test tools are built for wasm32-wasip2, the shipped ones for wasm32-unknown-unknown (no WASI).
+# rustup adds the targets rust-toolchain.toml lists only along with a toolchain it installs, not to
+# a `stable` already there; the build scripts add a missing one too (ide_agents_guest_build), but
+# doing it here first keeps rustup's output out of the build's.
 if command -v rustup >/dev/null; then
   for target in wasm32-wasip2 wasm32-unknown-unknown; do
     rustup target list --installed | grep -qx "$target" || rustup target add "$target"
